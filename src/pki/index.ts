@@ -1,0 +1,4 @@
+export * from './keys.js';
+export * from './certificate-builder.js';
+export * from './serial.js';
+export { x509, defaultCrypto } from './provider.js';

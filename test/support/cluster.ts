@@ -1,0 +1,48 @@
+// Small helpers for tests against the real control plane.
+import { randomBytes } from 'node:crypto';
+import { CoreV1Api } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+/** A fresh namespace per test: deleted namespaces stay Terminating without a controller manager. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Creates a namespace with a `default` ServiceAccount (no controller manager makes
+ * one here, and the ServiceAccount admission plugin refuses pods without it).
+ */
+export async function createNamespace(
+  kc: KubeConfig,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name, labels } } });
+  await core.createNamespacedServiceAccount({
+    namespace: name,
+    body: { metadata: { name: 'default' } },
+  });
+}
+
+/** Retries `fn` until it returns a value, for things the API server picks up a moment later. */
+export async function eventually<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await fn();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(
+    `timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`,
+  );
+}
