@@ -2,3 +2,5 @@ export * from './keys.js';
 export * from './certificate-builder.js';
 export * from './serial.js';
 export { x509, defaultCrypto } from './provider.js';
+export * from './pem.js';
+export * from './csr.js';

@@ -1,19 +1,17 @@
-// The admin kubeconfig for a control-plane run: a file for kubectl and a
+// Kubeconfigs for a control-plane run (admin by client certificate, or a token): a file for kubectl and a
 // @kubernetes/client-node KubeConfig for tests, with certificates embedded.
 import { writeFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 
-export interface AdminCredentials {
+export type Credentials = {
   readonly server: string;
   readonly caCert: string;
-  readonly clientCert: string;
-  readonly clientKey: string;
-}
+} & ({ readonly clientCert: string; readonly clientKey: string } | { readonly token: string });
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 
-export function writeKubeconfig(file: string, creds: AdminCredentials): KubeConfig {
+export function writeKubeconfig(file: string, creds: Credentials): KubeConfig {
   const doc = {
     apiVersion: 'v1',
     kind: 'Config',
@@ -26,10 +24,13 @@ export function writeKubeconfig(file: string, creds: AdminCredentials): KubeConf
     users: [
       {
         name: 'weft-admin',
-        user: {
-          'client-certificate-data': b64(creds.clientCert),
-          'client-key-data': b64(creds.clientKey),
-        },
+        user:
+          'token' in creds
+            ? { token: creds.token }
+            : {
+                'client-certificate-data': b64(creds.clientCert),
+                'client-key-data': b64(creds.clientKey),
+              },
       },
     ],
     contexts: [{ name: 'weft-testenv', context: { cluster: 'weft-testenv', user: 'weft-admin' } }],

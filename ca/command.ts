@@ -1,0 +1,43 @@
+// `weft ca`: parse and validate flags, start the CA, stop on SIGTERM.
+import { parseConfig, parseFlags } from '../src/config/parse.js';
+import { onShutdownSignal } from '../src/http/serve.js';
+import { createLogger } from '../src/log.js';
+import { createRegistry, withProcessMetrics } from '../src/metrics.js';
+import { CaConfigSchema, caFlags } from './config.js';
+import { startCa } from './main.js';
+
+export const CA_USAGE = `Usage: weft ca [flags]
+
+Runs the certificate authority: issues SPIFFE workload certificates for
+ServiceAccount tokens, signs CSRs for signer weft.dev/workload, and keeps the
+weft-trust-bundle ConfigMap in every namespace.
+
+Flags:
+  --listen HOST:PORT                 (default 0.0.0.0:15012)
+  --kubeconfig PATH                  (default: in-cluster, else $KUBECONFIG)
+  --trust-domain NAME                (default cluster.local)
+  --audience NAME                    token audience (default weft-ca)
+  --namespace NAME                   where the CA Secret lives (default weft-system)
+  --secret-name NAME                 (default weft-ca)
+  --default-lifetime-seconds N       (default 86400)
+  --max-lifetime-seconds N           (default 172800)
+  --token-cache-seconds N            cache validated tokens at most this long (default 10)
+  --serving-dns-name NAME            repeatable; names in the CA's serving certificate
+  --serving-ip IP                    repeatable
+  --reload-seconds N                 how often to re-read the CA Secret (default 10)
+  --log-level debug|info|warn|error  (default info)
+`;
+
+export async function runCaCommand(args: readonly string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(CA_USAGE);
+    return 0;
+  }
+  const config = parseConfig(CaConfigSchema, parseFlags(args, caFlags));
+  const log = createLogger({ component: 'ca' }, config.logLevel);
+  const registry = withProcessMetrics(createRegistry('ca'));
+  const ca = await startCa(config, registry, log);
+  onShutdownSignal(log, () => ca.stop());
+  await new Promise<never>(() => undefined);
+  return 0;
+}

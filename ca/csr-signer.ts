@@ -1,0 +1,249 @@
+// The Kubernetes CSR signer for `weft.dev/workload`. A ServiceAccount asking for
+// its own SPIFFE ID is approved and signed; asking for another is denied; anyone
+// else waits for a human, and is signed once approved if it asks only for a SPIFFE
+// ID in our trust domain. The decision is pure (decideCsr); this file's class does I/O.
+import type {
+  CertificatesV1Api,
+  KubeConfig,
+  V1CertificateSigningRequest,
+  V1CertificateSigningRequestCondition,
+} from '@kubernetes/client-node';
+import { identityFromUsername } from '../src/identity.js';
+import type { WorkloadIdentity } from '../src/identity.js';
+import { apiMessage, isConflict } from '../src/k8s/client.js';
+import { watchObjects } from '../src/k8s/watch.js';
+import type { Watch } from '../src/k8s/watch.js';
+import type { Logger } from '../src/log.js';
+import { joinPem, parseCsr } from '../src/pki/index.js';
+import type { ParsedCsr } from '../src/pki/index.js';
+import type { Authority, IssuePolicy } from './authority.js';
+import { issueWorkloadCertificate } from './authority.js';
+import type { IssuanceRecorder } from './issuance-records.js';
+import type { CaMetrics } from './metrics.js';
+import { checkApprovedRequest, checkRequestForIdentity } from './san-policy.js';
+
+export const SIGNER_NAME = 'weft.dev/workload';
+const ALLOWED_USAGES = new Set([
+  'digital signature',
+  'key encipherment',
+  'client auth',
+  'server auth',
+]);
+
+export type CsrAction =
+  | { kind: 'skip'; why: string }
+  | { kind: 'approve'; message: string }
+  | { kind: 'deny'; reason: string; message: string }
+  | { kind: 'fail'; reason: string; message: string }
+  | { kind: 'sign'; identity: WorkloadIdentity; lifetimeSeconds: number | undefined };
+
+const has = (csr: V1CertificateSigningRequest, type: string): boolean =>
+  (csr.status?.conditions ?? []).some((c) => c.type === type && c.status === 'True');
+
+function decideUnapproved(username: string, parsed: ParsedCsr, trustDomain: string): CsrAction {
+  const own = identityFromUsername(username, trustDomain);
+  if (!own) return { kind: 'skip', why: 'requester is not a ServiceAccount; awaiting a human' };
+  const decision = checkRequestForIdentity(parsed.names, own);
+  if (decision.allowed && parsed.names.uris.length === 1) {
+    return { kind: 'approve', message: `${username} requested its own identity ${own.uri}` };
+  }
+  const reason = decision.allowed ? 'request names no SPIFFE ID' : decision.reason;
+  return { kind: 'deny', reason: 'WeftIdentityMismatch', message: `${username}: ${reason}` };
+}
+
+function decideApproved(
+  csr: V1CertificateSigningRequest,
+  parsed: ParsedCsr,
+  trustDomain: string,
+): CsrAction {
+  const badUsage = (csr.spec.usages ?? []).filter((u) => !ALLOWED_USAGES.has(u));
+  if (badUsage.length) {
+    return {
+      kind: 'fail',
+      reason: 'WeftUsageNotAllowed',
+      message: `usages ${badUsage.join(', ')} are not allowed; allowed: ${[...ALLOWED_USAGES].join(', ')}`,
+    };
+  }
+  const checked = checkApprovedRequest(parsed.names, trustDomain);
+  if (!checked.allowed)
+    return { kind: 'fail', reason: 'WeftNamesNotAllowed', message: checked.reason };
+  const own = identityFromUsername(csr.spec.username ?? '', trustDomain);
+  if (own && own.uri !== checked.identity.uri) {
+    return {
+      kind: 'fail',
+      reason: 'WeftIdentityMismatch',
+      message: `${csr.spec.username} may hold only ${own.uri}, not ${checked.identity.uri}`,
+    };
+  }
+  return { kind: 'sign', identity: checked.identity, lifetimeSeconds: csr.spec.expirationSeconds };
+}
+
+/** What to do with a CSR, given its parsed request (or the parse error). */
+export function decideCsr(
+  csr: V1CertificateSigningRequest,
+  parsed: ParsedCsr | Error,
+  trustDomain: string,
+): CsrAction {
+  if (csr.spec.signerName !== SIGNER_NAME) return { kind: 'skip', why: 'another signer' };
+  if (csr.status?.certificate) return { kind: 'skip', why: 'already issued' };
+  if (has(csr, 'Denied') || has(csr, 'Failed')) return { kind: 'skip', why: 'denied or failed' };
+  const approved = has(csr, 'Approved');
+  if (parsed instanceof Error) {
+    const message = `request is not a valid CSR: ${parsed.message}`;
+    return approved
+      ? { kind: 'fail', reason: 'WeftInvalidRequest', message }
+      : { kind: 'deny', reason: 'WeftInvalidRequest', message };
+  }
+  return approved
+    ? decideApproved(csr, parsed, trustDomain)
+    : decideUnapproved(csr.spec.username ?? '', parsed, trustDomain);
+}
+
+export interface CsrSignerDeps {
+  readonly kc: KubeConfig;
+  readonly api: CertificatesV1Api;
+  readonly authority: () => Authority;
+  readonly policy: IssuePolicy;
+  readonly trustDomain: string;
+  readonly recorder?: IssuanceRecorder;
+  readonly metrics: CaMetrics;
+  readonly log: Logger;
+}
+
+function condition(
+  type: string,
+  reason: string,
+  message: string,
+): V1CertificateSigningRequestCondition {
+  return { type, status: 'True', reason, message, lastUpdateTime: new Date() };
+}
+
+export class CsrSigner {
+  private watch: Watch | undefined;
+  private readonly inFlight = new Set<string>();
+  private readonly pending = new Map<string, V1CertificateSigningRequest>();
+
+  constructor(private readonly deps: CsrSignerDeps) {}
+
+  async start(): Promise<void> {
+    this.watch = await watchObjects<V1CertificateSigningRequest>({
+      kc: this.deps.kc,
+      path: '/apis/certificates.k8s.io/v1/certificatesigningrequests',
+      list: () => this.deps.api.listCertificateSigningRequest(),
+      onObject: (csr) => void this.handle(csr),
+      log: this.deps.log,
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.watch?.stop();
+  }
+
+  /**
+   * Handles one CSR at a time per name. An event that arrives while its CSR is being
+   * handled (our own approval coming back, say) is kept and handled right after,
+   * so no state change is lost.
+   */
+  async handle(csr: V1CertificateSigningRequest): Promise<void> {
+    const name = csr.metadata?.name;
+    if (!name || csr.spec.signerName !== SIGNER_NAME) return;
+    if (this.inFlight.has(name)) {
+      this.pending.set(name, csr);
+      return;
+    }
+    this.inFlight.add(name);
+    try {
+      let next: V1CertificateSigningRequest | undefined = csr;
+      while (next) {
+        await this.process(next);
+        next = this.pending.get(name);
+        this.pending.delete(name);
+      }
+    } finally {
+      this.inFlight.delete(name);
+    }
+  }
+
+  private async process(csr: V1CertificateSigningRequest): Promise<void> {
+    try {
+      const pem = Buffer.from(csr.spec.request, 'base64').toString('utf8');
+      const parsed = await parseCsr(pem).catch((err: Error) => err);
+      await this.act(csr, decideCsr(csr, parsed, this.deps.trustDomain), parsed);
+    } catch (err) {
+      // A conflict means a newer version is on its way through the watch.
+      if (!isConflict(err)) {
+        this.deps.log.warn('CSR handling failed', {
+          csr: csr.metadata?.name,
+          reason: apiMessage(err),
+        });
+      }
+    }
+  }
+
+  private async act(
+    csr: V1CertificateSigningRequest,
+    action: CsrAction,
+    parsed: ParsedCsr | Error,
+  ): Promise<void> {
+    const log = this.deps.log.child({ csr: csr.metadata!.name, requester: csr.spec.username });
+    if (action.kind === 'approve') {
+      await this.addCondition(csr, condition('Approved', 'WeftAutoApproved', action.message));
+      log.info('approved CSR', { message: action.message });
+    } else if (action.kind === 'deny' || action.kind === 'fail') {
+      const type = action.kind === 'deny' ? 'Denied' : 'Failed';
+      await this.addCondition(csr, condition(type, action.reason, action.message));
+      this.deps.metrics.refused.inc({ path: 'csr', code: action.reason });
+      log.warn(`${type.toLowerCase()} CSR`, { reason: action.reason, message: action.message });
+    } else if (action.kind === 'sign') {
+      await this.sign(csr, action, parsed as ParsedCsr);
+      log.info('signed CSR', { spiffeId: action.identity.uri });
+    }
+  }
+
+  /** Approved and Denied go through /approval; Failed through /status (API server rules). */
+  private async addCondition(
+    csr: V1CertificateSigningRequest,
+    c: V1CertificateSigningRequestCondition,
+  ): Promise<void> {
+    const name = csr.metadata!.name!;
+    const body = {
+      ...csr,
+      status: { ...csr.status, conditions: [...(csr.status?.conditions ?? []), c] },
+    };
+    if (c.type === 'Failed')
+      await this.deps.api.replaceCertificateSigningRequestStatus({ name, body });
+    else await this.deps.api.replaceCertificateSigningRequestApproval({ name, body });
+  }
+
+  private async sign(
+    csr: V1CertificateSigningRequest,
+    action: { identity: WorkloadIdentity; lifetimeSeconds: number | undefined },
+    parsed: ParsedCsr,
+  ): Promise<void> {
+    const authority = this.deps.authority();
+    const issued = await issueWorkloadCertificate(
+      authority,
+      {
+        identity: action.identity,
+        publicKey: parsed.publicKey,
+        requestedLifetimeSeconds: action.lifetimeSeconds,
+      },
+      this.deps.policy,
+    );
+    // Leaf and intermediates; the root travels in the trust bundle.
+    const chain = issued.chain.filter((c) => !authority.roots.some((r) => r.equal(c)));
+    csr.status = { ...csr.status, certificate: Buffer.from(joinPem(chain)).toString('base64') };
+    await this.deps.api.replaceCertificateSigningRequestStatus({
+      name: csr.metadata!.name!,
+      body: csr,
+    });
+    this.deps.metrics.issued.inc({ path: 'csr' });
+    void this.deps.recorder?.record(action.identity, {
+      serial: issued.certificate.serialNumber,
+      notBefore: issued.certificate.notBefore.toISOString(),
+      notAfter: issued.certificate.notAfter.toISOString(),
+      path: 'csr-api',
+      csr: csr.metadata!.name!,
+    });
+  }
+}

@@ -1,0 +1,110 @@
+// The CA's request logic, free of HTTP: token → identity, CSR → checked key and
+// names, identity-only certificate, record. Every refusal is a typed error.
+import { ErrorCode, WeftError, asWeftError } from '../src/errors.js';
+import type { WorkloadIdentity } from '../src/identity.js';
+import type { Logger } from '../src/log.js';
+import { joinPem, parseCsr } from '../src/pki/index.js';
+import type { Authority, IssuePolicy, Issued } from './authority.js';
+import { issueWorkloadCertificate } from './authority.js';
+import type { IssuanceRecorder } from './issuance-records.js';
+import type { CaMetrics } from './metrics.js';
+import { checkRequestForIdentity } from './san-policy.js';
+import type { TokenReviewer } from './token-review.js';
+
+export interface CertificateResponse {
+  readonly spiffeId: string;
+  readonly serial: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  /** PEM: leaf first, then the issuer chain, ending with the root. */
+  readonly certChain: string[];
+  /** Every root the mesh trusts right now. */
+  readonly trustBundle: string;
+}
+
+export interface IssuingDeps {
+  readonly authority: () => Authority;
+  readonly policy: IssuePolicy;
+  readonly reviewer: TokenReviewer;
+  readonly recorder?: IssuanceRecorder;
+  readonly metrics: CaMetrics;
+  readonly log: Logger;
+}
+
+export function toResponse(
+  identity: WorkloadIdentity,
+  issued: Issued,
+  roots: string,
+): CertificateResponse {
+  return {
+    spiffeId: identity.uri,
+    serial: issued.certificate.serialNumber,
+    notBefore: issued.certificate.notBefore.toISOString(),
+    notAfter: issued.certificate.notAfter.toISOString(),
+    certChain: issued.chain.map((c) => c.toString('pem')),
+    trustBundle: roots,
+  };
+}
+
+function readBody(body: unknown): { csr: string; ttlSeconds?: number } {
+  const b = body as { csr?: unknown; ttlSeconds?: unknown } | undefined;
+  if (!b || typeof b !== 'object' || typeof b.csr !== 'string') {
+    throw new WeftError(
+      ErrorCode.BadRequest,
+      'body must be JSON {"csr": "<PEM>", "ttlSeconds"?: n}',
+    );
+  }
+  const ttl = b.ttlSeconds;
+  if (ttl !== undefined && (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl <= 0)) {
+    throw new WeftError(ErrorCode.BadRequest, 'ttlSeconds must be a positive whole number');
+  }
+  return { csr: b.csr, ...(ttl !== undefined ? { ttlSeconds: ttl } : {}) };
+}
+
+export async function handleCertificateRequest(
+  deps: IssuingDeps,
+  token: string,
+  body: unknown,
+): Promise<CertificateResponse> {
+  const started = process.hrtime.bigint();
+  try {
+    const request = readBody(body);
+    const reviewed = await deps.reviewer.review(token);
+    const csr = await parseCsr(request.csr);
+    const decision = checkRequestForIdentity(csr.names, reviewed.identity);
+    if (!decision.allowed) throw new WeftError(ErrorCode.IdentityMismatch, decision.reason);
+    const authority = deps.authority();
+    const issued = await issueWorkloadCertificate(
+      authority,
+      {
+        identity: reviewed.identity,
+        publicKey: csr.publicKey,
+        requestedLifetimeSeconds: request.ttlSeconds,
+      },
+      deps.policy,
+    );
+    deps.metrics.issued.inc({ path: 'sidecar' });
+    deps.log.info('issued certificate', {
+      spiffeId: reviewed.identity.uri,
+      serial: issued.certificate.serialNumber,
+      notAfter: issued.certificate.notAfter.toISOString(),
+      pod: reviewed.podName,
+    });
+    void deps.recorder?.record(reviewed.identity, {
+      serial: issued.certificate.serialNumber,
+      notBefore: issued.certificate.notBefore.toISOString(),
+      notAfter: issued.certificate.notAfter.toISOString(),
+      path: 'sidecar',
+      ...(reviewed.podName ? { pod: reviewed.podName } : {}),
+    });
+    return toResponse(reviewed.identity, issued, joinPem(authority.roots));
+  } catch (err) {
+    deps.metrics.refused.inc({ path: 'sidecar', code: asWeftError(err).code });
+    throw err;
+  } finally {
+    deps.metrics.duration.observe(
+      { path: 'sidecar' },
+      Number(process.hrtime.bigint() - started) / 1e9,
+    );
+  }
+}

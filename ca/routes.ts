@@ -1,0 +1,21 @@
+// The CA's HTTP surface: issue a certificate, publish the trust bundle.
+import type { Express, Request } from 'express';
+import { joinPem } from '../src/pki/index.js';
+import type { IssuingDeps } from './issuing-service.js';
+import { handleCertificateRequest } from './issuing-service.js';
+
+function bearer(req: Request): string {
+  const header = req.get('authorization') ?? '';
+  const m = /^Bearer\s+(\S+)$/i.exec(header);
+  return m?.[1] ?? '';
+}
+
+export function addCaRoutes(app: Express, deps: IssuingDeps): void {
+  app.post('/v1/certificates', async (req, res) => {
+    const response = await handleCertificateRequest(deps, bearer(req), req.body);
+    res.status(201).json(response);
+  });
+  app.get('/v1/trust-bundle', (_req, res) => {
+    res.type('application/x-pem-file').send(joinPem(deps.authority().roots));
+  });
+}

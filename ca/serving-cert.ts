@@ -1,0 +1,41 @@
+// The CA's own HTTPS certificate, issued by its issuer for the CA's identity and
+// the names clients dial (the Service DNS names; 127.0.0.1 when run locally).
+import { workloadIdentity } from '../src/identity.js';
+import { generateKeyPair, joinPem, privateKeyToPem } from '../src/pki/index.js';
+import type { TlsMaterial } from '../src/http/serve.js';
+import type { Authority, IssuePolicy } from './authority.js';
+import { issueWorkloadCertificate } from './authority.js';
+
+export interface ServingNames {
+  readonly trustDomain: string;
+  readonly namespace: string;
+  readonly dnsNames: readonly string[];
+  readonly ips: readonly string[];
+}
+
+export async function issueServingCertificate(
+  authority: Authority,
+  names: ServingNames,
+  policy: IssuePolicy,
+): Promise<TlsMaterial & { notAfter: Date; notBefore: Date }> {
+  const keys = await generateKeyPair();
+  const issued = await issueWorkloadCertificate(
+    authority,
+    {
+      identity: workloadIdentity(names.trustDomain, names.namespace, 'weft-ca'),
+      publicKey: keys.publicKey,
+      requestedLifetimeSeconds: policy.maxLifetimeSeconds,
+      dnsNames: names.dnsNames,
+      ips: names.ips,
+    },
+    policy,
+  );
+  // Serve leaf + intermediates; clients hold the roots.
+  const chain = issued.chain.filter((c) => !authority.roots.some((r) => r.equal(c)));
+  return {
+    cert: joinPem(chain),
+    key: await privateKeyToPem(keys.privateKey),
+    notBefore: issued.certificate.notBefore,
+    notAfter: issued.certificate.notAfter,
+  };
+}

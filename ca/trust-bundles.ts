@@ -1,0 +1,87 @@
+// Keeps a `weft-trust-bundle` ConfigMap in every namespace holding every root the
+// mesh trusts, as namespaces appear and as roots rotate.
+import type { CoreV1Api, KubeConfig, V1ConfigMap, V1Namespace } from '@kubernetes/client-node';
+import { isConflict, isNotFound } from '../src/k8s/client.js';
+import { watchObjects } from '../src/k8s/watch.js';
+import type { Watch } from '../src/k8s/watch.js';
+import type { Logger } from '../src/log.js';
+
+export const TRUST_BUNDLE_NAME = 'weft-trust-bundle';
+export const TRUST_BUNDLE_KEY = 'roots.pem';
+
+export class TrustBundles {
+  private readonly namespaces = new Set<string>();
+  private watch: Watch | undefined;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly core: CoreV1Api,
+    private roots: string,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.watch = await watchObjects<V1Namespace>({
+      kc: this.kc,
+      path: '/api/v1/namespaces',
+      list: () => this.core.listNamespace(),
+      onObject: (ns) => {
+        const name = ns.metadata?.name;
+        if (!name || ns.status?.phase === 'Terminating' || this.namespaces.has(name)) return;
+        this.namespaces.add(name);
+        void this.ensure(name);
+      },
+      log: this.log,
+    });
+  }
+
+  /** New roots: rewrite every bundle. */
+  async setRoots(roots: string): Promise<void> {
+    if (roots === this.roots) return;
+    this.roots = roots;
+    await Promise.all([...this.namespaces].map((ns) => this.ensure(ns)));
+  }
+
+  async stop(): Promise<void> {
+    await this.watch?.stop();
+  }
+
+  async ensure(namespace: string): Promise<void> {
+    const body: V1ConfigMap = {
+      metadata: {
+        name: TRUST_BUNDLE_NAME,
+        namespace,
+        labels: { 'app.kubernetes.io/part-of': 'weft', 'weft.dev/trust-bundle': 'true' },
+      },
+      data: { [TRUST_BUNDLE_KEY]: this.roots },
+    };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.write(namespace, body);
+        return;
+      } catch (err) {
+        if (!isConflict(err)) {
+          this.log.warn('could not write trust bundle', { namespace, err });
+          return;
+        }
+      }
+    }
+  }
+
+  private async write(namespace: string, body: V1ConfigMap): Promise<void> {
+    let current: V1ConfigMap | undefined;
+    try {
+      current = await this.core.readNamespacedConfigMap({ name: TRUST_BUNDLE_NAME, namespace });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    if (!current) {
+      await this.core.createNamespacedConfigMap({ namespace, body });
+      this.log.info('created trust bundle', { namespace });
+    } else if (current.data?.[TRUST_BUNDLE_KEY] !== this.roots) {
+      body.metadata!.resourceVersion = current.metadata?.resourceVersion;
+      await this.core.replaceNamespacedConfigMap({ name: TRUST_BUNDLE_NAME, namespace, body });
+      this.log.info('updated trust bundle', { namespace });
+    }
+  }
+}

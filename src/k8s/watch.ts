@@ -1,0 +1,45 @@
+// A watch that keeps going: wraps client-node's informer, restarts it after an
+// error with a delay, and reports each object added or changed.
+import { makeInformer } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from '../log.js';
+
+export interface Watch {
+  stop(): Promise<void>;
+}
+
+export interface WatchOptions<T extends KubernetesObject> {
+  readonly kc: KubeConfig;
+  /** The collection's API path, e.g. /api/v1/namespaces. */
+  readonly path: string;
+  readonly list: () => Promise<KubernetesListObject<T>>;
+  readonly onObject: (obj: T) => void;
+  readonly log: Logger;
+}
+
+export async function watchObjects<T extends KubernetesObject>({
+  kc,
+  path,
+  list,
+  onObject,
+  log,
+}: WatchOptions<T>): Promise<Watch> {
+  const informer = makeInformer(kc, path, list);
+  let stopped = false;
+  informer.on('add', onObject);
+  informer.on('update', onObject);
+  informer.on('error', (err) => {
+    if (stopped) return;
+    log.warn('watch failed; restarting in 3s', { path, err });
+    setTimeout(() => {
+      if (!stopped) informer.start().catch(() => undefined);
+    }, 3000).unref();
+  });
+  await informer.start();
+  return {
+    stop: async (): Promise<void> => {
+      stopped = true;
+      await informer.stop();
+    },
+  };
+}

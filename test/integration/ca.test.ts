@@ -1,0 +1,474 @@
+// The CA against a real kube-apiserver: tokens from TokenRequest become SPIFFE
+// certificates; every bad input is refused with a precise 4xx; trust bundles,
+// key persistence, the CSR API path and issuance records all hold.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { CertificatesV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { CaConfigSchema } from '../../ca/config.js';
+import { startCa } from '../../ca/main.js';
+import type { RunningCa } from '../../ca/main.js';
+import { parseConfig } from '../../src/config/parse.js';
+import { createLogger } from '../../src/log.js';
+import { createRegistry } from '../../src/metrics.js';
+import { KeyType, parseCertificates, x509 } from '../../src/pki/index.js';
+import { writeKubeconfig } from '../controlplane/kubeconfig.js';
+import { startControlPlane } from '../controlplane/testenv.js';
+import type { ControlPlane } from '../controlplane/testenv.js';
+import { createNamespace, eventually, uniqueName } from '../support/cluster.js';
+import { makeCsr, tamperSignature } from '../support/csr.js';
+import { request } from '../support/https.js';
+import { kubectl } from '../support/kubectl.js';
+
+const logs: string[] = [];
+const quietLog = createLogger({ component: 'ca' }, 'info', (l) => logs.push(l));
+
+function caConfig(cp: ControlPlane, extra: Record<string, unknown> = {}) {
+  return parseConfig(CaConfigSchema, {
+    listen: '127.0.0.1:0',
+    kubeconfig: cp.kubeconfigPath,
+    reloadSeconds: '1',
+    tokenCacheSeconds: '0',
+    ...extra,
+  });
+}
+
+describe('weft ca against a real control plane', () => {
+  let cp: ControlPlane;
+  let ca: RunningCa;
+  const ns = uniqueName('ca');
+  const sa = 'payments';
+  const spiffe = `spiffe://cluster.local/ns/${ns}/sa/${sa}`;
+
+  before(async () => {
+    cp = await startControlPlane();
+    const applied = await kubectl(cp.kubeconfigPath, ['apply', '-R', '-f', 'manifests/']);
+    assert.equal(applied.code, 0, applied.stderr);
+    await createNamespace(cp.kubeConfig, ns);
+    const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+    await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: sa } } });
+    await eventually('the WorkloadIdentity CRD', async () => {
+      const r = await kubectl(cp.kubeconfigPath, ['get', 'workloadidentities', '-A']);
+      return r.code === 0 ? true : undefined;
+    });
+    ca = await startCa(caConfig(cp), createRegistry('ca'), quietLog);
+  });
+  after(async () => {
+    await ca?.stop();
+    await cp?.stop();
+  });
+
+  async function token(audience = 'weft-ca', name = sa, extra: string[] = []): Promise<string> {
+    const r = await kubectl(cp.kubeconfigPath, [
+      'create',
+      'token',
+      name,
+      '-n',
+      ns,
+      '--audience',
+      audience,
+      ...extra,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.trim();
+  }
+
+  function post(body: unknown, bearer?: string, raw?: string) {
+    return request(`https://127.0.0.1:${ca.port}/v1/certificates`, {
+      ca: ca.roots(),
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+      },
+      body: raw ?? JSON.stringify(body),
+    });
+  }
+
+  it('issues a certificate carrying exactly the token’s SPIFFE ID, chaining to the trust bundle', async () => {
+    const csr = await makeCsr();
+    const res = await post({ csr: csr.pem }, await token());
+    assert.equal(res.status, 201, res.body);
+    const body = res.json<{ certChain: string[]; spiffeId: string; trustBundle: string }>();
+    assert.equal(body.spiffeId, spiffe);
+    const [leaf, ...rest] = body.certChain.map((p) => new x509.X509Certificate(p));
+    const san = leaf!.getExtension(x509.SubjectAlternativeNameExtension);
+    assert.deepEqual(
+      san?.names.items.map((n) => [n.type, n.value]),
+      [['url', spiffe]],
+    );
+    const lifetime = (leaf!.notAfter.getTime() - leaf!.notBefore.getTime()) / 1000;
+    assert.equal(lifetime, 86400 + 60, 'default 24 h lifetime (plus 60 s backdate)');
+    // The chain verifies link by link up to a root that is in the namespace's bundle.
+    const chain = await new x509.X509ChainBuilder({ certificates: rest }).build(leaf!);
+    const root = chain[chain.length - 1]!;
+    const bundle = await eventually('the trust bundle ConfigMap', async () => {
+      const cm = await cp.kubeConfig
+        .makeApiClient(CoreV1Api)
+        .readNamespacedConfigMap({ namespace: ns, name: 'weft-trust-bundle' });
+      return cm.data?.['roots.pem'];
+    });
+    assert.ok(
+      parseCertificates(bundle).some((r) => r.equal(root)),
+      'root is in the bundle',
+    );
+    assert.ok(await leaf!.verify({ publicKey: rest[0]!.publicKey, signatureOnly: true }));
+    // The private key never left: the leaf is for the CSR's public key.
+    const spki = await crypto.subtle.exportKey('spki', csr.keys.publicKey);
+    assert.deepEqual(Buffer.from(leaf!.publicKey.rawData), Buffer.from(spki));
+  });
+
+  it('honours a requested lifetime up to the maximum, and accepts RSA 2048', async () => {
+    const short = await post({ csr: (await makeCsr()).pem, ttlSeconds: 3600 }, await token());
+    const s = short.json<{ notBefore: string; notAfter: string }>();
+    assert.equal((Date.parse(s.notAfter) - Date.parse(s.notBefore)) / 1000, 3600 + 60);
+    const long = await post(
+      { csr: (await makeCsr({}, KeyType.Rsa2048)).pem, ttlSeconds: 30 * 86400 },
+      await token(),
+    );
+    assert.equal(long.status, 201, long.body);
+    const l = long.json<{ notBefore: string; notAfter: string }>();
+    assert.equal((Date.parse(l.notAfter) - Date.parse(l.notBefore)) / 1000, 2 * 86400 + 60);
+  });
+
+  describe('refuses bad input with a precise 4xx and signs nothing', () => {
+    const cases: [
+      string,
+      () => Promise<{ body?: unknown; bearer?: string; raw?: string }>,
+      number,
+      RegExp,
+    ][] = [
+      ['no token', async () => ({ body: { csr: (await makeCsr()).pem } }), 401, /token_missing/],
+      [
+        'a token for another audience',
+        async () => ({ body: { csr: (await makeCsr()).pem }, bearer: await token('other') }),
+        401,
+        /token_invalid/,
+      ],
+      [
+        'a forged token',
+        async () => {
+          const t = (await token()).split('.');
+          return {
+            body: { csr: (await makeCsr()).pem },
+            bearer: `${t[0]}.${Buffer.from('{"sub":"x"}').toString('base64url')}.${t[2]}`,
+          };
+        },
+        401,
+        /token_invalid/,
+      ],
+      [
+        'a garbage token',
+        async () => ({ body: { csr: (await makeCsr()).pem }, bearer: 'not-a-jwt' }),
+        401,
+        /token_invalid/,
+      ],
+      [
+        'a body that is not JSON',
+        async () => ({ raw: '{csr:', bearer: await token() }),
+        400,
+        /not valid JSON/,
+      ],
+      [
+        'JSON without a csr',
+        async () => ({ body: { hello: 1 }, bearer: await token() }),
+        400,
+        /body must be JSON/,
+      ],
+      [
+        'a CSR that is not PEM',
+        async () => ({ body: { csr: 'hello' }, bearer: await token() }),
+        400,
+        /csr_malformed/,
+      ],
+      [
+        'a PEM that is not a CSR',
+        async () => ({
+          body: {
+            csr: '-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n',
+          },
+          bearer: await token(),
+        }),
+        400,
+        /csr_malformed/,
+      ],
+      [
+        'a CSR with a bad signature',
+        async () => ({
+          body: { csr: tamperSignature((await makeCsr()).pem) },
+          bearer: await token(),
+        }),
+        400,
+        /csr_signature_invalid/,
+      ],
+      [
+        'an oversized body',
+        async () => ({ raw: JSON.stringify({ csr: 'x'.repeat(70_000) }), bearer: await token() }),
+        413,
+        /body_too_large/,
+      ],
+      [
+        'a CSR for another identity',
+        async () => ({
+          body: {
+            csr: (await makeCsr({ uris: [`spiffe://cluster.local/ns/${ns}/sa/admin`] })).pem,
+          },
+          bearer: await token(),
+        }),
+        403,
+        /asks for URI spiffe:\/\/cluster.local\/ns\/.*\/sa\/admin, but the token allows only URI spiffe:/,
+      ],
+      [
+        'a CSR with DNS and IP names',
+        async () => ({
+          body: {
+            csr: (await makeCsr({ uris: [spiffe], dns: ['evil.example'], ips: ['10.0.0.1'] })).pem,
+          },
+          bearer: await token(),
+        }),
+        403,
+        /DNS evil.example, IP 10.0.0.1/,
+      ],
+      [
+        'a negative ttl',
+        async () => ({
+          body: { csr: (await makeCsr()).pem, ttlSeconds: -5 },
+          bearer: await token(),
+        }),
+        400,
+        /ttlSeconds/,
+      ],
+    ];
+    for (const [name, build, status, pattern] of cases) {
+      it(name, async () => {
+        const { body, bearer, raw } = await build();
+        const res = await post(body, bearer, raw);
+        assert.equal(res.status, status, res.body);
+        assert.match(res.body, pattern);
+        assert.doesNotMatch(res.body, /BEGIN CERTIFICATE-----/);
+      });
+    }
+  });
+
+  it('stops issuing for a pod-bound token once its pod is deleted', async () => {
+    const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+    const pod = await core.createNamespacedPod({
+      namespace: ns,
+      body: {
+        metadata: { name: uniqueName('bound') },
+        spec: {
+          serviceAccountName: sa,
+          containers: [{ name: 'app', image: 'example.invalid/app:1' }],
+        },
+      },
+    });
+    const bound = await token('weft-ca', sa, [
+      '--bound-object-kind',
+      'Pod',
+      '--bound-object-name',
+      pod.metadata!.name!,
+    ]);
+    assert.equal((await post({ csr: (await makeCsr()).pem }, bound)).status, 201);
+    await core.deleteNamespacedPod({
+      namespace: ns,
+      name: pod.metadata!.name!,
+      gracePeriodSeconds: 0,
+    });
+    await eventually('the pod to be gone', async () => {
+      const pods = await core.listNamespacedPod({ namespace: ns });
+      return pods.items.some((p) => p.metadata?.name === pod.metadata!.name) ? undefined : true;
+    });
+    // kube-apiserver caches successful token authentications for 10 s, so the
+    // refusal comes within that window, not at once.
+    const refused = await eventually(
+      'the bound token to be refused',
+      async () => {
+        const res = await post({ csr: (await makeCsr()).pem }, bound);
+        return res.status === 201 ? undefined : res;
+      },
+      30_000,
+    );
+    assert.equal(refused.status, 401, refused.body);
+    assert.match(refused.body, /token_invalid/);
+  });
+
+  it('records each issuance on the identity’s WorkloadIdentity resource', async () => {
+    const res = await post({ csr: (await makeCsr()).pem }, await token());
+    const serial = res.json<{ serial: string }>().serial;
+    const objects = cp.kubeConfig.makeApiClient(CustomObjectsApi);
+    const record = await eventually('the issuance record', async () => {
+      const obj = (await objects.getNamespacedCustomObject({
+        group: 'weft.dev',
+        version: 'v1alpha1',
+        plural: 'workloadidentities',
+        namespace: ns,
+        name: sa,
+      })) as {
+        spec: { spiffeId: string };
+        status?: { certificates?: { serial: string; path: string }[] };
+      };
+      return obj.status?.certificates?.some((c) => c.serial === serial) ? obj : undefined;
+    });
+    assert.equal(record.spec.spiffeId, spiffe);
+    assert.equal(record.status!.certificates!.find((c) => c.serial === serial)!.path, 'sidecar');
+  });
+
+  it('publishes a trust bundle in a namespace created later', async () => {
+    const later = uniqueName('later');
+    await createNamespace(cp.kubeConfig, later);
+    const pem = await eventually('a bundle in the new namespace', async () => {
+      const cm = await cp.kubeConfig
+        .makeApiClient(CoreV1Api)
+        .readNamespacedConfigMap({ namespace: later, name: 'weft-trust-bundle' });
+      return cm.data?.['roots.pem'];
+    });
+    assert.equal(pem, ca.roots());
+  });
+
+  it('keeps its root across a restart, and two replicas starting together share one', async () => {
+    const before = ca.roots();
+    await ca.stop();
+    ca = await startCa(caConfig(cp), createRegistry('ca'), quietLog);
+    assert.equal(ca.roots(), before);
+
+    const [a, b] = await Promise.all([
+      startCa(caConfig(cp, { secretName: 'weft-ca-race' }), createRegistry('ca'), quietLog),
+      startCa(caConfig(cp, { secretName: 'weft-ca-race' }), createRegistry('ca'), quietLog),
+    ]);
+    try {
+      assert.equal(a.roots(), b.roots());
+      assert.equal(a.authority().issuer.serialNumber, b.authority().issuer.serialNumber);
+      assert.notEqual(a.roots(), before);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+
+  describe('Kubernetes CSR API (signer weft.dev/workload), driven by kubectl', () => {
+    const csrApi = () => cp.kubeConfig.makeApiClient(CertificatesV1Api);
+
+    before(async () => {
+      // Let ServiceAccounts in the namespace submit CSRs, as a cluster admin would.
+      const r = await kubectl(cp.kubeconfigPath, [
+        'create',
+        'clusterrolebinding',
+        `${ns}-csr`,
+        '--clusterrole=system:node-bootstrapper',
+        `--group=system:serviceaccounts:${ns}`,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+    });
+
+    async function submit(
+      name: string,
+      pemCsr: string,
+      as?: string,
+      usages = ['digital signature', 'client auth'],
+    ) {
+      const manifest = JSON.stringify({
+        apiVersion: 'certificates.k8s.io/v1',
+        kind: 'CertificateSigningRequest',
+        metadata: { name },
+        spec: {
+          signerName: 'weft.dev/workload',
+          request: Buffer.from(pemCsr).toString('base64'),
+          usages,
+          expirationSeconds: 7200,
+        },
+      });
+      const file = `${cp.dir}/${name}.json`;
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(file, manifest);
+      // A token-only kubeconfig, so the API server sees the ServiceAccount, not the admin cert.
+      const config = as ? `${cp.dir}/${name}.kubeconfig` : cp.kubeconfigPath;
+      if (as) writeKubeconfig(config, { server: cp.server, caCert: cp.caCert, token: as });
+      const r = await kubectl(config, ['create', '-f', file]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+
+    async function conditionOf(name: string, want: string) {
+      return eventually(`CSR ${name} to be ${want}`, async () => {
+        const csr = await csrApi().readCertificateSigningRequest({ name });
+        const c = csr.status?.conditions?.find((x) => x.type === want);
+        return want === 'Issued'
+          ? csr.status?.certificate
+            ? csr
+            : undefined
+          : c
+            ? csr
+            : undefined;
+      });
+    }
+
+    it('auto-approves and signs a ServiceAccount asking for its own identity', async () => {
+      const name = uniqueName('own');
+      await submit(name, (await makeCsr({ uris: [spiffe] })).pem, await token(cp.server + '/'));
+      const csr = await conditionOf(name, 'Issued');
+      const approved = csr.status!.conditions!.find((c) => c.type === 'Approved')!;
+      assert.equal(approved.reason, 'WeftAutoApproved');
+      const [leaf] = parseCertificates(Buffer.from(csr.status!.certificate!, 'base64').toString());
+      assert.deepEqual(
+        leaf!.getExtension(x509.SubjectAlternativeNameExtension)?.names.items.map((n) => n.value),
+        [spiffe],
+      );
+      assert.equal((leaf!.notAfter.getTime() - leaf!.notBefore.getTime()) / 1000, 7200 + 60);
+      const shown = await kubectl(cp.kubeconfigPath, ['get', 'csr', name, '--no-headers']);
+      assert.match(shown.stdout, /Approved,Issued/);
+    });
+
+    it('denies a ServiceAccount asking for another identity, naming both', async () => {
+      const name = uniqueName('other');
+      const other = `spiffe://cluster.local/ns/${ns}/sa/admin`;
+      await submit(name, (await makeCsr({ uris: [other] })).pem, await token(cp.server + '/'));
+      const csr = await conditionOf(name, 'Denied');
+      const denied = csr.status!.conditions!.find((c) => c.type === 'Denied')!;
+      assert.match(denied.message!, new RegExp(`asks for URI ${other}.*allows only URI ${spiffe}`));
+      assert.equal(csr.status?.certificate, undefined);
+    });
+
+    it('leaves a human’s CSR pending until `kubectl certificate approve`, then signs it', async () => {
+      const name = uniqueName('human');
+      await submit(name, (await makeCsr({ uris: [spiffe] })).pem);
+      await new Promise((r) => setTimeout(r, 1500));
+      const pending = await csrApi().readCertificateSigningRequest({ name });
+      assert.equal(pending.status?.conditions, undefined, 'no decision without a human');
+      const r = await kubectl(cp.kubeconfigPath, ['certificate', 'approve', name]);
+      assert.equal(r.code, 0, r.stderr);
+      await conditionOf(name, 'Issued');
+    });
+
+    it('fails an approved CSR that asks for DNS or IP names', async () => {
+      const name = uniqueName('dns');
+      await submit(name, (await makeCsr({ uris: [spiffe], dns: ['db.example'] })).pem);
+      await kubectl(cp.kubeconfigPath, ['certificate', 'approve', name]);
+      const csr = await conditionOf(name, 'Failed');
+      assert.match(
+        csr.status!.conditions!.find((c) => c.type === 'Failed')!.message!,
+        /DNS db.example/,
+      );
+      assert.equal(csr.status?.certificate, undefined);
+    });
+
+    it('fails an approved CSR with a usage it does not allow', async () => {
+      const name = uniqueName('usage');
+      await submit(name, (await makeCsr({ uris: [spiffe] })).pem, undefined, [
+        'digital signature',
+        'code signing',
+      ]);
+      await kubectl(cp.kubeconfigPath, ['certificate', 'approve', name]);
+      const csr = await conditionOf(name, 'Failed');
+      assert.match(
+        csr.status!.conditions!.find((c) => c.type === 'Failed')!.message!,
+        /code signing/,
+      );
+    });
+  });
+
+  it('answers 503 with Retry-After when the API server is unreachable', async () => {
+    const fresh = await token();
+    await cp.stop();
+    const res = await post({ csr: (await makeCsr()).pem }, fresh);
+    assert.equal(res.status, 503, res.body);
+    assert.ok(res.headers['retry-after']);
+    assert.match(res.body, /unavailable/);
+  });
+});
