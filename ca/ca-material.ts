@@ -22,6 +22,9 @@ export const SecretKey = {
   IssuerKey: 'issuer.key',
   Chain: 'chain.pem',
   RootKey: 'root.key',
+  /** A root staged by `rotate-root add`, trusted but not yet issuing. */
+  NextRoot: 'next-root.crt',
+  NextRootKey: 'next-root.key',
 } as const;
 
 export type SecretData = Partial<Record<(typeof SecretKey)[keyof typeof SecretKey], string>>;

@@ -5,8 +5,10 @@ import { createLogger } from '../src/log.js';
 import { createRegistry, withProcessMetrics } from '../src/metrics.js';
 import { CaConfigSchema, caFlags } from './config.js';
 import { startCa } from './main.js';
+import { runRotateRoot } from './rotation-command.js';
 
 export const CA_USAGE = `Usage: weft ca [flags]
+       weft ca rotate-root add|switch|retire [flags]
 
 Runs the certificate authority: issues SPIFFE workload certificates for
 ServiceAccount tokens, signs CSRs for signer weft.dev/workload, and keeps the
@@ -29,6 +31,7 @@ Flags:
 `;
 
 export async function runCaCommand(args: readonly string[]): Promise<number> {
+  if (args[0] === 'rotate-root') return runRotateRoot(args.slice(1));
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(CA_USAGE);
     return 0;

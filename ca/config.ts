@@ -2,6 +2,14 @@
 import { z } from 'zod';
 import { hostPort, logLevel, positiveInt, trustDomain } from '../src/config/fields.js';
 import type { FlagSpec } from '../src/config/parse.js';
+import {
+  CA_PORT,
+  CA_SECRET_NAME,
+  CA_SERVICE,
+  DEFAULT_TRUST_DOMAIN,
+  TOKEN_AUDIENCE,
+  WEFT_NAMESPACE,
+} from '../src/names.js';
 
 export const caFlags: FlagSpec = {
   listen: {},
@@ -21,18 +29,21 @@ export const caFlags: FlagSpec = {
 
 export const CaConfigSchema = z
   .strictObject({
-    listen: hostPort.default({ host: '0.0.0.0', port: 15012 }),
+    listen: hostPort.default({ host: '0.0.0.0', port: CA_PORT }),
     kubeconfig: z.string().optional(),
-    trustDomain: trustDomain.default('cluster.local'),
-    audience: z.string().min(1).default('weft-ca'),
-    namespace: z.string().min(1).default('weft-system'),
-    secretName: z.string().min(1).default('weft-ca'),
+    trustDomain: trustDomain.default(DEFAULT_TRUST_DOMAIN),
+    audience: z.string().min(1).default(TOKEN_AUDIENCE),
+    namespace: z.string().min(1).default(WEFT_NAMESPACE),
+    secretName: z.string().min(1).default(CA_SECRET_NAME),
     defaultLifetimeSeconds: positiveInt(365 * 86400).default(86400),
     maxLifetimeSeconds: positiveInt(365 * 86400).default(2 * 86400),
     tokenCacheSeconds: z.coerce.number().int().min(0).max(3600).default(10),
     servingDnsName: z
       .array(z.string().min(1))
-      .default(['weft-ca.weft-system.svc', 'weft-ca.weft-system.svc.cluster.local']),
+      .default([
+        `${CA_SERVICE}.${WEFT_NAMESPACE}.svc`,
+        `${CA_SERVICE}.${WEFT_NAMESPACE}.svc.cluster.local`,
+      ]),
     servingIp: z.array(z.ipv4().or(z.ipv6())).default([]),
     logLevel: logLevel.default('info'),
     reloadSeconds: positiveInt(3600).default(10),

@@ -22,7 +22,7 @@ import type { IssuanceRecorder } from './issuance-records.js';
 import type { CaMetrics } from './metrics.js';
 import { checkApprovedRequest, checkRequestForIdentity } from './san-policy.js';
 
-export const SIGNER_NAME = 'weft.dev/workload';
+import { CSR_SIGNER_NAME as SIGNER_NAME } from '../src/names.js';
 const ALLOWED_USAGES = new Set([
   'digital signature',
   'key encipherment',

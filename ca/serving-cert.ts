@@ -1,6 +1,7 @@
 // The CA's own HTTPS certificate, issued by its issuer for the CA's identity and
 // the names clients dial (the Service DNS names; 127.0.0.1 when run locally).
 import { workloadIdentity } from '../src/identity.js';
+import { CONTROL_PLANE_SERVICE_ACCOUNT } from '../src/names.js';
 import { generateKeyPair, joinPem, privateKeyToPem } from '../src/pki/index.js';
 import type { TlsMaterial } from '../src/http/serve.js';
 import type { Authority, IssuePolicy } from './authority.js';
@@ -22,7 +23,7 @@ export async function issueServingCertificate(
   const issued = await issueWorkloadCertificate(
     authority,
     {
-      identity: workloadIdentity(names.trustDomain, names.namespace, 'weft-ca'),
+      identity: workloadIdentity(names.trustDomain, names.namespace, CONTROL_PLANE_SERVICE_ACCOUNT),
       publicKey: keys.publicKey,
       requestedLifetimeSeconds: policy.maxLifetimeSeconds,
       dnsNames: names.dnsNames,

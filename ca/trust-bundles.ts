@@ -6,8 +6,7 @@ import { watchObjects } from '../src/k8s/watch.js';
 import type { Watch } from '../src/k8s/watch.js';
 import type { Logger } from '../src/log.js';
 
-export const TRUST_BUNDLE_NAME = 'weft-trust-bundle';
-export const TRUST_BUNDLE_KEY = 'roots.pem';
+import { TRUST_BUNDLE_CONFIGMAP as TRUST_BUNDLE_NAME, TRUST_BUNDLE_KEY } from '../src/names.js';
 
 export class TrustBundles {
   private readonly namespaces = new Set<string>();

@@ -4,3 +4,4 @@ export * from './serial.js';
 export { x509, defaultCrypto } from './provider.js';
 export * from './pem.js';
 export * from './csr.js';
+export * from './verify.js';

@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CertificatesV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { CaConfigSchema } from '../../ca/config.js';
 import { startCa } from '../../ca/main.js';
 import type { RunningCa } from '../../ca/main.js';
-import { parseConfig } from '../../src/config/parse.js';
 import { createLogger } from '../../src/log.js';
+import { caConfigFor, installManifests, startTestCa } from '../support/weft-ca.js';
+import type { TestCa } from '../support/weft-ca.js';
 import { createRegistry } from '../../src/metrics.js';
 import { KeyType, parseCertificates, x509 } from '../../src/pki/index.js';
 import { writeKubeconfig } from '../controlplane/kubeconfig.js';
@@ -19,41 +19,35 @@ import { makeCsr, tamperSignature } from '../support/csr.js';
 import { request } from '../support/https.js';
 import { kubectl } from '../support/kubectl.js';
 
-const logs: string[] = [];
-const quietLog = createLogger({ component: 'ca' }, 'info', (l) => logs.push(l));
-
-function caConfig(cp: ControlPlane, extra: Record<string, unknown> = {}) {
-  return parseConfig(CaConfigSchema, {
-    listen: '127.0.0.1:0',
-    kubeconfig: cp.kubeconfigPath,
-    reloadSeconds: '1',
-    tokenCacheSeconds: '0',
-    ...extra,
-  });
-}
-
 describe('weft ca against a real control plane', () => {
   let cp: ControlPlane;
   let ca: RunningCa;
+  let testCa: TestCa;
   const ns = uniqueName('ca');
   const sa = 'payments';
   const spiffe = `spiffe://cluster.local/ns/${ns}/sa/${sa}`;
 
   before(async () => {
     cp = await startControlPlane();
-    const applied = await kubectl(cp.kubeconfigPath, ['apply', '-R', '-f', 'manifests/']);
-    assert.equal(applied.code, 0, applied.stderr);
+    await installManifests(cp);
+    const dryRun = await kubectl(cp.kubeconfigPath, [
+      'apply',
+      '--dry-run=server',
+      '-R',
+      '-f',
+      'manifests/',
+    ]);
+    assert.equal(dryRun.code, 0, dryRun.stderr);
     await createNamespace(cp.kubeConfig, ns);
     const core = cp.kubeConfig.makeApiClient(CoreV1Api);
     await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: sa } } });
-    await eventually('the WorkloadIdentity CRD', async () => {
-      const r = await kubectl(cp.kubeconfigPath, ['get', 'workloadidentities', '-A']);
-      return r.code === 0 ? true : undefined;
-    });
-    ca = await startCa(caConfig(cp), createRegistry('ca'), quietLog);
+    // The CA runs as its own ServiceAccount, so every test here also proves the
+    // shipped RBAC is enough.
+    testCa = await startTestCa(cp);
+    ca = testCa.ca;
   });
   after(async () => {
-    await ca?.stop();
+    await testCa?.ca.stop();
     await cp?.stop();
   });
 
@@ -326,13 +320,20 @@ describe('weft ca against a real control plane', () => {
 
   it('keeps its root across a restart, and two replicas starting together share one', async () => {
     const before = ca.roots();
-    await ca.stop();
-    ca = await startCa(caConfig(cp), createRegistry('ca'), quietLog);
+    ca = await testCa.restart();
     assert.equal(ca.roots(), before);
 
     const [a, b] = await Promise.all([
-      startCa(caConfig(cp, { secretName: 'weft-ca-race' }), createRegistry('ca'), quietLog),
-      startCa(caConfig(cp, { secretName: 'weft-ca-race' }), createRegistry('ca'), quietLog),
+      startCa(
+        caConfigFor(cp.kubeconfigPath, { secretName: 'weft-ca-race' }),
+        createRegistry('ca'),
+        createLogger({}, 'error', () => undefined),
+      ),
+      startCa(
+        caConfigFor(cp.kubeconfigPath, { secretName: 'weft-ca-race' }),
+        createRegistry('ca'),
+        createLogger({}, 'error', () => undefined),
+      ),
     ]);
     try {
       assert.equal(a.roots(), b.roots());
@@ -461,6 +462,13 @@ describe('weft ca against a real control plane', () => {
         /code signing/,
       );
     });
+  });
+
+  it('needed nothing its RBAC forbids', () => {
+    assert.deepEqual(
+      testCa.logs.filter((l) => /forbidden/i.test(l)),
+      [],
+    );
   });
 
   it('answers 503 with Retry-After when the API server is unreachable', async () => {

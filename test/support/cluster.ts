@@ -1,7 +1,10 @@
 // Small helpers for tests against the real control plane.
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { writeKubeconfig } from '../controlplane/kubeconfig.js';
+import type { ControlPlane } from '../controlplane/testenv.js';
 
 /** A fresh namespace per test: deleted namespaces stay Terminating without a controller manager. */
 export function uniqueName(prefix: string): string {
@@ -45,4 +48,24 @@ export async function eventually<T>(
   throw new Error(
     `timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`,
   );
+}
+
+/**
+ * A kubeconfig that authenticates as a ServiceAccount (a TokenRequest for the API
+ * server's own audience), so a test runs a component with exactly its RBAC.
+ */
+export async function serviceAccountKubeconfig(
+  cp: ControlPlane,
+  namespace: string,
+  serviceAccount: string,
+): Promise<string> {
+  const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+  const tr = await core.createNamespacedServiceAccountToken({
+    namespace,
+    name: serviceAccount,
+    body: { spec: { audiences: [`${cp.server}/`], expirationSeconds: 3600 } },
+  });
+  const file = path.join(cp.dir, `${namespace}.${serviceAccount}.kubeconfig`);
+  writeKubeconfig(file, { server: cp.server, caCert: cp.caCert, token: tr.status!.token });
+  return file;
 }

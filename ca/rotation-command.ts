@@ -1,0 +1,111 @@
+// `weft ca rotate-root add|switch|retire`: one rotation step applied to the CA
+// Secret with optimistic concurrency; running CAs pick it up on their next reload.
+import { CoreV1Api } from '@kubernetes/client-node';
+import { z } from 'zod';
+import { boolFlag, positiveInt, trustDomain } from '../src/config/fields.js';
+import { parseConfig, parseFlags } from '../src/config/parse.js';
+import { ErrorCode, WeftError } from '../src/errors.js';
+import { apiFailure, loadKubeConfig } from '../src/k8s/client.js';
+import { CA_SECRET_NAME, DEFAULT_TRUST_DOMAIN, WEFT_NAMESPACE } from '../src/names.js';
+import { parseCertificates } from '../src/pki/index.js';
+import { decodeSecret, encodeSecretData, readCaSecret } from './ca-store.js';
+import { SecretKey } from './ca-material.js';
+import type { SecretData } from './ca-material.js';
+import {
+  RETIRE_AFTER_ANNOTATION,
+  RotationStep,
+  rotateAdd,
+  rotateRetire,
+  rotateSwitch,
+} from './rotation.js';
+
+export const ROTATE_USAGE = `Usage: weft ca rotate-root add|switch|retire [flags]
+
+Rotates the mesh's root with overlap, one step at a time:
+  add     stage a new root; every trust bundle now holds old and new
+  switch  issue from a new intermediate under the new root
+  retire  drop the old root from the bundles (refused until every certificate
+          it anchors has expired, unless --force)
+
+Flags:
+  --kubeconfig PATH   --namespace NAME (default weft-system)
+  --secret-name NAME (default weft-ca)   --trust-domain NAME (default cluster.local)
+  --max-lifetime-seconds N (the CA's; default 172800)   --force true
+`;
+
+const RotateSchema = z.strictObject({
+  kubeconfig: z.string().optional(),
+  namespace: z.string().default(WEFT_NAMESPACE),
+  secretName: z.string().default(CA_SECRET_NAME),
+  trustDomain: trustDomain.default(DEFAULT_TRUST_DOMAIN),
+  maxLifetimeSeconds: positiveInt().default(2 * 86400),
+  force: boolFlag.default(false),
+});
+
+const flags = {
+  kubeconfig: {},
+  namespace: {},
+  'secret-name': {},
+  'trust-domain': {},
+  'max-lifetime-seconds': {},
+  force: {},
+};
+
+/** Runs one step; records or clears the retire-after time in `annotations`. */
+async function applyStep(
+  step: RotationStep,
+  data: SecretData,
+  annotations: Record<string, string>,
+  config: z.infer<typeof RotateSchema>,
+): Promise<SecretData> {
+  if (step === RotationStep.Add) return rotateAdd(data, config.trustDomain);
+  if (step === RotationStep.Switch) {
+    const r = await rotateSwitch(data, config);
+    annotations[RETIRE_AFTER_ANNOTATION] = r.retireAfter.toISOString();
+    return r.data;
+  }
+  const after = annotations[RETIRE_AFTER_ANNOTATION];
+  const next = await rotateRetire(data, {
+    retireAfter: after ? new Date(after) : undefined,
+    force: config.force,
+  });
+  delete annotations[RETIRE_AFTER_ANNOTATION];
+  return next;
+}
+
+export async function runRotateRoot(args: readonly string[]): Promise<number> {
+  const [step, ...rest] = args;
+  if (!step || step === '--help' || !Object.values(RotationStep).includes(step as RotationStep)) {
+    (step === '--help' ? process.stdout : process.stderr).write(ROTATE_USAGE);
+    return step === '--help' ? 0 : 2;
+  }
+  const config = parseConfig(RotateSchema, parseFlags(rest, flags));
+  const core = loadKubeConfig(config.kubeconfig).makeApiClient(CoreV1Api);
+  const ref = { namespace: config.namespace, name: config.secretName };
+  const secret = await readCaSecret(core, ref);
+  if (!secret)
+    throw new WeftError(ErrorCode.NotFound, `secret ${ref.namespace}/${ref.name} not found`);
+  const data = decodeSecret(secret);
+  const annotations = { ...secret.metadata?.annotations };
+  const next = await applyStep(step as RotationStep, data, annotations, config);
+  try {
+    await core.replaceNamespacedSecret({
+      ...ref,
+      body: {
+        ...secret,
+        metadata: { ...secret.metadata, annotations },
+        data: encodeSecretData(next),
+      },
+    });
+  } catch (err) {
+    throw apiFailure(`updating secret ${ref.namespace}/${ref.name}`, err);
+  }
+  const roots = parseCertificates(next[SecretKey.Roots] ?? '');
+  process.stdout.write(
+    `${step}: done. Trust bundle roots: ${roots.map((r) => r.subject + ' serial ' + r.serialNumber).join('; ')}\n`,
+  );
+  if (step === RotationStep.Switch) {
+    process.stdout.write(`retire the old root after ${annotations[RETIRE_AFTER_ANNOTATION]}\n`);
+  }
+  return 0;
+}

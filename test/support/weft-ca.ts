@@ -1,0 +1,65 @@
+// Installs weft's manifests into a test control plane and runs the CA in-process
+// as its own ServiceAccount, so tests exercise the shipped RBAC.
+import assert from 'node:assert/strict';
+import { CaConfigSchema } from '../../ca/config.js';
+import type { CaConfig } from '../../ca/config.js';
+import { startCa } from '../../ca/main.js';
+import type { RunningCa } from '../../ca/main.js';
+import { parseConfig } from '../../src/config/parse.js';
+import { createLogger } from '../../src/log.js';
+import { createRegistry } from '../../src/metrics.js';
+import type { ControlPlane } from '../controlplane/testenv.js';
+import { eventually, serviceAccountKubeconfig } from './cluster.js';
+import { kubectl } from './kubectl.js';
+
+export async function installManifests(cp: ControlPlane): Promise<void> {
+  const applied = await kubectl(cp.kubeconfigPath, ['apply', '-R', '-f', 'manifests/']);
+  assert.equal(applied.code, 0, applied.stderr);
+  await eventually('weft CRDs to be served', async () => {
+    const r = await kubectl(cp.kubeconfigPath, ['get', 'workloadidentities', '-A']);
+    return r.code === 0 ? true : undefined;
+  });
+}
+
+export interface TestCa {
+  readonly ca: RunningCa;
+  /** Kubeconfig of the CA's ServiceAccount. */
+  readonly kubeconfig: string;
+  /** Log lines the CA wrote (JSON). */
+  readonly logs: string[];
+  restart(): Promise<RunningCa>;
+}
+
+export function caConfigFor(kubeconfig: string, extra: Record<string, unknown> = {}): CaConfig {
+  return parseConfig(CaConfigSchema, {
+    listen: '127.0.0.1:0',
+    kubeconfig,
+    reloadSeconds: '1',
+    tokenCacheSeconds: '0',
+    ...extra,
+  });
+}
+
+export async function startTestCa(
+  cp: ControlPlane,
+  extra: Record<string, unknown> = {},
+): Promise<TestCa> {
+  const logs: string[] = [];
+  const log = createLogger({ component: 'ca' }, 'info', (l) => logs.push(l));
+  const kubeconfig = await serviceAccountKubeconfig(cp, 'weft-system', 'weft-control-plane');
+  const start = (): Promise<RunningCa> =>
+    startCa(caConfigFor(kubeconfig, extra), createRegistry('ca'), log);
+  const state = { ca: await start() };
+  return {
+    get ca() {
+      return state.ca;
+    },
+    kubeconfig,
+    logs,
+    async restart() {
+      await state.ca.stop();
+      state.ca = await start();
+      return state.ca;
+    },
+  };
+}
