@@ -1,0 +1,176 @@
+// The certificate agent: keeps a workload certificate current for this process.
+// It generates each private key in-process (the key never leaves it), asks the CA
+// with the current token, renews at a fraction of the lifetime with jitter, retries
+// with backoff, keeps the old certificate until it expires, and emits
+// 'certificate' for every new one so servers can swap it in for new handshakes.
+import { EventEmitter } from 'node:events';
+import { randomInt } from 'node:crypto';
+import { Counter, Gauge } from 'prom-client';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../log.js';
+import {
+  KeyType,
+  generateKeyPair,
+  pemBlocks,
+  privateKeyToPem,
+  signingAlgorithmFor,
+  x509,
+} from '../pki/index.js';
+import type { CaClientOptions } from './ca-client.js';
+import { requestCertificate } from './ca-client.js';
+import type { Random } from './schedule.js';
+import { backoffDelayMs, renewalDelayMs } from './schedule.js';
+
+export interface WorkloadCertificate {
+  readonly spiffeId: string;
+  readonly serial: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** Leaf then intermediates, PEM: what a TLS server or client presents. */
+  readonly certChainPem: string;
+  /** PKCS#8 PEM, for this process's TLS contexts only. */
+  readonly keyPem: string;
+  /** The roots the CA said the mesh trusts when it issued this. */
+  readonly trustBundlePem: string;
+}
+
+export interface AgentOptions extends CaClientOptions {
+  readonly keyType?: KeyType;
+  readonly ttlSeconds?: number;
+  /** Renew after this fraction of the lifetime (default 0.5). */
+  readonly renewFraction?: number;
+  /** ± spread of the renewal time (default 0.1). */
+  readonly jitter?: number;
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  readonly registry: Registry;
+  readonly log: Logger;
+  readonly random?: Random;
+  readonly now?: () => number;
+}
+
+const secureRandom: Random = () => randomInt(0, 2 ** 32) / 2 ** 32;
+
+interface AgentEvents {
+  certificate: [WorkloadCertificate];
+  expired: [];
+}
+
+export class CertificateAgent extends EventEmitter<AgentEvents> {
+  private cert: WorkloadCertificate | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private failures = 0;
+  private readonly metrics;
+  private readonly random: Random;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: AgentOptions) {
+    super();
+    this.random = opts.random ?? secureRandom;
+    this.now = opts.now ?? Date.now;
+    const registers = [opts.registry];
+    this.metrics = {
+      expiry: new Gauge({
+        name: 'weft_agent_certificate_expiry_timestamp_seconds',
+        help: 'notAfter of the workload certificate in use.',
+        registers,
+      }),
+      renewals: new Counter({
+        name: 'weft_agent_certificate_renewals_total',
+        help: 'Certificates obtained from the CA.',
+        registers,
+      }),
+      failures: new Counter({
+        name: 'weft_agent_certificate_renewal_failures_total',
+        help: 'Failed attempts to obtain a certificate.',
+        registers,
+      }),
+    };
+  }
+
+  /** The certificate in use, or undefined before the first one and after expiry. */
+  current(): WorkloadCertificate | undefined {
+    return this.cert && this.cert.notAfter.getTime() > this.now() ? this.cert : undefined;
+  }
+
+  /** Resolves with the first certificate; keeps renewing until stop(). */
+  start(): Promise<WorkloadCertificate> {
+    return new Promise((resolve) => {
+      this.once('certificate', resolve);
+      void this.attempt();
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.attempt(), delayMs);
+    this.timer.unref();
+  }
+
+  private async attempt(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const cert = await this.fetch();
+      this.failures = 0;
+      this.cert = cert;
+      this.metrics.renewals.inc();
+      this.metrics.expiry.set(cert.notAfter.getTime() / 1000);
+      this.opts.log.info('workload certificate obtained', {
+        spiffeId: cert.spiffeId,
+        serial: cert.serial,
+        notAfter: cert.notAfter.toISOString(),
+      });
+      this.emit('certificate', cert);
+      const opts = { fraction: this.opts.renewFraction ?? 0.5, jitter: this.opts.jitter ?? 0.1 };
+      this.schedule(renewalDelayMs(this.now(), cert.notAfter.getTime(), opts, this.random));
+    } catch (err) {
+      this.onFailure(err);
+    }
+  }
+
+  private onFailure(err: unknown): void {
+    this.metrics.failures.inc();
+    const backoff = this.opts.backoff ?? { initialMs: 1000, maxMs: 60_000 };
+    let delay = backoffDelayMs(this.failures++, backoff, this.random);
+    const cert = this.cert;
+    if (cert) {
+      // Never wait past expiry without trying again; announce expiry once it comes.
+      const left = cert.notAfter.getTime() - this.now();
+      if (left <= 0) this.emit('expired');
+      else delay = Math.min(delay, left);
+    }
+    this.opts.log.warn('could not obtain a workload certificate; retrying', {
+      err,
+      retryInMs: delay,
+      serving: this.current()?.serial,
+    });
+    this.schedule(delay);
+  }
+
+  private async fetch(): Promise<WorkloadCertificate> {
+    const keyType = this.opts.keyType ?? KeyType.EcdsaP256;
+    const keys = await generateKeyPair(keyType);
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+      keys,
+      signingAlgorithm: signingAlgorithmFor(keyType),
+    });
+    const answer = await requestCertificate(this.opts, csr.toString('pem'), this.opts.ttlSeconds);
+    // Present leaf + intermediates; peers hold the roots.
+    const roots = new Set(pemBlocks(answer.trustBundle));
+    const chain = answer.certChain.flatMap((p) => pemBlocks(p)).filter((p) => !roots.has(p));
+    return {
+      spiffeId: answer.spiffeId,
+      serial: answer.serial,
+      notBefore: new Date(answer.notBefore),
+      notAfter: new Date(answer.notAfter),
+      certChainPem: chain.join(''),
+      keyPem: await privateKeyToPem(keys.privateKey),
+      trustBundlePem: answer.trustBundle,
+    };
+  }
+}

@@ -1,0 +1,93 @@
+// Talks to weft's CA: POST a CSR with the workload's token, get the chain back.
+// The token and the CA's roots are read fresh on every request (the kubelet rotates
+// the token; a root rotation changes the bundle).
+import https from 'node:https';
+import { readFile } from 'node:fs/promises';
+import { ErrorCode, WeftError } from '../errors.js';
+
+export interface CaClientOptions {
+  readonly caUrl: string;
+  readonly tokenFile: string;
+  readonly trustBundleFile: string;
+  readonly timeoutMs?: number;
+}
+
+export interface CaAnswer {
+  readonly spiffeId: string;
+  readonly serial: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly certChain: string[];
+  readonly trustBundle: string;
+}
+
+interface Post {
+  readonly url: URL;
+  readonly ca: string;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  readonly timeoutMs: number;
+}
+
+function post({
+  url,
+  ca,
+  headers,
+  body,
+  timeoutMs,
+}: Post): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, { method: 'POST', ca, headers, timeout: timeoutMs }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`CA did not answer within ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export async function requestCertificate(
+  opts: CaClientOptions,
+  csrPem: string,
+  ttlSeconds?: number,
+): Promise<CaAnswer> {
+  const [token, roots] = await Promise.all([
+    readFile(opts.tokenFile, 'utf8'),
+    readFile(opts.trustBundleFile, 'utf8'),
+  ]);
+  const body = JSON.stringify({ csr: csrPem, ...(ttlSeconds ? { ttlSeconds } : {}) });
+  let res;
+  try {
+    res = await post({
+      url: new URL('/v1/certificates', opts.caUrl),
+      ca: roots,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token.trim()}` },
+      body,
+      timeoutMs: opts.timeoutMs ?? 10_000,
+    });
+  } catch (cause) {
+    throw new WeftError(
+      ErrorCode.Unavailable,
+      `CA ${opts.caUrl} unreachable: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+  if (res.status !== 201) {
+    let detail = res.text.slice(0, 300);
+    try {
+      detail = (JSON.parse(res.text) as { error: { message: string } }).error.message;
+    } catch {
+      // not weft's JSON error: keep the raw start
+    }
+    throw new WeftError(
+      res.status >= 500 ? ErrorCode.Unavailable : ErrorCode.Forbidden,
+      `CA refused (${res.status}): ${detail}`,
+    );
+  }
+  return JSON.parse(res.text) as CaAnswer;
+}
