@@ -3,8 +3,14 @@
 // serial source; the identity comes from the caller (a verified token), never
 // from the request.
 import type { WorkloadIdentity } from '../src/identity.js';
-import type { KeyType, SerialSource, x509 } from '../src/pki/index.js';
-import { ExtendedKeyUsage, buildCertificate, randomSerial } from '../src/pki/index.js';
+import type { KeyType, LeafIssuer, SerialSource, x509 } from '../src/pki/index.js';
+import {
+  ExtendedKeyUsage,
+  buildLeafDer,
+  prepareIssuer,
+  randomSerial,
+  x509 as X509,
+} from '../src/pki/index.js';
 
 export interface Authority {
   /** The intermediate (or root) that signs workload certificates. */
@@ -26,17 +32,23 @@ export interface IssuePolicy {
 
 export interface IssueRequest {
   readonly identity: WorkloadIdentity;
-  readonly publicKey: CryptoKey;
+  /** The requester's SubjectPublicKeyInfo, DER. */
+  readonly spki: Uint8Array;
   readonly requestedLifetimeSeconds?: number | undefined;
-  /** Extra SANs for non-workload uses (the webhook's serving certificate). */
+  /** Extra SANs for non-workload uses (the CA's own serving certificate). */
   readonly dnsNames?: readonly string[];
   readonly ips?: readonly string[];
 }
 
 export interface Issued {
-  readonly certificate: x509.X509Certificate;
-  /** Leaf, then the issuer chain up to and including the root. */
-  readonly chain: readonly x509.X509Certificate[];
+  readonly serialNumber: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly leafPem: string;
+  /** Leaf, issuer, then each certificate above it up to and including the root. */
+  readonly chainPem: readonly string[];
+  /** Leaf and intermediates: what a TLS peer presents (the root travels in bundles). */
+  readonly presentedPem: readonly string[];
 }
 
 export interface Clock {
@@ -56,12 +68,38 @@ export function grantedLifetime(
   return Math.max(0, Math.min(wanted, policy.maxLifetimeSeconds, issuerLeft));
 }
 
+interface Prepared {
+  readonly issuer: LeafIssuer;
+  readonly abovePem: readonly string[];
+  readonly rootPems: ReadonlySet<string>;
+}
+
+// Per-authority work done once: key import, issuer name and key id, chain PEMs.
+const prepared = new WeakMap<Authority, Promise<Prepared>>();
+
+function prepare(authority: Authority): Promise<Prepared> {
+  let p = prepared.get(authority);
+  if (!p) {
+    p = (async (): Promise<Prepared> => ({
+      issuer: await prepareIssuer(authority.issuer, authority.issuerKey, authority.issuerKeyType),
+      abovePem: [
+        authority.issuer,
+        ...authority.chain.filter((c) => !c.equal(authority.issuer)),
+      ].map((c) => c.toString('pem') + '\n'),
+      rootPems: new Set(authority.roots.map((r) => r.toString('pem') + '\n')),
+    }))();
+    prepared.set(authority, p);
+  }
+  return p;
+}
+
 export async function issueWorkloadCertificate(
   authority: Authority,
   request: IssueRequest,
   policy: IssuePolicy,
   deps: { clock?: Clock; serial?: SerialSource } = {},
 ): Promise<Issued> {
+  const { issuer, abovePem, rootPems } = await prepare(authority);
   const now = (deps.clock ?? systemClock).now();
   const lifetime = grantedLifetime(
     request.requestedLifetimeSeconds,
@@ -69,13 +107,17 @@ export async function issueWorkloadCertificate(
     now,
     authority.issuer.notAfter,
   );
-  const certificate = await buildCertificate(
+  // Whole seconds: certificates carry no fractions, and callers compare these dates.
+  const second = Math.floor(now.getTime() / 1000) * 1000;
+  const notBefore = new Date(second - policy.backdateSeconds * 1000);
+  const notAfter = new Date(second + lifetime * 1000);
+  const serialNumber = (deps.serial ?? randomSerial)();
+  const der = buildLeafDer(
     {
-      subject: '',
-      serialNumber: (deps.serial ?? randomSerial)(),
-      notBefore: new Date(now.getTime() - policy.backdateSeconds * 1000),
-      notAfter: new Date(now.getTime() + lifetime * 1000),
-      publicKey: request.publicKey,
+      serialNumber,
+      notBefore,
+      notAfter,
+      spki: request.spki,
       sans: {
         uris: [request.identity.uri],
         dnsNames: request.dnsNames ?? [],
@@ -83,12 +125,23 @@ export async function issueWorkloadCertificate(
       },
       extendedKeyUsages: [ExtendedKeyUsage.ServerAuth, ExtendedKeyUsage.ClientAuth],
     },
-    {
-      certificate: authority.issuer,
-      privateKey: authority.issuerKey,
-      keyType: authority.issuerKeyType,
-    },
+    issuer,
   );
-  const above = authority.chain.filter((c) => !c.equal(authority.issuer));
-  return { certificate, chain: [certificate, authority.issuer, ...above] };
+  const leafPem = X509.PemConverter.encode(new Uint8Array(der), 'CERTIFICATE') + '\n';
+  const chainPem = [leafPem, ...abovePem];
+  return {
+    serialNumber: serialHex(serialNumber),
+    notBefore,
+    notAfter,
+    leafPem,
+    chainPem,
+    presentedPem: chainPem.filter((p) => !rootPems.has(p)),
+  };
+}
+
+/** The serial as its DER INTEGER content would print it (no redundant leading zeros). */
+function serialHex(hex: string): string {
+  const stripped = hex.replace(/^(00)+/, '');
+  const v = stripped.length % 2 ? '0' + stripped : stripped;
+  return parseInt(v.slice(0, 1), 16) >= 8 ? '00' + v : v || '00';
 }

@@ -14,7 +14,7 @@ import { apiMessage, isConflict } from '../src/k8s/client.js';
 import { watchObjects } from '../src/k8s/watch.js';
 import type { Watch } from '../src/k8s/watch.js';
 import type { Logger } from '../src/log.js';
-import { joinPem, parseCsr } from '../src/pki/index.js';
+import { parseCsr } from '../src/pki/index.js';
 import type { ParsedCsr } from '../src/pki/index.js';
 import type { Authority, IssuePolicy } from './authority.js';
 import { issueWorkloadCertificate } from './authority.js';
@@ -167,7 +167,12 @@ export class CsrSigner {
   private async process(csr: V1CertificateSigningRequest): Promise<void> {
     try {
       const pem = Buffer.from(csr.spec.request, 'base64').toString('utf8');
-      const parsed = await parseCsr(pem).catch((err: Error) => err);
+      let parsed: ParsedCsr | Error;
+      try {
+        parsed = parseCsr(pem);
+      } catch (err) {
+        parsed = err as Error;
+      }
       await this.act(csr, decideCsr(csr, parsed, this.deps.trustDomain), parsed);
     } catch (err) {
       // A conflict means a newer version is on its way through the watch.
@@ -220,28 +225,29 @@ export class CsrSigner {
     action: { identity: WorkloadIdentity; lifetimeSeconds: number | undefined },
     parsed: ParsedCsr,
   ): Promise<void> {
-    const authority = this.deps.authority();
     const issued = await issueWorkloadCertificate(
-      authority,
+      this.deps.authority(),
       {
         identity: action.identity,
-        publicKey: parsed.publicKey,
+        spki: parsed.spki,
         requestedLifetimeSeconds: action.lifetimeSeconds,
       },
       this.deps.policy,
     );
     // Leaf and intermediates; the root travels in the trust bundle.
-    const chain = issued.chain.filter((c) => !authority.roots.some((r) => r.equal(c)));
-    csr.status = { ...csr.status, certificate: Buffer.from(joinPem(chain)).toString('base64') };
+    csr.status = {
+      ...csr.status,
+      certificate: Buffer.from(issued.presentedPem.join('')).toString('base64'),
+    };
     await this.deps.api.replaceCertificateSigningRequestStatus({
       name: csr.metadata!.name!,
       body: csr,
     });
     this.deps.metrics.issued.inc({ path: 'csr' });
     void this.deps.recorder?.record(action.identity, {
-      serial: issued.certificate.serialNumber,
-      notBefore: issued.certificate.notBefore.toISOString(),
-      notAfter: issued.certificate.notAfter.toISOString(),
+      serial: issued.serialNumber,
+      notBefore: issued.notBefore.toISOString(),
+      notAfter: issued.notAfter.toISOString(),
       path: 'csr-api',
       csr: csr.metadata!.name!,
     });

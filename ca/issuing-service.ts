@@ -38,10 +38,10 @@ export function toResponse(
 ): CertificateResponse {
   return {
     spiffeId: identity.uri,
-    serial: issued.certificate.serialNumber,
-    notBefore: issued.certificate.notBefore.toISOString(),
-    notAfter: issued.certificate.notAfter.toISOString(),
-    certChain: issued.chain.map((c) => c.toString('pem')),
+    serial: issued.serialNumber,
+    notBefore: issued.notBefore.toISOString(),
+    notAfter: issued.notAfter.toISOString(),
+    certChain: [...issued.chainPem],
     trustBundle: roots,
   };
 }
@@ -70,7 +70,7 @@ export async function handleCertificateRequest(
   try {
     const request = readBody(body);
     const reviewed = await deps.reviewer.review(token);
-    const csr = await parseCsr(request.csr);
+    const csr = parseCsr(request.csr);
     const decision = checkRequestForIdentity(csr.names, reviewed.identity);
     if (!decision.allowed) throw new WeftError(ErrorCode.IdentityMismatch, decision.reason);
     const authority = deps.authority();
@@ -78,7 +78,7 @@ export async function handleCertificateRequest(
       authority,
       {
         identity: reviewed.identity,
-        publicKey: csr.publicKey,
+        spki: csr.spki,
         requestedLifetimeSeconds: request.ttlSeconds,
       },
       deps.policy,
@@ -86,14 +86,14 @@ export async function handleCertificateRequest(
     deps.metrics.issued.inc({ path: 'sidecar' });
     deps.log.info('issued certificate', {
       spiffeId: reviewed.identity.uri,
-      serial: issued.certificate.serialNumber,
-      notAfter: issued.certificate.notAfter.toISOString(),
+      serial: issued.serialNumber,
+      notAfter: issued.notAfter.toISOString(),
       pod: reviewed.podName,
     });
     void deps.recorder?.record(reviewed.identity, {
-      serial: issued.certificate.serialNumber,
-      notBefore: issued.certificate.notBefore.toISOString(),
-      notAfter: issued.certificate.notAfter.toISOString(),
+      serial: issued.serialNumber,
+      notBefore: issued.notBefore.toISOString(),
+      notAfter: issued.notAfter.toISOString(),
       path: 'sidecar',
       ...(reviewed.podName ? { pod: reviewed.podName } : {}),
     });

@@ -2,7 +2,7 @@
 // the names clients dial (the Service DNS names; 127.0.0.1 when run locally).
 import { workloadIdentity } from '../src/identity.js';
 import { CONTROL_PLANE_SERVICE_ACCOUNT } from '../src/names.js';
-import { generateKeyPair, joinPem, privateKeyToPem } from '../src/pki/index.js';
+import { generateKeyPair, privateKeyToPem } from '../src/pki/index.js';
 import type { TlsMaterial } from '../src/http/serve.js';
 import type { Authority, IssuePolicy } from './authority.js';
 import { issueWorkloadCertificate } from './authority.js';
@@ -24,19 +24,17 @@ export async function issueServingCertificate(
     authority,
     {
       identity: workloadIdentity(names.trustDomain, names.namespace, CONTROL_PLANE_SERVICE_ACCOUNT),
-      publicKey: keys.publicKey,
+      spki: new Uint8Array(await crypto.subtle.exportKey('spki', keys.publicKey)),
       requestedLifetimeSeconds: policy.maxLifetimeSeconds,
       dnsNames: names.dnsNames,
       ips: names.ips,
     },
     policy,
   );
-  // Serve leaf + intermediates; clients hold the roots.
-  const chain = issued.chain.filter((c) => !authority.roots.some((r) => r.equal(c)));
   return {
-    cert: joinPem(chain),
+    cert: issued.presentedPem.join(''),
     key: await privateKeyToPem(keys.privateKey),
-    notBefore: issued.certificate.notBefore,
-    notAfter: issued.certificate.notAfter,
+    notBefore: issued.notBefore,
+    notAfter: issued.notAfter,
   };
 }

@@ -2,7 +2,8 @@
 // signed X.509 certificate out. Clock and serial come from the caller so that the
 // CA and tests decide them; nothing here reads the time or draws randomness.
 import { defaultCrypto, x509 } from './provider.js';
-import { KeyType, signingAlgorithmFor } from './keys.js';
+import type { KeyType } from './keys.js';
+import { signingAlgorithmFor } from './keys.js';
 
 export const ExtendedKeyUsage = {
   ServerAuth: '1.3.6.1.5.5.7.3.1',
@@ -56,7 +57,7 @@ async function extensionsFor(
   const usage = ca
     ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign
     : x509.KeyUsageFlags.digitalSignature |
-      (signer.keyType === KeyType.Rsa2048 ? x509.KeyUsageFlags.keyEncipherment : 0);
+      (params.publicKey.algorithm.name.startsWith('RSA') ? x509.KeyUsageFlags.keyEncipherment : 0);
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(!!ca, ca?.pathLength, true),
     new x509.KeyUsagesExtension(usage, true),

@@ -1,9 +1,14 @@
-// Parsing and checking PKCS#10 certificate requests: the request must parse, carry
-// a valid self-signature, and use a key type weft issues for. What it asks for is
-// returned as data; deciding whether that is allowed is the caller's policy.
+// Parsing and checking PKCS#10 certificate requests (RFC 2986) on the CA's hot
+// path: DER read directly, the self-signature checked with Node's crypto, and the
+// key type limited to what weft issues for. What the request asks for is returned
+// as data; deciding whether that is allowed is the caller's policy.
+import { createPublicKey, verify } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { ErrorCode, WeftError } from '../errors.js';
-import { KeyType, algorithmFor } from './keys.js';
-import { defaultCrypto, x509 } from './provider.js';
+import type { Node } from './der.js';
+import { DerError, Tag, children, content, expect, read, readOid, whole } from './der.js';
+import { KeyType } from './keys.js';
+import { x509 } from './provider.js';
 
 export interface RequestedNames {
   readonly uris: readonly string[];
@@ -15,67 +20,181 @@ export interface RequestedNames {
 
 export interface ParsedCsr {
   readonly keyType: KeyType;
-  readonly publicKey: CryptoKey;
+  /** The requester's SubjectPublicKeyInfo, DER. */
+  readonly spki: Uint8Array;
   readonly names: RequestedNames;
-  readonly subject: string;
 }
 
 /** Largest PEM CSR accepted: an RSA-2048 request with a few SANs is about 1.2 KB. */
 export const MAX_CSR_BYTES = 16 * 1024;
 
-function keyTypeOf(alg: Algorithm & { namedCurve?: string; modulusLength?: number }): KeyType {
-  if (alg.name === 'ECDSA' && alg.namedCurve === 'P-256') return KeyType.EcdsaP256;
-  if (alg.name === 'RSASSA-PKCS1-v1_5' && alg.modulusLength === 2048) return KeyType.Rsa2048;
-  const detail = alg.namedCurve ?? (alg.modulusLength ? `${alg.modulusLength} bits` : '');
+const EXTENSION_REQUEST = '1.2.840.113549.1.9.14';
+const SUBJECT_ALT_NAME = '2.5.29.17';
+const SIGNATURE_HASH: Record<string, string> = {
+  '1.2.840.10045.4.3.2': 'sha256',
+  '1.2.840.10045.4.3.3': 'sha384',
+  '1.2.840.10045.4.3.4': 'sha512',
+  '1.2.840.113549.1.1.11': 'sha256',
+  '1.2.840.113549.1.1.12': 'sha384',
+  '1.2.840.113549.1.1.13': 'sha512',
+};
+
+const malformed = (message: string, cause?: unknown): WeftError =>
+  new WeftError(ErrorCode.CsrMalformed, message, { cause });
+
+function decodePem(pem: string): Uint8Array {
+  if (pem.length > MAX_CSR_BYTES) throw malformed(`CSR is larger than ${MAX_CSR_BYTES} bytes`);
+  if (!pem.includes('-----BEGIN CERTIFICATE REQUEST-----')) {
+    throw malformed('CSR must be a PEM "CERTIFICATE REQUEST" block');
+  }
+  const [der] = x509.PemConverter.decode(pem);
+  if (!der || der.byteLength === 0) throw malformed('CSR PEM block is empty');
+  return new Uint8Array(der);
+}
+
+const EC_PUBLIC_KEY = '1.2.840.10045.2.1';
+const PRIME256V1 = '1.2.840.10045.3.1.7';
+
+/**
+ * A P-256 key with an uncompressed point, imported through JWK: OpenSSL 3's DER
+ * decoder costs about 2.4x more per key (156 µs against 65 µs here), and this runs
+ * once per certificate request.
+ */
+function p256FromSpki(spki: Uint8Array): KeyObject | undefined {
+  const [alg, bitString] = children(spki, read(spki));
+  const [algOid, curveOid] = children(spki, expect(alg, Tag.Sequence, 'algorithm'));
+  if (readOid(spki, expect(algOid, Tag.Oid, 'algorithm')) !== EC_PUBLIC_KEY) return undefined;
+  if (curveOid?.tag !== Tag.Oid || readOid(spki, curveOid) !== PRIME256V1) return undefined;
+  const point = content(spki, expect(bitString, Tag.BitString, 'subjectPublicKey')).subarray(1);
+  if (point.length !== 65 || point[0] !== 0x04) return undefined;
+  const b64 = (b: Uint8Array): string => Buffer.from(b).toString('base64url');
+  return createPublicKey({
+    key: { kty: 'EC', crv: 'P-256', x: b64(point.subarray(1, 33)), y: b64(point.subarray(33)) },
+    format: 'jwk',
+  });
+}
+
+function publicKeyOf(spki: Uint8Array): { key: KeyObject; keyType: KeyType } {
+  let key;
+  try {
+    const p256 = p256FromSpki(spki);
+    if (p256) return { key: p256, keyType: KeyType.EcdsaP256 };
+    key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  } catch (cause) {
+    throw malformed('CSR public key is not a valid SubjectPublicKeyInfo', cause);
+  }
+  const d = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === 'rsa' && d.modulusLength === 2048) {
+    return { key, keyType: KeyType.Rsa2048 };
+  }
+  const detail = d.namedCurve ?? (d.modulusLength ? `${d.modulusLength} bits` : '');
   throw new WeftError(
     ErrorCode.CsrKeyUnsupported,
-    `CSR key ${alg.name}${detail ? ` ${detail}` : ''} is not supported; use ECDSA P-256 or RSA 2048`,
+    `CSR key ${key.asymmetricKeyType ?? 'unknown'}${detail ? ` ${detail}` : ''} is not supported; use ECDSA P-256 or RSA 2048`,
   );
 }
 
-function requestedNames(csr: x509.Pkcs10CertificateRequest): RequestedNames {
-  const names = { uris: [], dnsNames: [], ips: [], emails: [], other: [] } as {
-    [K in keyof RequestedNames]: string[];
-  };
-  for (const ext of csr.extensions) {
-    if (!(ext instanceof x509.SubjectAlternativeNameExtension)) continue;
-    for (const n of ext.names.items) {
-      if (n.type === 'url') names.uris.push(n.value);
-      else if (n.type === 'dns') names.dnsNames.push(n.value);
-      else if (n.type === 'ip') names.ips.push(n.value);
-      else if (n.type === 'email') names.emails.push(n.value);
-      else names.other.push(`${n.type}:${n.value}`);
+type MutableNames = { [K in keyof RequestedNames]: string[] };
+
+const GENERAL_NAME: Record<number, (v: Uint8Array, into: MutableNames) => void> = {
+  0x81: (v, n) => void n.emails.push(Buffer.from(v).toString('latin1')),
+  0x82: (v, n) => void n.dnsNames.push(Buffer.from(v).toString('latin1')),
+  0x86: (v, n) => void n.uris.push(Buffer.from(v).toString('latin1')),
+  0x87: (v, n) => void n.ips.push(ipText(v)),
+};
+
+function ipText(v: Uint8Array): string {
+  if (v.length === 4) return [...v].join('.');
+  if (v.length === 16) {
+    const groups = [];
+    for (let i = 0; i < 16; i += 2) groups.push(((v[i]! << 8) | v[i + 1]!).toString(16));
+    return groups.join(':');
+  }
+  return `invalid(${Buffer.from(v).toString('hex')})`;
+}
+
+function readSans(der: Uint8Array, value: Node, into: MutableNames): void {
+  for (const name of children(der, expect(value, Tag.Sequence, 'GeneralNames'))) {
+    const add = GENERAL_NAME[name.tag];
+    if (add) add(content(der, name), into);
+    else into.other.push(`name type [${name.tag & 0x1f}]`);
+  }
+}
+
+function readExtensionRequest(der: Uint8Array, set: Node, into: MutableNames): void {
+  for (const exts of children(der, expect(set, Tag.Set, 'extensionRequest values'))) {
+    for (const ext of children(der, expect(exts, Tag.Sequence, 'Extensions'))) {
+      const parts = children(der, expect(ext, Tag.Sequence, 'Extension'));
+      const id = readOid(der, expect(parts[0], Tag.Oid, 'extnID'));
+      const octets = expect(parts[parts.length - 1], Tag.OctetString, 'extnValue');
+      if (id === SUBJECT_ALT_NAME) readSans(der, read(der, octets.start), into);
+    }
+  }
+}
+
+function requestedNames(der: Uint8Array, attributes: Node | undefined): RequestedNames {
+  const names: MutableNames = { uris: [], dnsNames: [], ips: [], emails: [], other: [] };
+  if (!attributes) return names;
+  for (const attr of children(der, attributes)) {
+    const [type, values] = children(der, expect(attr, Tag.Sequence, 'Attribute'));
+    if (readOid(der, expect(type, Tag.Oid, 'attribute type')) === EXTENSION_REQUEST) {
+      readExtensionRequest(der, expect(values, Tag.Set, 'attribute values'), names);
     }
   }
   return names;
 }
 
-function decode(pem: string): x509.Pkcs10CertificateRequest {
-  if (pem.length > MAX_CSR_BYTES) {
-    throw new WeftError(ErrorCode.CsrMalformed, `CSR is larger than ${MAX_CSR_BYTES} bytes`);
-  }
-  if (!pem.includes('-----BEGIN CERTIFICATE REQUEST-----')) {
-    throw new WeftError(ErrorCode.CsrMalformed, 'CSR must be a PEM "CERTIFICATE REQUEST" block');
-  }
-  try {
-    return new x509.Pkcs10CertificateRequest(pem);
-  } catch (cause) {
-    throw new WeftError(ErrorCode.CsrMalformed, 'CSR is not a valid PKCS#10 request', { cause });
-  }
+function structure(der: Uint8Array): {
+  cri: Node;
+  sigAlg: string;
+  signature: Uint8Array;
+  fields: Node[];
+} {
+  const [cri, alg, sig, extra] = children(
+    der,
+    expect(read(der), Tag.Sequence, 'CertificationRequest'),
+  );
+  if (extra) throw new DerError('trailing data after signature');
+  const fields = children(der, expect(cri, Tag.Sequence, 'certificationRequestInfo'));
+  const [algOid] = children(der, expect(alg, Tag.Sequence, 'signatureAlgorithm'));
+  const sigBits = content(der, expect(sig, Tag.BitString, 'signature'));
+  return {
+    cri: cri!,
+    sigAlg: readOid(der, expect(algOid, Tag.Oid, 'signature algorithm')),
+    signature: sigBits.subarray(1),
+    fields,
+  };
 }
 
-export async function parseCsr(pem: string, crypto: Crypto = defaultCrypto): Promise<ParsedCsr> {
-  const csr = decode(pem);
-  const keyType = keyTypeOf(csr.publicKey.algorithm);
-  let valid = false;
+/** Parses and checks a PEM CSR; throws a WeftError naming what is wrong. */
+export function parseCsr(pem: string): ParsedCsr {
+  const der = decodePem(pem);
+  let parts;
   try {
-    valid = await csr.verify(crypto);
+    parts = structure(der);
   } catch (cause) {
-    throw new WeftError(ErrorCode.CsrSignatureInvalid, 'CSR signature could not be checked', {
-      cause,
-    });
+    throw malformed('CSR is not a valid PKCS#10 request', cause);
   }
-  if (!valid) throw new WeftError(ErrorCode.CsrSignatureInvalid, 'CSR signature is invalid');
-  const publicKey = await csr.publicKey.export(algorithmFor(keyType), ['verify'], crypto);
-  return { keyType, publicKey, names: requestedNames(csr), subject: csr.subject };
+  const { cri, sigAlg, signature, fields } = parts;
+  const spki = whole(der, expect(fields[2], Tag.Sequence, 'subjectPKInfo'));
+  // One key object serves both the type check and the signature check (each
+  // createPublicKey validates the point, the costliest step here).
+  const { key, keyType } = publicKeyOf(spki);
+  const hash = SIGNATURE_HASH[sigAlg];
+  if (!hash) {
+    throw new WeftError(
+      ErrorCode.CsrSignatureInvalid,
+      `CSR signature algorithm ${sigAlg} is not supported`,
+    );
+  }
+  if (!verify(hash, whole(der, cri), key, signature)) {
+    throw new WeftError(ErrorCode.CsrSignatureInvalid, 'CSR signature is invalid');
+  }
+  let names;
+  try {
+    names = requestedNames(der, fields[3]?.tag === 0xa0 ? fields[3] : undefined);
+  } catch (cause) {
+    throw malformed('CSR extensions are malformed', cause);
+  }
+  return { keyType, spki, names };
 }

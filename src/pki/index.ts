@@ -5,3 +5,4 @@ export { x509, defaultCrypto } from './provider.js';
 export * from './pem.js';
 export * from './csr.js';
 export * from './verify.js';
+export * from './leaf-builder.js';

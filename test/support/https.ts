@@ -11,12 +11,24 @@ export interface Reply {
 
 export function request(
   url: string,
-  opts: { ca: string; method?: string; headers?: Record<string, string>; body?: string | Buffer },
+  opts: {
+    ca: string;
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    agent?: https.Agent;
+  },
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = https.request(
       url,
-      { method: opts.method ?? 'GET', ca: opts.ca, headers: opts.headers ?? {}, timeout: 10_000 },
+      {
+        method: opts.method ?? 'GET',
+        ca: opts.ca,
+        headers: opts.headers ?? {},
+        timeout: 10_000,
+        ...(opts.agent ? { agent: opts.agent } : {}),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
