@@ -1,0 +1,39 @@
+// What the webhook injects, validated once at start-up. Per-pod annotations
+// override some of it (annotations.ts).
+import { z } from 'zod';
+import { trustDomain } from '../src/config/fields.js';
+import { CA_PORT, CA_SERVICE, DEFAULT_TRUST_DOMAIN, WEFT_NAMESPACE } from '../src/names.js';
+import { VERSION } from '../src/version.js';
+import { LOG_LEVELS } from './annotations.js';
+
+export const DEFAULT_IMAGE = `ghcr.io/weft-mesh/weft:${VERSION}`;
+
+export const InjectionConfigSchema = z.strictObject({
+  image: z.string().min(1).default(DEFAULT_IMAGE),
+  caAddress: z.string().min(1).default(`${CA_SERVICE}.${WEFT_NAMESPACE}.svc:${CA_PORT}`),
+  trustDomain: trustDomain.default(DEFAULT_TRUST_DOMAIN),
+  /** Resolved from the API server's version when the setting is `auto`. */
+  nativeSidecars: z.boolean().default(true),
+  logLevel: z.enum(LOG_LEVELS).default('info'),
+  tokenExpirationSeconds: z.number().int().min(600).max(86400).default(3600),
+  proxyResources: z
+    .strictObject({
+      cpuRequest: z.string().default('100m'),
+      memoryRequest: z.string().default('64Mi'),
+      cpuLimit: z.string().optional(),
+      memoryLimit: z.string().default('256Mi'),
+    })
+    .default({ cpuRequest: '100m', memoryRequest: '64Mi', memoryLimit: '256Mi' }),
+  excludeOutboundCidrs: z.array(z.string()).default([]),
+});
+
+export type InjectionConfig = z.infer<typeof InjectionConfigSchema>;
+
+export const defaultInjectionConfig = (): InjectionConfig => InjectionConfigSchema.parse({});
+
+/** Native sidecars (restartPolicy: Always init containers) are on by default from 1.29. */
+export function supportsNativeSidecars(major: string, minor: string): boolean {
+  const maj = Number(major);
+  const min = Number(minor.replace(/\D.*$/, ''));
+  return maj > 1 || (maj === 1 && min >= 29);
+}
