@@ -2,9 +2,6 @@
 // prefer a kubectl within the version-skew policy (1.33+) when the machine has one.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { promisify } from 'node:util';
-
-const execFileAsync = promisify(execFile);
 
 const CANDIDATES = [
   process.env.WEFT_KUBECTL,
@@ -21,24 +18,22 @@ export interface KubectlResult {
 }
 
 /** Runs kubectl with --kubeconfig; never throws on a non-zero exit (the result says). */
-export async function kubectl(
+export function kubectl(
   kubeconfig: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
+  stdin?: string,
 ): Promise<KubectlResult> {
-  try {
-    const { stdout, stderr } = await execFileAsync(
+  return new Promise((resolve) => {
+    const child = execFile(
       kubectlBinary,
       ['--kubeconfig', kubeconfig, ...args],
       { env, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ stdout, stderr: stderr || (err ? err.message : ''), code });
+      },
     );
-    return { stdout, stderr, code: 0 };
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; code?: number | string };
-    return {
-      stdout: e.stdout ?? '',
-      stderr: e.stderr ?? String(err),
-      code: typeof e.code === 'number' ? e.code : 1,
-    };
-  }
+    child.stdin?.end(stdin ?? '');
+  });
 }

@@ -1,0 +1,155 @@
+// `weft control-plane`: the CA and the injection webhook in one process, the
+// default install. The webhook serves a certificate from weft's own CA and the
+// webhook configuration's caBundle is weft's roots, kept current by this process.
+import { z } from 'zod';
+import { CaConfigSchema } from '../../ca/config.js';
+import type { CaConfig } from '../../ca/config.js';
+import { startCa } from '../../ca/main.js';
+import type { RunningCa } from '../../ca/main.js';
+import { issueServingCertificate } from '../../ca/serving-cert.js';
+import { WEBHOOK_DNS_NAMES, WebhookConfigSchema } from '../../webhook/config.js';
+import type { WebhookConfig } from '../../webhook/config.js';
+import { startWebhook } from '../../webhook/main.js';
+import type { ServingTls } from '../../webhook/main.js';
+import { parseConfig, parseFlags } from '../config/parse.js';
+import { onShutdownSignal } from '../http/serve.js';
+import { createLogger } from '../log.js';
+import { createRegistry, withProcessMetrics } from '../metrics.js';
+import { WEFT_NAMESPACE } from '../names.js';
+
+export const CONTROL_PLANE_USAGE = `Usage: weft control-plane [flags]
+
+Runs weft's control plane: the certificate authority and the sidecar injector.
+From outside a cluster, this brings weft up against it:
+
+  weft control-plane --kubeconfig ~/.kube/config --register true
+
+Flags:
+  --kubeconfig PATH                (default: in-cluster, else $KUBECONFIG)
+  --ca-listen HOST:PORT            (default 0.0.0.0:15012)
+  --webhook-listen HOST:PORT       (default 0.0.0.0:15017)
+  --register true                  register weft-injector pointing at this process; remove it on exit
+  --failure-policy Fail|Ignore     (default Fail)
+  --native-sidecars auto|on|off    (default auto)
+  --image REF   --ca-address HOST:PORT   --trust-domain NAME   --log-level LEVEL
+  --max-lifetime-seconds N         (default 172800)
+`;
+
+const flags = {
+  kubeconfig: {},
+  'ca-listen': {},
+  'webhook-listen': {},
+  register: {},
+  'failure-policy': {},
+  'native-sidecars': {},
+  image: {},
+  'ca-address': {},
+  'trust-domain': {},
+  'log-level': {},
+  'max-lifetime-seconds': {},
+};
+
+const Schema = z.strictObject({
+  kubeconfig: z.string().optional(),
+  caListen: z.string().optional(),
+  webhookListen: z.string().optional(),
+  register: z.string().optional(),
+  failurePolicy: z.string().optional(),
+  nativeSidecars: z.string().optional(),
+  image: z.string().optional(),
+  caAddress: z.string().optional(),
+  trustDomain: z.string().optional(),
+  logLevel: z.string().optional(),
+  maxLifetimeSeconds: z.string().optional(),
+});
+
+const defined = (o: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+function configs(args: readonly string[]): { ca: CaConfig; webhook: WebhookConfig } {
+  const f = parseConfig(Schema, parseFlags(args, flags));
+  const shared = { kubeconfig: f.kubeconfig, trustDomain: f.trustDomain, logLevel: f.logLevel };
+  const ca = parseConfig(
+    CaConfigSchema,
+    defined({ ...shared, listen: f.caListen, maxLifetimeSeconds: f.maxLifetimeSeconds }),
+  );
+  const webhook = parseConfig(
+    WebhookConfigSchema,
+    defined({
+      ...shared,
+      listen: f.webhookListen,
+      register: f.register,
+      failurePolicy: f.failurePolicy,
+      nativeSidecars: f.nativeSidecars,
+      image: f.image,
+      caAddress: f.caAddress,
+    }),
+  );
+  return { ca, webhook };
+}
+
+async function webhookTls(
+  ca: RunningCa,
+  config: CaConfig,
+  local: boolean,
+): Promise<ServingTls & { renewAt: number }> {
+  const issued = await issueServingCertificate(
+    ca.authority(),
+    {
+      trustDomain: config.trustDomain,
+      namespace: WEFT_NAMESPACE,
+      dnsNames: WEBHOOK_DNS_NAMES,
+      ips: local ? ['127.0.0.1'] : [],
+    },
+    {
+      defaultLifetimeSeconds: config.maxLifetimeSeconds,
+      maxLifetimeSeconds: config.maxLifetimeSeconds,
+      backdateSeconds: 60,
+    },
+  );
+  const half = (issued.notBefore.getTime() + issued.notAfter.getTime()) / 2;
+  return { cert: issued.cert, key: issued.key, caPem: ca.roots(), renewAt: half };
+}
+
+export async function runControlPlane(args: readonly string[]): Promise<number> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(CONTROL_PLANE_USAGE);
+    return 0;
+  }
+  const { ca: caConfig, webhook: webhookConfig } = configs(args);
+  const log = createLogger({ component: 'control-plane' }, caConfig.logLevel);
+  const registry = withProcessMetrics(createRegistry('control-plane'));
+  const ca = await startCa(caConfig, registry, log.child({ component: 'ca' }));
+  const local = webhookConfig.register;
+  let tls = await webhookTls(ca, caConfig, local);
+  const webhook = await startWebhook(
+    webhookConfig,
+    tls,
+    registry,
+    log.child({ component: 'webhook' }),
+  );
+  // Follow the CA: a new issuer or root (rotation) or half-life re-issues the
+  // webhook's certificate and rewrites the caBundle.
+  let issuer = ca.authority().issuer.serialNumber;
+  let roots = ca.roots();
+  const timer = setInterval(() => {
+    const changed = issuer !== ca.authority().issuer.serialNumber || roots !== ca.roots();
+    if (!changed && Date.now() < tls.renewAt) return;
+    issuer = ca.authority().issuer.serialNumber;
+    roots = ca.roots();
+    webhookTls(ca, caConfig, local)
+      .then(async (next) => {
+        tls = next;
+        await webhook.setTls(next);
+        log.info('webhook certificate renewed');
+      })
+      .catch((err: unknown) => log.warn('webhook certificate renewal failed', { err }));
+  }, 5000);
+  if (!local) await webhook.setTls(tls);
+  onShutdownSignal(log, async () => {
+    clearInterval(timer);
+    await webhook.stop();
+    await ca.stop();
+  });
+  return new Promise<number>(() => undefined);
+}

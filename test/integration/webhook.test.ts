@@ -1,0 +1,353 @@
+// The injector against a real kube-apiserver: `weft control-plane --register` run
+// as a real process, pods created through the API, and the stored pods inspected.
+// Bad HTTP input is sent straight to a webhook running in-process.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { AdmissionregistrationV1Api, CoreV1Api } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { createLogger } from '../../src/log.js';
+import { createRegistry } from '../../src/metrics.js';
+import { WebhookConfigSchema } from '../../webhook/config.js';
+import { localServingTls } from '../../webhook/local-tls.js';
+import { startWebhook } from '../../webhook/main.js';
+import type { RunningWebhook } from '../../webhook/main.js';
+import { webhookConfiguration } from '../../webhook/registration.js';
+import { startControlPlane } from '../controlplane/testenv.js';
+import type { ControlPlane } from '../controlplane/testenv.js';
+import {
+  createNamespace,
+  eventually,
+  serviceAccountKubeconfig,
+  uniqueName,
+} from '../support/cluster.js';
+import { request } from '../support/https.js';
+import { kubectl } from '../support/kubectl.js';
+import { installManifests } from '../support/weft-ca.js';
+import { startWeft } from '../support/weft-process.js';
+import type { WeftProcess } from '../support/weft-process.js';
+
+const pod = (name: string, extra: Partial<V1Pod['metadata']> = {}): V1Pod => ({
+  metadata: { name, ...extra },
+  spec: {
+    containers: [{ name: 'app', image: 'example.invalid/app:1', ports: [{ containerPort: 8080 }] }],
+  },
+});
+
+const names = (p: V1Pod): { init: string[]; containers: string[] } => ({
+  init: (p.spec?.initContainers ?? []).map((c) => c.name),
+  containers: (p.spec?.containers ?? []).map((c) => c.name),
+});
+
+describe('injection through the real API server', () => {
+  let cp: ControlPlane;
+  let weft: WeftProcess;
+  const meshed = uniqueName('meshed');
+  const plain = uniqueName('plain');
+  const core = (): CoreV1Api => cp.kubeConfig.makeApiClient(CoreV1Api);
+
+  before(async () => {
+    cp = await startControlPlane();
+    await installManifests(cp);
+    await createNamespace(cp.kubeConfig, meshed, { 'weft.dev/inject': 'enabled' });
+    await createNamespace(cp.kubeConfig, plain);
+    await core().createNamespacedServiceAccount({
+      namespace: 'kube-system',
+      body: { metadata: { name: 'default' } },
+    });
+    // The one command that brings weft up against a cluster from outside it.
+    weft = startWeft([
+      'control-plane',
+      '--kubeconfig',
+      cp.kubeconfigPath,
+      '--register',
+      'true',
+      '--ca-listen',
+      '127.0.0.1:0',
+      '--webhook-listen',
+      '127.0.0.1:0',
+    ]);
+    await weft.waitFor(/registered webhook configuration/);
+  });
+  after(async () => {
+    if (weft.child.exitCode === null) await weft.signal('SIGKILL');
+    await cp?.stop();
+  });
+
+  /** A new configuration takes a moment to reach the admission chain: retry the first create. */
+  async function createInjected(ns: string, body: V1Pod): Promise<V1Pod> {
+    let n = 0;
+    return eventually('an injected pod', async () => {
+      const p = await core().createNamespacedPod({
+        namespace: ns,
+        body: { ...body, metadata: { ...body.metadata, name: `${body.metadata!.name}-${n++}` } },
+      });
+      return names(p).init.includes('weft-proxy') ? p : undefined;
+    });
+  }
+
+  it('injects a pod in a labelled namespace, as stored by the API server', async () => {
+    const created = await createInjected(meshed, pod('web'));
+    const stored = await core().readNamespacedPod({
+      namespace: meshed,
+      name: created.metadata!.name!,
+    });
+    assert.deepEqual(names(stored), { init: ['weft-init', 'weft-proxy'], containers: ['app'] });
+    const proxy = stored.spec!.initContainers![1]!;
+    assert.equal(proxy.restartPolicy, 'Always', 'native sidecar on a 1.34 API server');
+    assert.equal(proxy.securityContext?.runAsUser, 1337);
+    const token = stored.spec!.volumes!.find((v) => v.name === 'weft-token')!;
+    assert.equal(token.projected!.sources![0]!.serviceAccountToken!.audience, 'weft-ca');
+    const status = JSON.parse(stored.metadata!.annotations!['weft.dev/status']!) as {
+      native: boolean;
+    };
+    assert.equal(status.native, true);
+    assert.equal(stored.metadata!.annotations!['kubectl.kubernetes.io/default-container'], 'app');
+  });
+
+  const untouched: [string, () => string, Partial<V1Pod['metadata']>][] = [
+    ['an unlabelled namespace', () => plain, {}],
+    [
+      'kube-system, even when the pod asks',
+      () => 'kube-system',
+      { labels: { 'weft.dev/inject': 'true' } },
+    ],
+    ['a pod with the opt-out label', () => meshed, { labels: { 'weft.dev/inject': 'false' } }],
+  ];
+  for (const [what, ns, meta] of untouched) {
+    it(`leaves a pod in ${what} untouched`, async () => {
+      await createInjected(meshed, pod('warm')); // the webhook is live
+      const p = await core().createNamespacedPod({
+        namespace: ns(),
+        body: pod(uniqueName('p'), meta),
+      });
+      assert.deepEqual(names(p), { init: [], containers: ['app'] });
+      assert.equal(p.metadata?.annotations?.['weft.dev/status'], undefined);
+    });
+  }
+
+  it('injects a pod that opts in from an unlabelled namespace', async () => {
+    const p = await createInjected(plain, pod('canary', { labels: { 'weft.dev/inject': 'true' } }));
+    assert.deepEqual(names(p).init, ['weft-init', 'weft-proxy']);
+  });
+
+  it('refuses a pod with an invalid annotation, naming it', async () => {
+    await createInjected(meshed, pod('warm'));
+    const body = pod('typo', { annotations: { 'weft.dev/exclude-inbound-ports': 'http' } });
+    const res = await kubectl(
+      cp.kubeconfigPath,
+      ['create', '-n', meshed, '-f', '-', '-o', 'name'],
+      undefined,
+      JSON.stringify({ apiVersion: 'v1', kind: 'Pod', ...body }),
+    );
+    assert.notEqual(res.code, 0);
+    assert.match(res.stderr, /weft\.dev\/exclude-inbound-ports="http": "http" is not a port/);
+  });
+
+  it('shows the injected pod on a server-side dry run', async () => {
+    await createInjected(meshed, pod('warm'));
+    const res = await kubectl(
+      cp.kubeconfigPath,
+      ['create', '--dry-run=server', '-n', meshed, '-f', '-', '-o', 'yaml'],
+      undefined,
+      JSON.stringify({ apiVersion: 'v1', kind: 'Pod', ...pod('dry') }),
+    );
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /name: weft-proxy/);
+  });
+
+  it('ships the configuration that --register writes, with a Service client config', () => {
+    const shipped = parseAllDocuments(readFileSync('manifests/30-webhook.yaml', 'utf8'))
+      .map((d) => d.toJS() as { kind: string })
+      .find((d) => d.kind === 'MutatingWebhookConfiguration');
+    const expected = webhookConfiguration({
+      service: { name: 'weft-webhook', namespace: 'weft-system', path: '/inject', port: 443 },
+    });
+    assert.deepEqual(shipped, expected);
+  });
+
+  it('removes its configuration on SIGTERM and exits cleanly', async () => {
+    const code = await weft.signal('SIGTERM');
+    assert.equal(code, 0);
+    const api = cp.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
+    const list = await api.listMutatingWebhookConfiguration();
+    assert.equal(
+      list.items.some((w) => w.metadata?.name === 'weft-injector'),
+      false,
+    );
+  });
+
+  for (const policy of ['Fail', 'Ignore'] as const) {
+    it(`with the webhook down, failurePolicy ${policy} ${policy === 'Fail' ? 'refuses' : 'admits uninjected'} pods`, async () => {
+      const down = startWeft([
+        'webhook',
+        '--kubeconfig',
+        cp.kubeconfigPath,
+        '--register',
+        'true',
+        '--failure-policy',
+        policy,
+        '--listen',
+        '127.0.0.1:0',
+      ]);
+      await down.waitFor(/registered webhook configuration/);
+      await createInjected(meshed, pod('warm'));
+      await down.signal('SIGKILL'); // no clean shutdown: the configuration stays
+      const body = { apiVersion: 'v1', kind: 'Pod', ...pod(uniqueName('during-outage')) };
+      const res = await kubectl(
+        cp.kubeconfigPath,
+        ['create', '-n', meshed, '-f', '-', '-o', 'json'],
+        undefined,
+        JSON.stringify(body),
+      );
+      if (policy === 'Fail') {
+        assert.notEqual(res.code, 0);
+        assert.match(res.stderr, /failed calling webhook "namespace\.inject\.weft\.dev"/);
+      } else {
+        assert.equal(res.code, 0, res.stderr);
+        assert.deepEqual(names(JSON.parse(res.stdout) as V1Pod).init, []);
+      }
+      await kubectl(cp.kubeconfigPath, ['delete', 'mutatingwebhookconfiguration', 'weft-injector']);
+    });
+  }
+});
+
+describe('webhook HTTP surface (bad input)', () => {
+  let cp: ControlPlane;
+  let hook: RunningWebhook;
+  let ca: string;
+  before(async () => {
+    cp = await startControlPlane();
+    const tls = await localServingTls(['localhost'], ['127.0.0.1']);
+    ca = tls.caPem;
+    const config = WebhookConfigSchema.parse({
+      kubeconfig: cp.kubeconfigPath,
+      listen: '127.0.0.1:0',
+    });
+    hook = await startWebhook(
+      config,
+      tls,
+      createRegistry('webhook'),
+      createLogger({}, 'error', () => undefined),
+    );
+  });
+  after(async () => {
+    await hook?.stop();
+    await cp?.stop();
+  });
+
+  const post = (body: string) =>
+    request(`https://127.0.0.1:${hook.port}/inject`, {
+      ca,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+
+  it('answers 400 to a body that is not JSON', async () => {
+    const r = await post('{not json');
+    assert.equal(r.status, 400);
+    assert.match(r.body, /not valid JSON/);
+  });
+
+  it('answers 400 to JSON that is not an AdmissionReview v1', async () => {
+    const r = await post(
+      JSON.stringify({
+        apiVersion: 'admission.k8s.io/v1beta1',
+        kind: 'AdmissionReview',
+        request: {},
+      }),
+    );
+    assert.equal(r.status, 400);
+    assert.match(r.body, /expected apiVersion admission.k8s.io\/v1/);
+  });
+
+  it('answers 413 to a body over the size limit, and keeps serving', async () => {
+    const r = await post(JSON.stringify({ pad: 'x'.repeat(4 * 1024 * 1024) }));
+    assert.equal(r.status, 413);
+    assert.match(r.body, /too large/);
+    assert.equal((await request(`https://127.0.0.1:${hook.port}/healthz`, { ca })).status, 200);
+  });
+
+  it('allows a valid review of a non-Pod unchanged', async () => {
+    const review = {
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      request: {
+        uid: 'u-1',
+        kind: { group: '', version: 'v1', kind: 'ConfigMap' },
+        operation: 'CREATE',
+        namespace: 'default',
+        object: { metadata: { name: 'c' } },
+      },
+    };
+    const r = await post(JSON.stringify(review));
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json(), {
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      response: { uid: 'u-1', allowed: true },
+    });
+  });
+
+  it('serves /readyz and /metrics with admission counts', async () => {
+    assert.equal((await request(`https://127.0.0.1:${hook.port}/readyz`, { ca })).status, 200);
+    const m = await request(`https://127.0.0.1:${hook.port}/metrics`, { ca });
+    assert.match(
+      m.body,
+      /weft_webhook_admissions_total\{result="not-a-pod",component="webhook"\} 1/,
+    );
+    assert.match(m.body, /weft_webhook_bad_requests_total\{component="webhook"\} 1/);
+  });
+});
+
+describe('in-cluster mode (no --register), as its own ServiceAccount', () => {
+  let cp: ControlPlane;
+  let weft: WeftProcess;
+  before(async () => {
+    cp = await startControlPlane();
+    await installManifests(cp);
+    const kubeconfig = await serviceAccountKubeconfig(cp, 'weft-system', 'weft-control-plane');
+    weft = startWeft([
+      'control-plane',
+      '--kubeconfig',
+      kubeconfig,
+      '--ca-listen',
+      '127.0.0.1:0',
+      '--webhook-listen',
+      '127.0.0.1:0',
+    ]);
+    await weft.waitFor(/webhook ready/);
+  });
+  after(async () => {
+    if (weft.child.exitCode === null) await weft.signal('SIGTERM');
+    await cp?.stop();
+  });
+
+  it('fills the shipped configuration’s caBundle with weft’s roots, within its RBAC', async () => {
+    const api = cp.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
+    const roots = await eventually('the CA secret', async () => {
+      const s = await cp.kubeConfig
+        .makeApiClient(CoreV1Api)
+        .readNamespacedSecret({ namespace: 'weft-system', name: 'weft-ca' });
+      return s.data?.['roots.pem'];
+    });
+    const config = await eventually('a caBundle', async () => {
+      const c = await api.readMutatingWebhookConfiguration({ name: 'weft-injector' });
+      return c.webhooks?.every((w) => w.clientConfig.caBundle) ? c : undefined;
+    });
+    for (const w of config.webhooks!) {
+      assert.equal(w.clientConfig.caBundle, roots);
+      assert.equal(
+        w.clientConfig.service?.name,
+        'weft-webhook',
+        'the Service client config is kept',
+      );
+    }
+    assert.deepEqual(
+      weft.output.filter((l) => /forbidden/i.test(l)),
+      [],
+    );
+  });
+});
