@@ -41,8 +41,9 @@ export function addWebhookRoutes(app: Express, deps: WebhookDeps): void {
       reason: admission.reason,
       dryRun: request.dryRun ?? false,
     };
+    // One line per refusal at warn; the rest at debug, off the hot path by default.
     if (admission.result === 'refused') deps.log.warn('refused pod', fields);
-    else deps.log.info('admission', fields);
+    else deps.log.debug('admission', fields);
     res.json(reviewResponse(admission.response));
   });
 }
