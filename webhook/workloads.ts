@@ -46,14 +46,9 @@ export function injectObject(obj: KubeObject, config: InjectionConfig): KubeObje
     return { ...obj, items: (obj.items ?? []).map((i) => injectObject(i, config)) };
   }
   if (obj.kind === 'Pod') return injectPodLike(obj as PodLike, config) as KubeObject;
+  if (!obj.kind) throw new WeftError(ErrorCode.BadRequest, 'an object has no kind');
   const t = template(obj);
-  if (!t) {
-    const what = `${obj.kind ?? 'object without kind'} ${obj.metadata?.name ?? ''}`.trim();
-    throw new WeftError(
-      ErrorCode.BadRequest,
-      `${what}: not a Pod or a workload with a pod template`,
-    );
-  }
+  if (!t) return obj; // Services, ConfigMaps and the like pass through unchanged
   const out = structuredClone(obj);
   const injected = injectPodLike(t, config);
   if (obj.kind === 'CronJob') {

@@ -1,5 +1,6 @@
 // A minimal subcommand dispatcher shared by `weft` and `kubectl-weft`: each
 // command is registered only once it works, and `--help` lists what exists.
+import { ErrorCode, WeftError } from '../errors.js';
 import { VERSION } from '../version.js';
 
 export interface Command {
@@ -67,7 +68,9 @@ export function main(program: string, commands: readonly Command[]): void {
     },
     (err: unknown) => {
       process.stderr.write(`${program}: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exitCode = ExitCode.Failure;
+      // A bad flag is a usage error (2), like an unknown command; the rest fail (1).
+      const usage = err instanceof WeftError && err.code === ErrorCode.ConfigInvalid;
+      process.exitCode = usage ? ExitCode.Usage : ExitCode.Failure;
     },
   );
 }

@@ -56,7 +56,7 @@ describe('weft CLI', () => {
     await assert.rejects(
       run(process.execPath, [bin, 'ca', '--listen', 'nowhere']),
       (err: { code?: number; stderr?: string }) =>
-        err.code === 1 && /--listen: expected HOST:PORT/.test(err.stderr ?? ''),
+        err.code === 2 && /--listen: expected HOST:PORT/.test(err.stderr ?? ''),
     );
   });
 

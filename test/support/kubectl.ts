@@ -17,7 +17,10 @@ export interface KubectlResult {
   readonly code: number;
 }
 
-/** Runs kubectl with --kubeconfig; never throws on a non-zero exit (the result says). */
+/**
+ * Runs kubectl against `kubeconfig` (through $KUBECONFIG, since kubectl refuses
+ * flags before a plugin's name); never throws on a non-zero exit (the result says).
+ */
 export function kubectl(
   kubeconfig: string,
   args: readonly string[],
@@ -27,8 +30,8 @@ export function kubectl(
   return new Promise((resolve) => {
     const child = execFile(
       kubectlBinary,
-      ['--kubeconfig', kubeconfig, ...args],
-      { env, timeout: 60_000 },
+      [...args],
+      { env: { ...env, KUBECONFIG: kubeconfig }, timeout: 60_000 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         resolve({ stdout, stderr: stderr || (err ? err.message : ''), code });
