@@ -145,3 +145,8 @@ function serialHex(hex: string): string {
   const v = stripped.length % 2 ? '0' + stripped : stripped;
   return parseInt(v.slice(0, 1), 16) >= 8 ? '00' + v : v || '00';
 }
+
+/** The intermediates a leaf presents after itself, as one PEM string (for records). */
+export function issuerChainPem(issued: Issued): string {
+  return issued.presentedPem.slice(1).join('');
+}

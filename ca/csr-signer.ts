@@ -17,7 +17,7 @@ import type { Logger } from '../src/log.js';
 import { parseCsr } from '../src/pki/index.js';
 import type { ParsedCsr } from '../src/pki/index.js';
 import type { Authority, IssuePolicy } from './authority.js';
-import { issueWorkloadCertificate } from './authority.js';
+import { issueWorkloadCertificate, issuerChainPem } from './authority.js';
 import type { IssuanceRecorder } from './issuance-records.js';
 import type { CaMetrics } from './metrics.js';
 import { checkApprovedRequest, checkRequestForIdentity } from './san-policy.js';
@@ -244,12 +244,17 @@ export class CsrSigner {
       body: csr,
     });
     this.deps.metrics.issued.inc({ path: 'csr' });
-    void this.deps.recorder?.record(action.identity, {
-      serial: issued.serialNumber,
-      notBefore: issued.notBefore.toISOString(),
-      notAfter: issued.notAfter.toISOString(),
-      path: 'csr-api',
-      csr: csr.metadata!.name!,
-    });
+    void this.deps.recorder?.record(
+      action.identity,
+      {
+        serial: issued.serialNumber,
+        notBefore: issued.notBefore.toISOString(),
+        notAfter: issued.notAfter.toISOString(),
+        path: 'csr-api',
+        certificate: issued.leafPem,
+        csr: csr.metadata!.name!,
+      },
+      issuerChainPem(issued),
+    );
   }
 }

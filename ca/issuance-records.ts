@@ -21,11 +21,15 @@ export interface IssuanceRecord {
   readonly path: IssuancePath;
   readonly pod?: string;
   readonly csr?: string;
+  /** The leaf, PEM (public), so `kubectl weft cert` can show and verify it. */
+  readonly certificate?: string;
 }
 
 interface RecordStatus {
   spiffeId?: string;
   lastIssued?: string;
+  /** The issuer chain above the leaves (intermediates, no root), PEM, as last issued. */
+  issuerChain?: string;
   certificates?: IssuanceRecord[];
 }
 interface RecordObject {
@@ -54,11 +58,11 @@ export class IssuanceRecorder {
   ) {}
 
   /** Queues a write; never throws (a failed record is logged, the certificate stands). */
-  record(identity: WorkloadIdentity, record: IssuanceRecord): Promise<void> {
+  record(identity: WorkloadIdentity, record: IssuanceRecord, issuerChain: string): Promise<void> {
     const key = `${identity.namespace}/${identity.serviceAccount}`;
     const previous = this.queues.get(key) ?? Promise.resolve();
     const next = previous
-      .then(() => this.write(identity, record))
+      .then(() => this.write(identity, record, issuerChain))
       .catch((err: unknown) => {
         this.log.warn('could not record issuance', {
           identity: identity.uri,
@@ -78,7 +82,11 @@ export class IssuanceRecorder {
     await Promise.all([...this.queues.values()]);
   }
 
-  private async write(identity: WorkloadIdentity, record: IssuanceRecord): Promise<void> {
+  private async write(
+    identity: WorkloadIdentity,
+    record: IssuanceRecord,
+    issuerChain: string,
+  ): Promise<void> {
     const ref = {
       group: RECORD_GROUP,
       version: RECORD_VERSION,
@@ -91,6 +99,7 @@ export class IssuanceRecorder {
       const status: RecordStatus = {
         spiffeId: identity.uri,
         lastIssued: new Date().toISOString(),
+        issuerChain,
         certificates: mergeRecords(current.status?.certificates ?? [], record, new Date()),
       };
       try {

@@ -5,7 +5,7 @@ import type { WorkloadIdentity } from '../src/identity.js';
 import type { Logger } from '../src/log.js';
 import { joinPem, parseCsr } from '../src/pki/index.js';
 import type { Authority, IssuePolicy, Issued } from './authority.js';
-import { issueWorkloadCertificate } from './authority.js';
+import { issueWorkloadCertificate, issuerChainPem } from './authority.js';
 import type { IssuanceRecorder } from './issuance-records.js';
 import type { CaMetrics } from './metrics.js';
 import { checkRequestForIdentity } from './san-policy.js';
@@ -90,13 +90,18 @@ export async function handleCertificateRequest(
       notAfter: issued.notAfter.toISOString(),
       pod: reviewed.podName,
     });
-    void deps.recorder?.record(reviewed.identity, {
-      serial: issued.serialNumber,
-      notBefore: issued.notBefore.toISOString(),
-      notAfter: issued.notAfter.toISOString(),
-      path: 'sidecar',
-      ...(reviewed.podName ? { pod: reviewed.podName } : {}),
-    });
+    void deps.recorder?.record(
+      reviewed.identity,
+      {
+        serial: issued.serialNumber,
+        notBefore: issued.notBefore.toISOString(),
+        notAfter: issued.notAfter.toISOString(),
+        path: 'sidecar',
+        certificate: issued.leafPem,
+        ...(reviewed.podName ? { pod: reviewed.podName } : {}),
+      },
+      issuerChainPem(issued),
+    );
     return toResponse(reviewed.identity, issued, joinPem(authority.roots));
   } catch (err) {
     deps.metrics.refused.inc({ path: 'sidecar', code: asWeftError(err).code });
