@@ -50,7 +50,8 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
       ],
-      complexity: ['error', 12],
+      // ESLint counts every ?. and ?? as a branch, so this sits above pepr's 10.
+      complexity: ['error', 15],
       'max-depth': ['error', 3],
       'max-params': ['error', 4],
       'no-restricted-syntax': ['error', ...bannedSyntax],
