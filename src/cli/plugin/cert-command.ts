@@ -27,7 +27,7 @@ function describeCert(c: x509.X509Certificate): Record<string, string> {
   const alg = c.publicKey.algorithm as Algorithm & { namedCurve?: string; modulusLength?: number };
   return {
     subject: c.subject || '(empty)',
-    spiffeId: san?.names.items.find((n) => n.type === 'url')?.value ?? '',
+    spiffeId: san?.names.items.find((n) => n.type === 'url')?.value ?? '-',
     issuer: c.issuer,
     serial: c.serialNumber,
     notBefore: c.notBefore.toISOString(),
