@@ -12,10 +12,9 @@ import { generateMaterial } from '../ca/ca-material.js';
 import { workloadIdentity } from '../src/identity.js';
 import { defaultCrypto, generateKeyPair, parseCsr } from '../src/pki/index.js';
 import { startControlPlane } from '../test/controlplane/testenv.js';
-import { createNamespace, uniqueName } from '../test/support/cluster.js';
+import { createNamespace, createToken, uniqueName } from '../test/support/cluster.js';
 import { makeCsr } from '../test/support/csr.js';
 import { request } from '../test/support/https.js';
-import { kubectl } from '../test/support/kubectl.js';
 import { installManifests, startTestCa } from '../test/support/weft-ca.js';
 import type { RunResult } from './stats.js';
 import { fmt, measure, printTable, writeJson } from './stats.js';
@@ -69,17 +68,7 @@ async function online(): Promise<RunResult[]> {
       ['cold: TokenReview each', '0'],
     ] as const) {
       const t = await startTestCa(cp, { tokenCacheSeconds: cacheSeconds });
-      const tok = (
-        await kubectl(cp.kubeconfigPath, [
-          'create',
-          'token',
-          'default',
-          '-n',
-          ns,
-          '--audience',
-          'weft-ca',
-        ])
-      ).stdout.trim();
+      const tok = await createToken(cp, ns, 'default');
       const csrs = await Promise.all(Array.from({ length: 100 }, () => makeCsr()));
       // Keep-alive, as a long-lived agent would: the numbers are issuance, not TLS handshakes.
       const agent = new https.Agent({ keepAlive: true, maxSockets: 4, ca: t.ca.roots() });

@@ -1,5 +1,6 @@
 // The CA's request logic, free of HTTP: token → identity, CSR → checked key and
 // names, identity-only certificate, record. Every refusal is a typed error.
+import type { CertificateResponse } from '../src/ca-api.js';
 import { ErrorCode, WeftError, asWeftError } from '../src/errors.js';
 import type { WorkloadIdentity } from '../src/identity.js';
 import type { Logger } from '../src/log.js';
@@ -10,17 +11,6 @@ import type { IssuanceRecorder } from './issuance-records.js';
 import type { CaMetrics } from './metrics.js';
 import { checkRequestForIdentity } from './san-policy.js';
 import type { TokenReviewer } from './token-review.js';
-
-export interface CertificateResponse {
-  readonly spiffeId: string;
-  readonly serial: string;
-  readonly notBefore: string;
-  readonly notAfter: string;
-  /** PEM: leaf first, then the issuer chain, ending with the root. */
-  readonly certChain: string[];
-  /** Every root the mesh trusts right now. */
-  readonly trustBundle: string;
-}
 
 export interface IssuingDeps {
   readonly authority: () => Authority;

@@ -1,5 +1,6 @@
 // The CA's HTTP surface: issue a certificate, publish the trust bundle.
 import type { Express, Request } from 'express';
+import { CERTIFICATES_PATH, TRUST_BUNDLE_PATH } from '../src/ca-api.js';
 import { joinPem } from '../src/pki/index.js';
 import type { IssuingDeps } from './issuing-service.js';
 import { handleCertificateRequest } from './issuing-service.js';
@@ -11,11 +12,11 @@ function bearer(req: Request): string {
 }
 
 export function addCaRoutes(app: Express, deps: IssuingDeps): void {
-  app.post('/v1/certificates', async (req, res) => {
+  app.post(CERTIFICATES_PATH, async (req, res) => {
     const response = await handleCertificateRequest(deps, bearer(req), req.body);
     res.status(201).json(response);
   });
-  app.get('/v1/trust-bundle', (_req, res) => {
+  app.get(TRUST_BUNDLE_PATH, (_req, res) => {
     res.type('application/x-pem-file').send(joinPem(deps.authority().roots));
   });
 }

@@ -3,6 +3,8 @@
 // the token; a root rotation changes the bundle).
 import https from 'node:https';
 import { readFile } from 'node:fs/promises';
+import { CERTIFICATES_PATH } from '../ca-api.js';
+import type { CertificateResponse } from '../ca-api.js';
 import { ErrorCode, WeftError } from '../errors.js';
 
 export interface CaClientOptions {
@@ -10,15 +12,6 @@ export interface CaClientOptions {
   readonly tokenFile: string;
   readonly trustBundleFile: string;
   readonly timeoutMs?: number;
-}
-
-export interface CaAnswer {
-  readonly spiffeId: string;
-  readonly serial: string;
-  readonly notBefore: string;
-  readonly notAfter: string;
-  readonly certChain: string[];
-  readonly trustBundle: string;
 }
 
 interface Post {
@@ -55,7 +48,7 @@ export async function requestCertificate(
   opts: CaClientOptions,
   csrPem: string,
   ttlSeconds?: number,
-): Promise<CaAnswer> {
+): Promise<CertificateResponse> {
   const [token, roots] = await Promise.all([
     readFile(opts.tokenFile, 'utf8'),
     readFile(opts.trustBundleFile, 'utf8'),
@@ -64,7 +57,7 @@ export async function requestCertificate(
   let res;
   try {
     res = await post({
-      url: new URL('/v1/certificates', opts.caUrl),
+      url: new URL(CERTIFICATES_PATH, opts.caUrl),
       ca: roots,
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token.trim()}` },
       body,
@@ -89,5 +82,5 @@ export async function requestCertificate(
       `CA refused (${res.status}): ${detail}`,
     );
   }
-  return JSON.parse(res.text) as CaAnswer;
+  return JSON.parse(res.text) as CertificateResponse;
 }

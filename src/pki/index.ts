@@ -6,3 +6,4 @@ export * from './pem.js';
 export * from './csr.js';
 export * from './verify.js';
 export * from './leaf-builder.js';
+export * from './ephemeral-ca.js';

@@ -6,7 +6,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { startWeft } from '../support/weft-process.js';
+import { startLocalControlPlane } from '../support/weft-process.js';
 import { installManifests } from '../support/weft-ca.js';
 import { createNamespace, eventually } from '../support/cluster.js';
 import { kubectlBinary } from '../support/kubectl.js';
@@ -56,17 +56,7 @@ const cp = await startControlPlane({ onProgress: log });
 log('applying manifests/ (namespace, CRDs, RBAC, webhook configuration)');
 await installManifests(cp);
 log('starting weft control-plane --register ...');
-const weft = startWeft([
-  'control-plane',
-  '--kubeconfig',
-  cp.kubeconfigPath,
-  '--register',
-  'true',
-  '--ca-listen',
-  '127.0.0.1:0',
-  '--webhook-listen',
-  '127.0.0.1:0',
-]);
+const { weft, caPort } = await startLocalControlPlane(cp.kubeconfigPath);
 const stop = async (code: number): Promise<never> => {
   log('stopping weft and the control plane');
   if (weft.child.exitCode === null) await weft.signal('SIGTERM');
@@ -76,8 +66,6 @@ const stop = async (code: number): Promise<never> => {
 process.once('SIGINT', () => void stop(0));
 process.once('SIGTERM', () => void stop(0));
 try {
-  const caReady = JSON.parse(await weft.waitFor(/"CA ready"/)) as { port: number };
-  await weft.waitFor(/registered webhook configuration/);
   const core = cp.kubeConfig.makeApiClient(CoreV1Api);
   await createNamespace(cp.kubeConfig, 'demo', { 'weft.dev/inject': 'enabled' });
   const pod = await eventually('an injected demo pod', async () => {
@@ -91,7 +79,7 @@ try {
     return p.spec?.initContainers?.some((c) => c.name === 'weft-proxy') ? p : undefined;
   });
   // What the pod's sidecar would do first: a pod-bound token in, a certificate out.
-  const serial = await podCertificate(cp, pod.metadata!.name!, caReady.port);
+  const serial = await podCertificate(cp, pod.metadata!.name!, caPort);
   log(
     `issued a certificate (serial ${serial}) to demo/${pod.metadata!.name} through the certificate agent`,
   );

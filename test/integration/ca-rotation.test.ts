@@ -10,10 +10,9 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { parseCertificates, verifyChain, x509 } from '../../src/pki/index.js';
 import { startControlPlane } from '../controlplane/testenv.js';
 import type { ControlPlane } from '../controlplane/testenv.js';
-import { createNamespace, eventually, uniqueName } from '../support/cluster.js';
+import { createNamespace, createToken, eventually, uniqueName } from '../support/cluster.js';
 import { makeCsr } from '../support/csr.js';
 import { request } from '../support/https.js';
-import { kubectl } from '../support/kubectl.js';
 import { installManifests, startTestCa } from '../support/weft-ca.js';
 import type { TestCa } from '../support/weft-ca.js';
 
@@ -37,19 +36,11 @@ describe('root rotation with overlap', () => {
   });
 
   async function issue(): Promise<{ status: number; chain: x509.X509Certificate[] }> {
-    const tok = await kubectl(cp.kubeconfigPath, [
-      'create',
-      'token',
-      'default',
-      '-n',
-      ns,
-      '--audience',
-      'weft-ca',
-    ]);
+    const tok = await createToken(cp, ns, 'default');
     const res = await request(`https://127.0.0.1:${t.ca.port}/v1/certificates`, {
       ca: t.ca.roots(),
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${tok.stdout.trim()}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tok}` },
       body: JSON.stringify({ csr: (await makeCsr()).pem }),
     });
     const chain =

@@ -14,7 +14,7 @@ import { KeyType, parseCertificates, x509 } from '../../src/pki/index.js';
 import { writeKubeconfig } from '../controlplane/kubeconfig.js';
 import { startControlPlane } from '../controlplane/testenv.js';
 import type { ControlPlane } from '../controlplane/testenv.js';
-import { createNamespace, eventually, uniqueName } from '../support/cluster.js';
+import { createNamespace, createToken, eventually, uniqueName } from '../support/cluster.js';
 import { makeCsr, tamperSignature } from '../support/csr.js';
 import { request } from '../support/https.js';
 import { kubectl } from '../support/kubectl.js';
@@ -51,19 +51,8 @@ describe('weft ca against a real control plane', () => {
     await cp?.stop();
   });
 
-  async function token(audience = 'weft-ca', name = sa, extra: string[] = []): Promise<string> {
-    const r = await kubectl(cp.kubeconfigPath, [
-      'create',
-      'token',
-      name,
-      '-n',
-      ns,
-      '--audience',
-      audience,
-      ...extra,
-    ]);
-    assert.equal(r.code, 0, r.stderr);
-    return r.stdout.trim();
+  function token(audience = 'weft-ca', name = sa, pod?: string): Promise<string> {
+    return createToken(cp, ns, name, { audience, ...(pod ? { pod } : {}) });
   }
 
   function post(body: unknown, bearer?: string, raw?: string) {
@@ -255,12 +244,7 @@ describe('weft ca against a real control plane', () => {
         },
       },
     });
-    const bound = await token('weft-ca', sa, [
-      '--bound-object-kind',
-      'Pod',
-      '--bound-object-name',
-      pod.metadata!.name!,
-    ]);
+    const bound = await token('weft-ca', sa, pod.metadata!.name);
     assert.equal((await post({ csr: (await makeCsr()).pem }, bound)).status, 201);
     await core.deleteNamespacedPod({
       namespace: ns,

@@ -15,8 +15,7 @@ import { createLogger } from '../../src/log.js';
 import { createRegistry } from '../../src/metrics.js';
 import { startControlPlane } from '../controlplane/testenv.js';
 import type { ControlPlane } from '../controlplane/testenv.js';
-import { createNamespace, eventually, uniqueName } from '../support/cluster.js';
-import { kubectl } from '../support/kubectl.js';
+import { createNamespace, createToken, eventually, uniqueName } from '../support/cluster.js';
 import { installManifests, startTestCa } from '../support/weft-ca.js';
 import type { TestCa } from '../support/weft-ca.js';
 import { metricValue } from '../support/metrics.js';
@@ -29,17 +28,7 @@ describe('certificate agent', () => {
   let bundleFile: string;
 
   async function writeToken(audience = 'weft-ca'): Promise<void> {
-    const r = await kubectl(cp.kubeconfigPath, [
-      'create',
-      'token',
-      'default',
-      '-n',
-      ns,
-      '--audience',
-      audience,
-    ]);
-    assert.equal(r.code, 0, r.stderr);
-    writeFileSync(tokenFile, r.stdout.trim());
+    writeFileSync(tokenFile, await createToken(cp, ns, 'default', { audience }));
   }
 
   before(async () => {

@@ -10,14 +10,19 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { writeKubeconfig } from '../controlplane/kubeconfig.js';
 import { startControlPlane } from '../controlplane/testenv.js';
 import type { ControlPlane } from '../controlplane/testenv.js';
-import { createNamespace, eventually, serviceAccountKubeconfig } from '../support/cluster.js';
+import {
+  createNamespace,
+  createToken,
+  eventually,
+  serviceAccountKubeconfig,
+} from '../support/cluster.js';
 import { makeCsr } from '../support/csr.js';
 import { matchGolden } from '../support/golden.js';
 import { request } from '../support/https.js';
 import { kubectl } from '../support/kubectl.js';
 import { pluginEnv } from '../support/plugin.js';
 import { installManifests } from '../support/weft-ca.js';
-import { startWeft } from '../support/weft-process.js';
+import { startLocalControlPlane } from '../support/weft-process.js';
 import type { WeftProcess } from '../support/weft-process.js';
 
 /** Serials and times vary per run; keep their width so tables stay aligned. */
@@ -74,24 +79,14 @@ describe('kubectl weft', () => {
     sa: string,
     opts: { pod?: string; ttl?: number } = {},
   ): Promise<string> {
-    const bound = opts.pod ? ['--bound-object-kind', 'Pod', '--bound-object-name', opts.pod] : [];
-    const tok = await kubectl(cp.kubeconfigPath, [
-      'create',
-      'token',
-      sa,
-      '-n',
-      ns,
-      '--audience',
-      'weft-ca',
-      ...bound,
-    ]);
+    const tok = await createToken(cp, ns, sa, opts.pod ? { pod: opts.pod } : {});
     const roots = (
       await core().readNamespacedConfigMap({ namespace: 'weft-system', name: 'weft-trust-bundle' })
     ).data!['roots.pem']!;
     const res = await request(`https://127.0.0.1:${caPort}/v1/certificates`, {
       ca: roots,
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${tok.stdout.trim()}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tok}` },
       body: JSON.stringify({
         csr: (await makeCsr()).pem,
         ...(opts.ttl ? { ttlSeconds: opts.ttl } : {}),
@@ -117,20 +112,7 @@ describe('kubectl weft', () => {
   before(async () => {
     cp = await startControlPlane();
     await installManifests(cp);
-    weft = startWeft([
-      'control-plane',
-      '--kubeconfig',
-      cp.kubeconfigPath,
-      '--register',
-      'true',
-      '--ca-listen',
-      '127.0.0.1:0',
-      '--webhook-listen',
-      '127.0.0.1:0',
-    ]);
-    const ready = await weft.waitFor(/"CA ready"/);
-    caPort = (JSON.parse(ready) as { port: number }).port;
-    await weft.waitFor(/registered webhook configuration/);
+    ({ weft, caPort } = await startLocalControlPlane(cp.kubeconfigPath));
     await createNamespace(cp.kubeConfig, 'shop', { 'weft.dev/inject': 'enabled' });
     for (const sa of ['cart', 'reports']) {
       await core().createNamespacedServiceAccount({

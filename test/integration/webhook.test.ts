@@ -25,7 +25,7 @@ import {
 import { request } from '../support/https.js';
 import { kubectl } from '../support/kubectl.js';
 import { installManifests } from '../support/weft-ca.js';
-import { startWeft } from '../support/weft-process.js';
+import { startLocalControlPlane, startWeft } from '../support/weft-process.js';
 import type { WeftProcess } from '../support/weft-process.js';
 
 const pod = (name: string, extra: Partial<V1Pod['metadata']> = {}): V1Pod => ({
@@ -57,18 +57,7 @@ describe('injection through the real API server', () => {
       body: { metadata: { name: 'default' } },
     });
     // The one command that brings weft up against a cluster from outside it.
-    weft = startWeft([
-      'control-plane',
-      '--kubeconfig',
-      cp.kubeconfigPath,
-      '--register',
-      'true',
-      '--ca-listen',
-      '127.0.0.1:0',
-      '--webhook-listen',
-      '127.0.0.1:0',
-    ]);
-    await weft.waitFor(/registered webhook configuration/);
+    ({ weft } = await startLocalControlPlane(cp.kubeconfigPath));
   });
   after(async () => {
     if (weft.child.exitCode === null) await weft.signal('SIGKILL');

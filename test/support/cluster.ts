@@ -5,6 +5,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { writeKubeconfig } from '../controlplane/kubeconfig.js';
 import type { ControlPlane } from '../controlplane/testenv.js';
+import { kubectl } from './kubectl.js';
 
 /** A fresh namespace per test: deleted namespaces stay Terminating without a controller manager. */
 export function uniqueName(prefix: string): string {
@@ -68,4 +69,27 @@ export async function serviceAccountKubeconfig(
   const file = path.join(cp.dir, `${namespace}.${serviceAccount}.kubeconfig`);
   writeKubeconfig(file, { server: cp.server, caCert: cp.caCert, token: tr.status!.token });
   return file;
+}
+
+/** A TokenRequest through the real kubectl (`kubectl create token`), optionally pod-bound. */
+export async function createToken(
+  cp: ControlPlane,
+  namespace: string,
+  serviceAccount: string,
+  opts: { audience?: string; pod?: string } = {},
+): Promise<string> {
+  const bound = opts.pod ? ['--bound-object-kind', 'Pod', '--bound-object-name', opts.pod] : [];
+  const args = [
+    'create',
+    'token',
+    serviceAccount,
+    '-n',
+    namespace,
+    '--audience',
+    opts.audience ?? 'weft-ca',
+    ...bound,
+  ];
+  const r = await kubectl(cp.kubeconfigPath, args);
+  if (r.code !== 0) throw new Error(`kubectl create token: ${r.stderr}`);
+  return r.stdout.trim();
 }

@@ -69,3 +69,26 @@ export function startWeft(args: string[]): WeftProcess {
     },
   };
 }
+
+/**
+ * `weft control-plane --register true` against a cluster from outside it, on free
+ * loopback ports; resolves once the webhook is registered, with the CA's port.
+ */
+export async function startLocalControlPlane(
+  kubeconfig: string,
+): Promise<{ weft: WeftProcess; caPort: number }> {
+  const weft = startWeft([
+    'control-plane',
+    '--kubeconfig',
+    kubeconfig,
+    '--register',
+    'true',
+    '--ca-listen',
+    '127.0.0.1:0',
+    '--webhook-listen',
+    '127.0.0.1:0',
+  ]);
+  const caReady = JSON.parse(await weft.waitFor(/"CA ready"/)) as { port: number };
+  await weft.waitFor(/registered webhook configuration/);
+  return { weft, caPort: caReady.port };
+}
