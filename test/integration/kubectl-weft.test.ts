@@ -363,10 +363,16 @@ describe('kubectl weft', () => {
       oneLine(ns.stderr);
     });
 
-    it('a namespace without weft says so, with exit 0', async () => {
-      const r = await plugin(['identities', '-n', 'default']);
-      assert.equal(r.code, 0);
-      assert.match(r.stdout, /No weft identities found in namespace default/);
+    it('a namespace without weft exits 6', async () => {
+      for (const cmd of ['identities', 'audit']) {
+        const r = await plugin([cmd, '-n', 'default']);
+        assert.equal(r.code, 6, `${cmd}: ${r.stderr}`);
+        assert.match(
+          r.stderr,
+          /namespace default has no weft: not labelled weft.dev\/inject=enabled/,
+        );
+        oneLine(r.stderr);
+      }
     });
 
     it('bad flags exit 2', async () => {

@@ -3,7 +3,7 @@ import { audit } from '../../audit/findings.js';
 import { SEVERITIES, severityRank } from '../../audit/model.js';
 import type { Severity } from '../../audit/model.js';
 import { PluginError, PluginExit } from './errors.js';
-import { gather } from './gather.js';
+import { gather, requireWeft } from './gather.js';
 import { parseDuration, parseOptions } from './options.js';
 import { paint, structured, table } from './output.js';
 
@@ -36,7 +36,9 @@ export async function runAudit(args: readonly string[]): Promise<number> {
       PluginExit.Usage,
     );
   }
-  const findings = audit(await gather(g), {
+  const inv = await gather(g);
+  requireWeft(inv, g.namespace);
+  const findings = audit(inv, {
     now: new Date(),
     expiringWithinMs: parseDuration(values['expiring-within'] as string, '--expiring-within'),
   });

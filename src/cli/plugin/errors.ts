@@ -12,6 +12,8 @@ export const PluginExit = {
   Unreachable: 3,
   Forbidden: 4,
   NotFound: 5,
+  /** The namespace asked about has nothing of weft's: not enabled, no injected pods, no records. */
+  NoWeft: 6,
 } as const;
 
 export class PluginError extends Error {

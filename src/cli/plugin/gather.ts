@@ -11,7 +11,7 @@ import {
   TRUST_BUNDLE_KEY,
   WEFT_NAMESPACE,
 } from '../../names.js';
-import { explain } from './errors.js';
+import { PluginError, PluginExit, explain } from './errors.js';
 import type { GlobalOptions } from './options.js';
 
 const INJECT = 'weft.dev/inject';
@@ -151,4 +151,15 @@ export async function gather(g: GlobalOptions): Promise<Inventory> {
   } catch (err) {
     throw explain(err, 'reading the cluster', g.server);
   }
+}
+
+/** Throws when a namespace was asked about and weft has nothing there. */
+export function requireWeft(inv: Inventory, namespace: string | undefined): void {
+  if (!namespace) return;
+  const enabled = inv.namespaces.some((n) => n.name === namespace && n.injectionEnabled);
+  if (enabled || inv.pods.some((p) => p.injected) || inv.records.length > 0) return;
+  throw new PluginError(
+    `namespace ${namespace} has no weft: not labelled weft.dev/inject=enabled, no injected pods, no issued certificates`,
+    PluginExit.NoWeft,
+  );
 }

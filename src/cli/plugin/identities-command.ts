@@ -2,7 +2,7 @@
 import { audit } from '../../audit/findings.js';
 import { identityRows } from '../../audit/identities.js';
 import { PluginExit } from './errors.js';
-import { gather } from './gather.js';
+import { gather, requireWeft } from './gather.js';
 import { parseDuration, parseOptions } from './options.js';
 import { structured, table } from './output.js';
 
@@ -24,6 +24,7 @@ export async function runIdentities(args: readonly string[]): Promise<number> {
     ['table', 'wide', 'json', 'yaml'],
   );
   const inv = await gather(g);
+  requireWeft(inv, g.namespace);
   const findings = audit(inv, {
     now: new Date(),
     expiringWithinMs: parseDuration(values['expiring-within'] as string, '--expiring-within'),
