@@ -27,6 +27,7 @@ Flags:
   --serving-dns-name NAME            repeatable; names in the CA's serving certificate
   --serving-ip IP                    repeatable
   --reload-seconds N                 how often to re-read the CA Secret (default 10)
+  --bundle-resync-seconds N          how often to repair edited or deleted bundles (default 300)
   --log-level debug|info|warn|error  (default info)
 `;
 

@@ -25,6 +25,7 @@ export const caFlags: FlagSpec = {
   'serving-ip': { multiple: true },
   'log-level': {},
   'reload-seconds': {},
+  'bundle-resync-seconds': {},
 };
 
 export const CaConfigSchema = z
@@ -47,6 +48,8 @@ export const CaConfigSchema = z
     servingIp: z.array(z.ipv4().or(z.ipv6())).default([]),
     logLevel: logLevel.default('info'),
     reloadSeconds: positiveInt(3600).default(10),
+    /** How often every trust bundle is compared and repaired if edited or deleted. */
+    bundleResyncSeconds: positiveInt(86400).default(300),
   })
   .refine((c) => c.defaultLifetimeSeconds <= c.maxLifetimeSeconds, {
     message: 'must not exceed --max-lifetime-seconds',

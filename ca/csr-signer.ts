@@ -131,6 +131,8 @@ export class CsrSigner {
       path: '/apis/certificates.k8s.io/v1/certificatesigningrequests',
       list: () => this.deps.api.listCertificateSigningRequest(),
       onObject: (csr) => void this.handle(csr),
+      // Pending decisions and signatures whose write failed are retried.
+      resyncMs: 60_000,
       log: this.deps.log,
     });
   }

@@ -67,7 +67,12 @@ export async function startCa(
     ips: [...config.servingIp, ...(LOOPBACK.test(config.listen.host) ? ['127.0.0.1'] : [])],
   };
   let serving = await issueServingCertificate(authority, servingNames, policy);
-  const bundles = new TrustBundles(kc, core, joinPem(authority.roots), log);
+  const bundles = new TrustBundles(
+    kc,
+    joinPem(authority.roots),
+    log,
+    config.bundleResyncSeconds * 1000,
+  );
   const signer = new CsrSigner({
     kc,
     api: kc.makeApiClient(CertificatesV1Api),

@@ -1,6 +1,7 @@
 // Keeps a `weft-trust-bundle` ConfigMap in every namespace holding every root the
 // mesh trusts, as namespaces appear and as roots rotate.
-import type { CoreV1Api, KubeConfig, V1ConfigMap, V1Namespace } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
+import type { KubeConfig, V1ConfigMap, V1Namespace } from '@kubernetes/client-node';
 import { isConflict, isNotFound } from '../src/k8s/client.js';
 import { watchObjects } from '../src/k8s/watch.js';
 import type { Watch } from '../src/k8s/watch.js';
@@ -12,24 +13,34 @@ export class TrustBundles {
   private readonly namespaces = new Set<string>();
   private watch: Watch | undefined;
 
+  private readonly core: CoreV1Api;
+
   constructor(
     private readonly kc: KubeConfig,
-    private readonly core: CoreV1Api,
     private roots: string,
     private readonly log: Logger,
-  ) {}
+    private readonly resyncMs = 300_000,
+  ) {
+    this.core = kc.makeApiClient(CoreV1Api);
+  }
 
   async start(): Promise<void> {
     this.watch = await watchObjects<V1Namespace>({
       kc: this.kc,
       path: '/api/v1/namespaces',
       list: () => this.core.listNamespace(),
+      // A new namespace gets its bundle; the periodic resync repairs one that
+      // was edited or deleted by hand (ensure() writes only when it differs).
       onObject: (ns) => {
         const name = ns.metadata?.name;
-        if (!name || ns.status?.phase === 'Terminating' || this.namespaces.has(name)) return;
+        if (!name || ns.status?.phase === 'Terminating') return;
         this.namespaces.add(name);
         void this.ensure(name);
       },
+      onDelete: (ns) => {
+        if (ns.metadata?.name) this.namespaces.delete(ns.metadata.name);
+      },
+      resyncMs: this.resyncMs,
       log: this.log,
     });
   }

@@ -1,5 +1,7 @@
 // A watch that keeps going: wraps client-node's informer, restarts it after an
-// error with a delay, and reports each object added or changed.
+// error with a delay, reports each object added, changed or deleted, and can hand
+// every cached object to the handler again periodically, so a missed event or a
+// failed write is retried rather than forgotten (controller-runtime's resync).
 import { makeInformer } from '@kubernetes/client-node';
 import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../log.js';
@@ -14,6 +16,9 @@ export interface WatchOptions<T extends KubernetesObject> {
   readonly path: string;
   readonly list: () => Promise<KubernetesListObject<T>>;
   readonly onObject: (obj: T) => void;
+  readonly onDelete?: (obj: T) => void;
+  /** Calls onObject for every cached object this often. */
+  readonly resyncMs?: number;
   readonly log: Logger;
 }
 
@@ -22,12 +27,15 @@ export async function watchObjects<T extends KubernetesObject>({
   path,
   list,
   onObject,
+  onDelete,
+  resyncMs,
   log,
 }: WatchOptions<T>): Promise<Watch> {
   const informer = makeInformer(kc, path, list);
   let stopped = false;
   informer.on('add', onObject);
   informer.on('update', onObject);
+  if (onDelete) informer.on('delete', onDelete);
   informer.on('error', (err) => {
     if (stopped) return;
     log.warn('watch failed; restarting in 3s', { path, err });
@@ -36,9 +44,15 @@ export async function watchObjects<T extends KubernetesObject>({
     }, 3000).unref();
   });
   await informer.start();
+  const resync = resyncMs
+    ? setInterval(() => {
+        for (const obj of informer.list()) onObject(obj);
+      }, resyncMs).unref()
+    : undefined;
   return {
     stop: async (): Promise<void> => {
       stopped = true;
+      if (resync) clearInterval(resync);
       await informer.stop();
     },
   };

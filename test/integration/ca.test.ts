@@ -302,6 +302,28 @@ describe('weft ca against a real control plane', () => {
     assert.equal(pem, ca.roots());
   });
 
+  it('repairs a trust bundle that was edited or deleted by hand', async () => {
+    const t = await startTestCa(cp, { bundleResyncSeconds: '1' });
+    try {
+      const api = cp.kubeConfig.makeApiClient(CoreV1Api);
+      const cm = await api.readNamespacedConfigMap({ namespace: ns, name: 'weft-trust-bundle' });
+      await api.replaceNamespacedConfigMap({
+        namespace: ns,
+        name: 'weft-trust-bundle',
+        body: { ...cm, data: { 'roots.pem': 'tampered\n' } },
+      });
+      const repaired = async (): Promise<true | undefined> => {
+        const now = await api.readNamespacedConfigMap({ namespace: ns, name: 'weft-trust-bundle' });
+        return now.data?.['roots.pem'] === t.ca.roots() ? true : undefined;
+      };
+      await eventually('the edited bundle repaired', repaired);
+      await api.deleteNamespacedConfigMap({ namespace: ns, name: 'weft-trust-bundle' });
+      await eventually('the deleted bundle recreated', repaired);
+    } finally {
+      await t.ca.stop();
+    }
+  });
+
   it('keeps its root across a restart, and two replicas starting together share one', async () => {
     const before = ca.roots();
     ca = await testCa.restart();
