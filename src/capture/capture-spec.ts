@@ -88,3 +88,43 @@ export function parseCidrs(text: string, what: string): string[] {
     return c;
   });
 }
+
+/** Reads `weft init-iptables` flags back into a CaptureSpec (the inverse of captureArgs). */
+export function parseCaptureArgs(values: Record<string, string | undefined>): CaptureSpec {
+  const int = (key: string, fallback: number): number => {
+    const v = values[key];
+    if (v === undefined) return fallback;
+    const [n] = parsePorts(v, `--${key}`);
+    if (n === undefined)
+      throw new WeftError(ErrorCode.ConfigInvalid, `--${key}: a number is required`);
+    return n;
+  };
+  const ports = (key: string): number[] => parsePorts(values[key] ?? '', `--${key}`);
+  const include = values['include-inbound-ports'] ?? '*';
+  return {
+    proxyUid: int('proxy-uid', PROXY_UID),
+    proxyGid: int('proxy-gid', PROXY_GID),
+    inboundPort: int('inbound-port', Ports.Inbound),
+    outboundPort: int('outbound-port', Ports.Outbound),
+    includeInboundPorts: include.trim() === '*' ? '*' : ports('include-inbound-ports'),
+    excludeInboundPorts: ports('exclude-inbound-ports'),
+    includeOutboundPorts: ports('include-outbound-ports'),
+    excludeOutboundPorts: ports('exclude-outbound-ports'),
+    excludeOutboundCidrs: parseCidrs(
+      values['exclude-outbound-cidrs'] ?? '',
+      '--exclude-outbound-cidrs',
+    ),
+  };
+}
+
+export const CAPTURE_FLAGS = [
+  'proxy-uid',
+  'proxy-gid',
+  'inbound-port',
+  'outbound-port',
+  'include-inbound-ports',
+  'exclude-inbound-ports',
+  'include-outbound-ports',
+  'exclude-outbound-ports',
+  'exclude-outbound-cidrs',
+] as const;

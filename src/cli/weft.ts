@@ -4,6 +4,7 @@ import { runCaCommand } from '../../ca/command.js';
 import { runWebhookCommand } from '../../webhook/command.js';
 import { runControlPlane } from './control-plane.js';
 import { runWaitReady } from './wait-ready.js';
+import { runInitIptables } from './init-iptables.js';
 import { main, versionCommand } from './command.js';
 
 main('weft', [
@@ -15,6 +16,11 @@ main('weft', [
   },
   { name: 'ca', summary: 'Run the certificate authority', run: runCaCommand },
   { name: 'webhook', summary: 'Run the sidecar injection webhook alone', run: runWebhookCommand },
+  {
+    name: 'init-iptables',
+    summary: "Program the pod's traffic capture (the weft-init container)",
+    run: runInitIptables,
+  },
   {
     name: 'wait-ready',
     summary: "Wait until the pod's weft-proxy is ready (the postStart hook)",
