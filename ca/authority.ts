@@ -7,6 +7,7 @@ import type { KeyType, LeafIssuer, SerialSource, x509 } from '../src/pki/index.j
 import {
   ExtendedKeyUsage,
   buildLeafDer,
+  canonicalSerial,
   prepareIssuer,
   randomSerial,
   x509 as X509,
@@ -111,7 +112,8 @@ export async function issueWorkloadCertificate(
   const second = Math.floor(now.getTime() / 1000) * 1000;
   const notBefore = new Date(second - policy.backdateSeconds * 1000);
   const notAfter = new Date(second + lifetime * 1000);
-  const serialNumber = (deps.serial ?? randomSerial)();
+  // Canonical first, so the reported serial is exactly the DER INTEGER's content.
+  const serialNumber = canonicalSerial((deps.serial ?? randomSerial)());
   const der = buildLeafDer(
     {
       serialNumber,
@@ -130,20 +132,13 @@ export async function issueWorkloadCertificate(
   const leafPem = X509.PemConverter.encode(new Uint8Array(der), 'CERTIFICATE') + '\n';
   const chainPem = [leafPem, ...abovePem];
   return {
-    serialNumber: serialHex(serialNumber),
+    serialNumber,
     notBefore,
     notAfter,
     leafPem,
     chainPem,
     presentedPem: chainPem.filter((p) => !rootPems.has(p)),
   };
-}
-
-/** The serial as its DER INTEGER content would print it (no redundant leading zeros). */
-function serialHex(hex: string): string {
-  const stripped = hex.replace(/^(00)+/, '');
-  const v = stripped.length % 2 ? '0' + stripped : stripped;
-  return parseInt(v.slice(0, 1), 16) >= 8 ? '00' + v : v || '00';
 }
 
 /** The intermediates a leaf presents after itself, as one PEM string (for records). */

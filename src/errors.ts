@@ -64,7 +64,3 @@ export function asWeftError(err: unknown): WeftError {
   if (err instanceof WeftError) return err;
   return new WeftError(ErrorCode.Internal, 'internal error', { cause: err });
 }
-
-export function httpStatusOf(code: ErrorCode): number {
-  return STATUS[code];
-}

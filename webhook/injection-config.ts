@@ -29,8 +29,6 @@ export const InjectionConfigSchema = z.strictObject({
 
 export type InjectionConfig = z.infer<typeof InjectionConfigSchema>;
 
-export const defaultInjectionConfig = (): InjectionConfig => InjectionConfigSchema.parse({});
-
 /** Native sidecars (restartPolicy: Always init containers) are on by default from 1.29. */
 export function supportsNativeSidecars(major: string, minor: string): boolean {
   const maj = Number(major);

@@ -2,7 +2,6 @@
 // result is one of four words.
 import { Counter, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
-import type { AdmissionResult } from './admit.js';
 
 export interface WebhookMetrics {
   readonly admissions: Counter<'result'>;
@@ -32,5 +31,3 @@ export function createWebhookMetrics(registry: Registry): WebhookMetrics {
     }),
   };
 }
-
-export type { AdmissionResult };

@@ -40,12 +40,11 @@ function resolvePort(container: V1Container, port: number | string, where: strin
 }
 
 function original(container: V1Container, probe: V1Probe, field: ProbeField): Prober | undefined {
-  const where = `${field}`;
   if (probe.httpGet) {
     const { path, scheme, host, httpHeaders } = probe.httpGet;
     return {
       httpGet: {
-        port: resolvePort(container, probe.httpGet.port, where),
+        port: resolvePort(container, probe.httpGet.port, field),
         ...(path !== undefined ? { path } : {}),
         ...(scheme !== undefined ? { scheme } : {}),
         ...(host !== undefined ? { host } : {}),
@@ -57,7 +56,7 @@ function original(container: V1Container, probe: V1Probe, field: ProbeField): Pr
   }
   if (probe.tcpSocket) {
     return {
-      tcpSocket: { port: resolvePort(container, probe.tcpSocket.port, where) },
+      tcpSocket: { port: resolvePort(container, probe.tcpSocket.port, field) },
     };
   }
   return undefined; // exec and grpc probes run without the network path we capture

@@ -91,19 +91,24 @@ export function parseCidrs(text: string, what: string): string[] {
 
 /** Reads `weft init-iptables` flags back into a CaptureSpec (the inverse of captureArgs). */
 export function parseCaptureArgs(values: Record<string, string | undefined>): CaptureSpec {
-  const int = (key: string, fallback: number): number => {
+  // Ports 1-65535; UIDs and GIDs any non-negative 32-bit id.
+  const int = (key: string, fallback: number, max = 65535): number => {
     const v = values[key];
     if (v === undefined) return fallback;
-    const [n] = parsePorts(v, `--${key}`);
-    if (n === undefined)
-      throw new WeftError(ErrorCode.ConfigInvalid, `--${key}: a number is required`);
+    const n = /^\d{1,10}$/.test(v.trim()) ? Number(v) : NaN;
+    if (!(n >= 0 && n <= max)) {
+      throw new WeftError(
+        ErrorCode.ConfigInvalid,
+        `--${key}: "${v}" is not a number from 0 to ${max}`,
+      );
+    }
     return n;
   };
   const ports = (key: string): number[] => parsePorts(values[key] ?? '', `--${key}`);
   const include = values['include-inbound-ports'] ?? '*';
   return {
-    proxyUid: int('proxy-uid', PROXY_UID),
-    proxyGid: int('proxy-gid', PROXY_GID),
+    proxyUid: int('proxy-uid', PROXY_UID, 2 ** 31 - 1),
+    proxyGid: int('proxy-gid', PROXY_GID, 2 ** 31 - 1),
     inboundPort: int('inbound-port', Ports.Inbound),
     outboundPort: int('outbound-port', Ports.Outbound),
     includeInboundPorts: include.trim() === '*' ? '*' : ports('include-inbound-ports'),

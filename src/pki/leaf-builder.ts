@@ -11,6 +11,7 @@ import {
   content,
   ctx,
   expect,
+  nul,
   oid,
   octets,
   read,
@@ -129,7 +130,7 @@ function extensions(p: LeafParams, issuer: LeafIssuer): Buffer {
 /** Builds and signs a leaf certificate; returns its DER. Synchronous on purpose. */
 export function buildLeafDer(p: LeafParams, issuer: LeafIssuer): Buffer {
   const rsa = issuer.keyType === KeyType.Rsa2048;
-  const sigAlg = rsa ? seq(oid(OID.sha256WithRsa), tlv(Tag.Null)) : seq(oid(OID.ecdsaWithSha256));
+  const sigAlg = rsa ? seq(oid(OID.sha256WithRsa), nul()) : seq(oid(OID.ecdsaWithSha256));
   const tbs = seq(
     ctx(0, true, uint(Uint8Array.of(2))),
     uint(Buffer.from(p.serialNumber, 'hex')),

@@ -9,3 +9,10 @@ export const randomSerial: SerialSource = () => {
   bytes[0] = (bytes[0] ?? 0) & 0x7f;
   return bytes.toString('hex');
 };
+
+/** A hex serial as a minimal positive DER INTEGER's content: no redundant leading zero bytes. */
+export function canonicalSerial(hex: string): string {
+  const even = hex.length % 2 ? '0' + hex : hex;
+  const stripped = even.replace(/^(00)+(?=..)/, '');
+  return parseInt(stripped.slice(0, 1), 16) >= 8 ? '00' + stripped : stripped;
+}

@@ -6,13 +6,12 @@ import path from 'node:path';
 import {
   ExtendedKeyUsage,
   KeyType,
-  buildCertificate,
+  createEphemeralCa,
   generateKeyPair,
   privateKeyToPem,
   publicKeyToPem,
-  randomSerial,
 } from '../../src/pki/index.js';
-import type { Signer } from '../../src/pki/index.js';
+import type { EphemeralCa, SubjectAltNames } from '../../src/pki/index.js';
 
 export interface ControlPlaneCerts {
   readonly caCert: string;
@@ -25,46 +24,21 @@ export interface ControlPlaneCerts {
   readonly saPrivateKeyFile: string;
 }
 
-const HOUR = 3600_000;
+const DAY = 86_400_000;
 
 async function issue(
-  ca: Signer,
+  ca: EphemeralCa,
   subject: string,
   usage: ExtendedKeyUsage,
-  sans?: { ips: string[]; dnsNames: string[] },
+  sans?: SubjectAltNames,
 ): Promise<{ cert: string; key: string }> {
-  const now = Date.now();
   const keys = await generateKeyPair(KeyType.EcdsaP256);
-  const cert = await buildCertificate(
-    {
-      subject,
-      serialNumber: randomSerial(),
-      notBefore: new Date(now - HOUR),
-      notAfter: new Date(now + 24 * HOUR),
-      publicKey: keys.publicKey,
-      extendedKeyUsages: [usage],
-      ...(sans ? { sans } : {}),
-    },
-    ca,
-  );
+  const cert = await ca.sign(keys.publicKey, subject, sans, [usage]);
   return { cert: cert.toString('pem'), key: await privateKeyToPem(keys.privateKey) };
 }
 
 export async function writeControlPlaneCerts(dir: string): Promise<ControlPlaneCerts> {
-  const now = Date.now();
-  const caKeys = await generateKeyPair(KeyType.EcdsaP256);
-  const caCert = await buildCertificate(
-    {
-      subject: 'CN=weft-testenv-ca',
-      serialNumber: randomSerial(),
-      notBefore: new Date(now - HOUR),
-      notAfter: new Date(now + 24 * HOUR),
-      publicKey: caKeys.publicKey,
-      ca: {},
-    },
-    { privateKey: caKeys.privateKey, keyType: KeyType.EcdsaP256 },
-  );
-  const ca: Signer = { certificate: caCert, privateKey: caKeys.privateKey, keyType: 'ECDSA-P256' };
+  const ca = await createEphemeralCa('weft-testenv-ca', DAY);
   const server = await issue(ca, 'CN=kube-apiserver', ExtendedKeyUsage.ServerAuth, {
     ips: ['127.0.0.1'],
     dnsNames: ['localhost'],
@@ -79,7 +53,7 @@ export async function writeControlPlaneCerts(dir: string): Promise<ControlPlaneC
     saPublicKeyFile: path.join(dir, 'sa.pub'),
     saPrivateKeyFile: path.join(dir, 'sa.key'),
   };
-  const caPem = caCert.toString('pem');
+  const caPem = ca.certPem;
   await Promise.all([
     writeFile(files.caFile, caPem),
     writeFile(files.serverCertFile, server.cert),

@@ -13,7 +13,7 @@ import type { x509 } from '../../pki/index.js';
 import { CA_SECRET_NAME, WEFT_NAMESPACE } from '../../names.js';
 import { VERSION } from '../../version.js';
 import { PluginExit, explain } from './errors.js';
-import { gather, meshRoots } from './gather.js';
+import { gather } from './gather.js';
 import type { GlobalOptions } from './options.js';
 import { parseOptions } from './options.js';
 import { structured } from './output.js';
@@ -143,8 +143,8 @@ async function controlPlaneCheck(g: GlobalOptions): Promise<Check> {
 
 async function runChecks(g: GlobalOptions): Promise<Check[]> {
   const core = g.kc.makeApiClient(CoreV1Api);
-  const roots = await meshRoots(core);
   const inv = await gather({ ...g, namespace: undefined });
+  const roots = inv.roots;
   const enabled = inv.namespaces.filter((n) => n.injectionEnabled);
   const badBundles = enabled.filter(
     (n) => n.bundle === undefined || (roots !== undefined && n.bundle.trim() !== roots.trim()),
