@@ -17,6 +17,11 @@ export const ErrorCode = {
   Unavailable: 'unavailable',
   ConfigInvalid: 'config_invalid',
   Internal: 'internal',
+  NoRoute: 'no_route',
+  NoHealthyUpstream: 'no_healthy_upstream',
+  UpstreamConnectFailed: 'upstream_connect_failed',
+  UpstreamReset: 'upstream_reset',
+  UpstreamTimeout: 'upstream_timeout',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -36,6 +41,11 @@ const STATUS: Record<ErrorCode, number> = {
   unavailable: 503,
   config_invalid: 500,
   internal: 500,
+  no_route: 404,
+  no_healthy_upstream: 503,
+  upstream_connect_failed: 503,
+  upstream_reset: 503,
+  upstream_timeout: 504,
 };
 
 export class WeftError extends Error {

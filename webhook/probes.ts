@@ -3,28 +3,18 @@
 // be refused on the app port. The sidecar runs the original probe on localhost.
 // Pure: the original actions travel in the sidecar's WEFT_APP_PROBERS variable.
 import type { V1Container, V1Probe } from '@kubernetes/client-node';
+export { PROBERS_ENV } from '../src/app-probes.js';
+import type { Prober, Probers } from '../src/app-probes.js';
+export type { Prober, Probers };
 import { Ports } from '../src/capture/capture-spec.js';
 import { ErrorCode, WeftError } from '../src/errors.js';
 
-export const PROBERS_ENV = 'WEFT_APP_PROBERS';
 const KINDS = {
   livenessProbe: 'livez',
   readinessProbe: 'readyz',
   startupProbe: 'startupz',
 } as const;
 type ProbeField = keyof typeof KINDS;
-
-export interface Prober {
-  readonly httpGet?: {
-    path?: string;
-    port: number;
-    scheme?: string;
-    host?: string;
-    httpHeaders?: { name: string; value: string }[];
-  };
-  readonly tcpSocket?: { port: number; host?: string };
-}
-export type Probers = Record<string, Prober>;
 
 function resolvePort(container: V1Container, port: number | string, where: string): number {
   if (typeof port === 'number') return port;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `weft`: the one binary in weft's image; components arrive as subcommands.
 import { runCaCommand } from '../../ca/command.js';
+import { runSidecarCommand } from '../../sidecar/command.js';
 import { runWebhookCommand } from '../../webhook/command.js';
 import { runControlPlane } from './control-plane.js';
 import { runWaitReady } from './wait-ready.js';
@@ -16,6 +17,11 @@ main('weft', [
   },
   { name: 'ca', summary: 'Run the certificate authority', run: runCaCommand },
   { name: 'webhook', summary: 'Run the sidecar injection webhook alone', run: runWebhookCommand },
+  {
+    name: 'sidecar',
+    summary: "Run the pod's proxy (the weft-proxy container)",
+    run: runSidecarCommand,
+  },
   {
     name: 'init-iptables',
     summary: "Program the pod's traffic capture (the weft-init container)",

@@ -17,15 +17,21 @@ export interface WeftProcess {
 }
 
 export function startWeft(args: string[]): WeftProcess {
-  const child = spawn(process.execPath, [WEFT_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return watchProcess(
+    spawn(process.execPath, [WEFT_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
+}
+
+/** Collects a child's output lines (stdout and stderr) and lets a test wait on them. */
+export function watchProcess(child: ChildProcess): WeftProcess {
   const output: string[] = [];
   const listeners = new Set<() => void>();
   const collect = (chunk: Buffer): void => {
     output.push(...chunk.toString().split('\n').filter(Boolean));
     for (const l of listeners) l();
   };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
   const exited = new Promise<number | string>((resolve) => {
     child.once('exit', (code, sig) => resolve(code ?? sig ?? 'unknown'));
   });

@@ -1,0 +1,87 @@
+// `weft sidecar` configuration: flags, falling back to the WEFT_* environment the
+// injector sets, validated once at start-up.
+import { z } from 'zod';
+import { boolFlag, hostPort, logLevel, positiveInt, trustDomain } from '../src/config/fields.js';
+import type { FlagSpec } from '../src/config/parse.js';
+import { Ports } from '../src/capture/capture-spec.js';
+import { DEFAULT_TRUST_DOMAIN } from '../src/names.js';
+
+export const sidecarFlags: FlagSpec = {
+  'mesh-config': {},
+  'ca-address': {},
+  'token-file': {},
+  'trust-bundle-file': {},
+  'trust-domain': {},
+  'pod-name': {},
+  'pod-namespace': {},
+  'pod-ip': {},
+  workload: {},
+  'admin-listen': {},
+  'health-listen': {},
+  'outbound-listen': {},
+  'inbound-listen': {},
+  'cert-ttl-seconds': {},
+  'drain-seconds': {},
+  'reload-seconds': {},
+  'access-log': {},
+  'max-connections': {},
+  'max-header-bytes': {},
+  'idle-timeout-seconds': {},
+  'log-level': {},
+};
+
+/** Flag → environment variable the injected pod carries. */
+export const SIDECAR_ENV: Record<string, string> = {
+  meshConfig: 'WEFT_MESH_CONFIG',
+  caAddress: 'WEFT_CA_ADDRESS',
+  tokenFile: 'WEFT_TOKEN_FILE',
+  trustBundleFile: 'WEFT_TRUST_BUNDLE_FILE',
+  trustDomain: 'WEFT_TRUST_DOMAIN',
+  podName: 'WEFT_POD_NAME',
+  podNamespace: 'WEFT_POD_NAMESPACE',
+  podIp: 'WEFT_POD_IP',
+  workload: 'WEFT_WORKLOAD',
+  logLevel: 'WEFT_LOG_LEVEL',
+  accessLog: 'WEFT_ACCESS_LOG',
+};
+
+const listen = (port: number, host = '0.0.0.0'): z.ZodType<{ host: string; port: number }> =>
+  hostPort.default({ host, port });
+
+export const SidecarConfigSchema = z.strictObject({
+  meshConfig: z.string().min(1).optional(),
+  caAddress: z.string().min(1),
+  tokenFile: z.string().min(1),
+  trustBundleFile: z.string().min(1),
+  trustDomain: trustDomain.default(DEFAULT_TRUST_DOMAIN),
+  podName: z.string().min(1).default('unknown'),
+  podNamespace: z.string().min(1).default('default'),
+  podIp: z.ipv4().or(z.ipv6()).default('127.0.0.1'),
+  workload: z.string().min(1).optional(),
+  // Admin is loopback only (Istio's 15000); health/metrics face the kubelet and Prometheus.
+  adminListen: listen(Ports.Admin, '127.0.0.1'),
+  healthListen: listen(Ports.Health),
+  outboundListen: listen(Ports.Outbound),
+  inboundListen: listen(Ports.Inbound),
+  certTtlSeconds: positiveInt(48 * 3600).optional(),
+  drainSeconds: z.coerce.number().min(0).max(600).default(5),
+  reloadSeconds: positiveInt(3600).default(2),
+  accessLog: boolFlag.default(false),
+  maxConnections: positiveInt(1_000_000).default(16_384),
+  maxHeaderBytes: positiveInt(1024 * 1024).default(16 * 1024),
+  idleTimeoutSeconds: positiveInt(86_400).default(300),
+  logLevel: logLevel.default('info'),
+});
+export type SidecarConfig = z.infer<typeof SidecarConfigSchema>;
+
+/** Flags win; unset flags come from the environment. */
+export function withEnvironment(
+  flags: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+): Record<string, unknown> {
+  const merged = { ...flags };
+  for (const [key, name] of Object.entries(SIDECAR_ENV)) {
+    if (merged[key] === undefined && env[name]) merged[key] = env[name];
+  }
+  return merged;
+}

@@ -1,0 +1,71 @@
+// One HTTP request through the sidecar and the one handler shape every layer
+// shares. HTTP/1.1 and HTTP/2 arrive as Node's compatible request/response pair,
+// so each layer is written once for both.
+import type http from 'node:http';
+import type http2 from 'node:http2';
+import type { Duplex } from 'node:stream';
+import type { Endpoint } from '../src/mesh/config.js';
+import type { Target } from '../src/mesh/mesh-index.js';
+import type { Peers } from './istio-metrics.js';
+
+export type Direction = 'outbound' | 'inbound';
+
+/** What is known about the connection a request arrived on. */
+export interface ConnectionInfo {
+  readonly direction: Direction;
+  /** Where the app (outbound) or the peer (inbound) addressed the connection. */
+  readonly destination: { readonly address: string; readonly port: number };
+  readonly remoteAddress: string;
+  /** The verified peer SPIFFE ID (inbound mTLS only). */
+  readonly peerIdentity?: string | undefined;
+  readonly mtls: boolean;
+}
+
+export type ProxyRequest = http.IncomingMessage | http2.Http2ServerRequest;
+export type ProxyResponse = http.ServerResponse | http2.Http2ServerResponse;
+
+export interface Exchange {
+  readonly req: ProxyRequest;
+  readonly res: ProxyResponse;
+  readonly conn: ConnectionInfo;
+  readonly startedAt: bigint;
+  /** Logical destination (outbound: the service; inbound: this pod's service, if known). */
+  target?: Target | undefined;
+  /** Concrete endpoint chosen for this request (outbound). */
+  endpoint?: Endpoint | undefined;
+  /** The identity the upstream presented (outbound mTLS). */
+  upstreamIdentity?: string | undefined;
+  /** Envoy-style response flags: NR no route, UH no healthy upstream, UF connect failure… */
+  flags: string;
+  requestBytes: number;
+  responseBytes: number;
+  /** For an HTTP/1.1 Upgrade (WebSocket): the raw connection and bytes read past the head. */
+  upgrade?: { readonly socket: Duplex; readonly head: Buffer } | undefined;
+  /** gRPC status from the response trailers (or headers, for trailers-only answers). */
+  grpcStatus?: string | undefined;
+  peers?: Peers | undefined;
+}
+
+export type Handler = (ex: Exchange) => Promise<void>;
+export type Layer = (next: Handler) => Handler;
+
+/** Host or :authority, whichever the protocol carries. */
+export function authorityOf(req: ProxyRequest): string {
+  return req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? '';
+}
+
+/** A fresh exchange for a request on a connection. */
+export function newExchange(req: ProxyRequest, res: ProxyResponse, conn: ConnectionInfo): Exchange {
+  return {
+    req,
+    res,
+    conn,
+    startedAt: process.hrtime.bigint(),
+    flags: '-',
+    requestBytes: 0,
+    responseBytes: 0,
+  };
+}
+
+export const isHttp2Request = (req: ProxyRequest): req is http2.Http2ServerRequest =>
+  req.httpVersionMajor === 2;

@@ -1,0 +1,65 @@
+// Forwards one HTTP/2 exchange (gRPC included) on a shared upstream session:
+// headers, a streamed body each way, and trailers (grpc-status lives there).
+import type http from 'node:http';
+import type http2 from 'node:http2';
+import { ErrorCode, WeftError } from '../src/errors.js';
+import type { Exchange } from './exchange.js';
+import { forwardHeaders } from './http-headers.js';
+import { upstreamFailure } from './forward-http1.js';
+
+export function forwardHttp2(
+  ex: Exchange,
+  session: http2.ClientHttp2Session,
+  extraHeaders: http.OutgoingHttpHeaders,
+): Promise<void> {
+  const req = ex.req as http2.Http2ServerRequest;
+  const res = ex.res as http2.Http2ServerResponse;
+  const headers: http2.OutgoingHttpHeaders = {
+    ...forwardHeaders(req.headers),
+    ...extraHeaders,
+    ':method': req.method,
+    ':path': req.url,
+    ':authority': req.authority,
+    ':scheme': req.scheme || 'http',
+  };
+  return new Promise((resolve, reject) => {
+    let up: http2.ClientHttp2Stream;
+    try {
+      up = session.request(headers);
+    } catch (cause) {
+      reject(new WeftError(ErrorCode.UpstreamConnectFailed, 'upstream session closed', { cause }));
+      return;
+    }
+    up.on('response', (answer: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader) => {
+      const status = Number(answer[':status'] ?? 502);
+      if (answer['grpc-status'] !== undefined) ex.grpcStatus = String(answer['grpc-status']);
+      res.writeHead(status, forwardHeaders(answer));
+      up.on('data', (chunk: Buffer) => (ex.responseBytes += chunk.length));
+      up.pipe(res);
+    });
+    up.on('trailers', (trailers: http2.IncomingHttpHeaders) => {
+      if (trailers['grpc-status'] !== undefined) ex.grpcStatus = String(trailers['grpc-status']);
+      res.addTrailers(forwardHeaders(trailers));
+    });
+    up.on('error', (err: NodeJS.ErrnoException) => {
+      if (!res.headersSent) reject(upstreamFailure(err));
+      else {
+        ex.flags = 'UR';
+        res.destroy();
+        resolve();
+      }
+    });
+    // Stream reset by the peer without an answer.
+    up.on('close', () => {
+      if (!res.headersSent && up.rstCode) {
+        reject(new WeftError(ErrorCode.UpstreamReset, `upstream reset (${up.rstCode})`));
+      }
+    });
+    res.once('close', () => {
+      if (!res.writableFinished && !up.closed) up.close(0x8); // CANCEL
+      resolve();
+    });
+    req.on('data', (chunk: Buffer) => (ex.requestBytes += chunk.length));
+    req.pipe(up);
+  });
+}

@@ -1,0 +1,94 @@
+// The HTTP parsers for one direction: an HTTP/1.1 server and an HTTP/2 server that
+// never listen themselves; the listener hands them connections it has classified.
+// Node's parser refuses request smuggling shapes (Content-Length with
+// Transfer-Encoding, duplicate lengths, bad header bytes, obs-fold); those and
+// oversized heads are answered 400/431 here, counted, logged, never forwarded.
+import http from 'node:http';
+import http2 from 'node:http2';
+import type { Duplex } from 'node:stream';
+import type { Logger } from '../src/log.js';
+import { connectionOf } from './connection.js';
+import type { Handler } from './exchange.js';
+import { newExchange } from './exchange.js';
+
+export interface Limits {
+  readonly maxHeaderBytes: number;
+  readonly maxConnections: number;
+  readonly idleTimeoutMs: number;
+}
+
+export interface HttpServers {
+  readonly h1: http.Server;
+  readonly h2: http2.Http2Server;
+  readonly h2Sessions: Set<http2.ServerHttp2Session>;
+}
+
+export interface ServerHooks {
+  readonly request: Handler;
+  readonly upgrade: Handler;
+  readonly refused: (reason: string) => void;
+  readonly log: Logger;
+}
+
+function answer(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+export function createHttpServers(hooks: ServerHooks, limits: Limits): HttpServers {
+  const h1 = http.createServer({
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout: 30_000,
+    requestTimeout: 0, // streams may be long; idle connections are bounded below
+    keepAliveTimeout: limits.idleTimeoutMs,
+  });
+  h1.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const conn = connectionOf(req);
+    if (!conn) return void res.destroy();
+    void hooks.request(newExchange(req, res, conn));
+  });
+  h1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const conn = connectionOf(req);
+    if (!conn) return void socket.destroy();
+    const res = new http.ServerResponse(req);
+    res.assignSocket(socket as never);
+    const ex = newExchange(req, res, conn);
+    ex.upgrade = { socket, head };
+    void hooks.upgrade(ex);
+  });
+  h1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const reason = err.code ?? 'client_error';
+    if (reason === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    hooks.refused(reason);
+    hooks.log.warn('malformed HTTP request refused', { reason });
+    if (reason === 'HPE_HEADER_OVERFLOW') answer(socket, 431, 'Request Header Fields Too Large');
+    else answer(socket, 400, 'Bad Request');
+  });
+
+  const h2Sessions = new Set<http2.ServerHttp2Session>();
+  const h2 = http2.createServer({
+    maxHeaderListPairs: 256,
+    maxSessionMemory: 16,
+    settings: { maxConcurrentStreams: 1000, maxHeaderListSize: limits.maxHeaderBytes },
+  });
+  h2.on('session', (session: http2.ServerHttp2Session) => {
+    h2Sessions.add(session);
+    session.on('close', () => h2Sessions.delete(session));
+    session.setTimeout(limits.idleTimeoutMs, () => session.close());
+  });
+  h2.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+    const conn = connectionOf(req);
+    if (!conn) return void res.stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    void hooks.request(newExchange(req, res, conn));
+  });
+  h2.on('sessionError', (err: NodeJS.ErrnoException) => {
+    hooks.refused(err.code ?? 'h2_session_error');
+    hooks.log.warn('HTTP/2 session error', { reason: err.code ?? err.message });
+  });
+  return { h1, h2, h2Sessions };
+}
+
+/** Stops taking new requests: idle HTTP/1.1 connections close, HTTP/2 sends GOAWAY. */
+export function drainServers(s: HttpServers): void {
+  s.h1.closeIdleConnections();
+  for (const session of s.h2Sessions) session.close();
+}

@@ -1,0 +1,44 @@
+// The innermost layers: send the exchange upstream. Outbound goes to the chosen
+// endpoint's sidecar over mTLS (plaintext only to endpoints marked without one);
+// inbound goes to the app on loopback, telling it who called (XFCC, as Envoy does).
+import type { MeshIndex } from '../../src/mesh/mesh-index.js';
+import type { Exchange, Layer } from '../exchange.js';
+import { authorityOf, isHttp2Request } from '../exchange.js';
+import { forwardHttp1 } from '../forward-http1.js';
+import { forwardHttp2 } from '../forward-http2.js';
+import { forwardUpgrade } from '../forward-upgrade.js';
+import type { Upstream, UpstreamPool } from '../upstream-pool.js';
+
+function send(
+  pool: UpstreamPool,
+  ex: Exchange,
+  u: Upstream,
+  extra: Record<string, string>,
+): Promise<void> {
+  if (ex.upgrade) return forwardUpgrade(ex, pool.http1(u), { host: authorityOf(ex.req), ...extra });
+  if (isHttp2Request(ex.req)) return forwardHttp2(ex, pool.http2(u), extra);
+  return forwardHttp1(ex, pool.http1(u), { host: authorityOf(ex.req), ...extra });
+}
+
+export const forwardOutbound =
+  (pool: UpstreamPool, mesh: () => MeshIndex): Layer =>
+  () =>
+  (ex) => {
+    const { service, port } = ex.target!;
+    const endpoint = ex.endpoint!;
+    const identities = endpoint.mtls ? mesh().identities(service) : undefined;
+    ex.upstreamIdentity = endpoint.mtls ? endpoint.identity : undefined;
+    const u = { address: endpoint.address, port: port.targetPort ?? port.port, identities };
+    return send(pool, ex, u, {});
+  };
+
+export const forwardInbound =
+  (pool: UpstreamPool, self: () => string | undefined): Layer =>
+  () =>
+  (ex) => {
+    const u = { address: '127.0.0.1', port: ex.conn.destination.port };
+    // Replaces whatever the caller sent: only this sidecar vouches for the peer.
+    const xfcc = ex.conn.peerIdentity ? `By=${self() ?? ''};URI=${ex.conn.peerIdentity}` : '';
+    delete ex.req.headers['x-forwarded-client-cert'];
+    return send(pool, ex, u, xfcc ? { 'x-forwarded-client-cert': xfcc } : {});
+  };

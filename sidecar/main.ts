@@ -1,0 +1,238 @@
+// Assembles the sidecar: certificate agent and trust bundle → credentials; mesh
+// config → index; the outbound and inbound request stacks (see stacks.ts); the
+// listeners; admin and health servers; drain and shutdown.
+import { readFile, unwatchFile, watchFile } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type net from 'node:net';
+import { Counter } from 'prom-client';
+import type { Registry } from 'prom-client';
+import type { Probers } from '../src/app-probes.js';
+import { CertificateAgent } from '../src/cert-agent/agent.js';
+import type { Logger } from '../src/log.js';
+import { adminApp, healthApp } from './admin.js';
+import type { SidecarConfig } from './config.js';
+import { Credentials } from './credentials.js';
+import type { Direction, Handler } from './exchange.js';
+import { createHttpServers, drainServers } from './http-servers.js';
+import type { HttpServers } from './http-servers.js';
+import { createInboundListener } from './inbound.js';
+import { IstioMetrics } from './istio-metrics.js';
+import { balance } from './layers/balance.js';
+import { forwardInbound, forwardOutbound } from './layers/forward.js';
+import { rescue } from './layers/rescue.js';
+import { route } from './layers/route.js';
+import { telemetry } from './layers/telemetry.js';
+import { trace } from './layers/trace.js';
+import { MeshSource } from './mesh-source.js';
+import { createOutboundListener } from './outbound.js';
+import { PeerLabels } from './peers.js';
+import { compose } from './stacks.js';
+import { UpstreamPool } from './upstream-pool.js';
+
+export interface RunningSidecar {
+  readonly ports: { admin: number; health: number; outbound: number; inbound: number };
+  readonly credentials: Credentials;
+  drain(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface SidecarExtras {
+  readonly probers?: Probers;
+  readonly accessLog?: Logger;
+  /** Called by /quitquitquit after the sidecar has stopped. */
+  readonly onQuit?: () => void;
+}
+
+function listen(
+  server: net.Server | http.Server,
+  at: { host: string; port: number },
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(at.port, at.host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+function close(server: net.Server | http.Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** Workload name for metrics: a Deployment's pod name without its two hash suffixes. */
+export function workloadOf(podName: string): string {
+  const m = /^(.+)-[a-z0-9]{5,10}-[a-z0-9]{5}$/.exec(podName);
+  return m ? m[1]! : podName;
+}
+
+function watchTrustBundle(file: string, creds: Credentials, intervalMs: number, log: Logger): void {
+  const read = (): void =>
+    readFile(file, 'utf8', (err, text) => {
+      if (err) return log.debug('trust bundle not readable yet', { file, code: err.code });
+      creds.setRoots(text);
+    });
+  read();
+  watchFile(file, { interval: intervalMs }, () => {
+    log.info('trust bundle changed; reloading', { file });
+    read();
+  });
+}
+
+export async function startSidecar(
+  config: SidecarConfig,
+  registry: Registry,
+  log: Logger,
+  extras: SidecarExtras = {},
+): Promise<RunningSidecar> {
+  const source = new MeshSource(config.meshConfig, config.podNamespace, registry, log);
+  await source.load();
+  source.watch(config.reloadSeconds * 1000);
+  const mesh = source.current;
+
+  const creds = new Credentials();
+  const agent = new CertificateAgent({
+    caUrl: `https://${config.caAddress}`,
+    tokenFile: config.tokenFile,
+    trustBundleFile: config.trustBundleFile,
+    registry,
+    log,
+    ...(config.certTtlSeconds ? { ttlSeconds: config.certTtlSeconds } : {}),
+  });
+  agent.on('certificate', (cert) => creds.setCertificate(cert));
+  watchTrustBundle(config.trustBundleFile, creds, config.reloadSeconds * 1000, log);
+  void agent.start();
+
+  const pool = new UpstreamPool(creds);
+  const metrics = new IstioMetrics(registry);
+  const workload = config.workload ?? workloadOf(config.podName);
+  const self = {
+    namespace: config.podNamespace,
+    ip: config.podIp,
+    workload,
+    app: workload,
+    version: 'unknown',
+    principal: () => creds.certificate()?.spiffeId,
+  };
+  const peers = new PeerLabels(self, mesh);
+  const refusedTotal = new Counter({
+    name: 'weft_sidecar_refused_total',
+    help: 'Connections and requests refused before reaching an upstream, by reason.',
+    labelNames: ['direction', 'reason'],
+    registers: [registry],
+  });
+  const refused =
+    (direction: Direction) =>
+    (reason: string): void =>
+      refusedTotal.inc({ direction, reason });
+
+  const outboundStack: Handler = compose([
+    telemetry({
+      metrics,
+      peersOf: (ex) => peers.outbound(ex.target?.service, ex.endpoint),
+      accessLog: extras.accessLog,
+    }),
+    rescue(log),
+    trace,
+    route(mesh),
+    balance,
+    forwardOutbound(pool, mesh),
+  ]);
+  const inboundStack: Handler = compose([
+    telemetry({
+      metrics,
+      peersOf: (ex) =>
+        peers.inbound(ex.conn.peerIdentity, ex.conn.remoteAddress, ex.conn.destination.port),
+      accessLog: extras.accessLog,
+    }),
+    rescue(log),
+    trace,
+    forwardInbound(pool, self.principal),
+  ]);
+  const limits = {
+    maxHeaderBytes: config.maxHeaderBytes,
+    maxConnections: config.maxConnections,
+    idleTimeoutMs: config.idleTimeoutSeconds * 1000,
+  };
+  const servers = (direction: Direction, stack: Handler, upgrade: Handler): HttpServers =>
+    createHttpServers(
+      { request: stack, upgrade, refused: refused(direction), log: log.child({ direction }) },
+      limits,
+    );
+  const outboundHttp = servers(
+    'outbound',
+    outboundStack,
+    compose([rescue(log), route(mesh), balance, forwardOutbound(pool, mesh)]),
+  );
+  const inboundHttp = servers(
+    'inbound',
+    inboundStack,
+    compose([rescue(log), forwardInbound(pool, self.principal)]),
+  );
+  const common = { mesh, creds, metrics, peers, log, sniffMs: 100 };
+  const outbound = createOutboundListener({
+    ...common,
+    http: outboundHttp,
+    refused: refused('outbound'),
+  });
+  const inbound = createInboundListener({
+    ...common,
+    http: inboundHttp,
+    refused: refused('inbound'),
+    handshakeTimeoutMs: 10_000,
+  });
+  outbound.maxConnections = config.maxConnections;
+  inbound.maxConnections = config.maxConnections;
+
+  let draining: Promise<void> | undefined;
+  let stopped: Promise<void> | undefined;
+  const ready = (): string | undefined => {
+    if (draining) return 'draining';
+    if (!creds.ready()) return 'no workload certificate yet';
+    return undefined;
+  };
+  // Inbound stops taking connections and asks open ones to close; outbound keeps
+  // serving the app, which may still need its dependencies while it shuts down.
+  const drain = (): Promise<void> =>
+    (draining ??= (async () => {
+      log.info('draining', { seconds: config.drainSeconds });
+      const closed = close(inbound);
+      const tick = setInterval(() => drainServers(inboundHttp), 250);
+      drainServers(inboundHttp);
+      await new Promise((r) => setTimeout(r, config.drainSeconds * 1000));
+      clearInterval(tick);
+      void closed;
+    })());
+  const stop = (): Promise<void> =>
+    (stopped ??= (async () => {
+      await drain();
+      agent.stop();
+      source.stop();
+      unwatchFile(config.trustBundleFile);
+      for (const s of [outboundHttp, inboundHttp]) {
+        s.h1.closeAllConnections();
+        for (const session of s.h2Sessions) session.destroy();
+      }
+      pool.close();
+      await Promise.all([close(outbound), close(adminServer), close(healthServer)]);
+    })());
+
+  const adminDeps = {
+    registry,
+    log,
+    ready,
+    creds,
+    mesh,
+    drain: () => void drain(),
+    quit: () => void stop().then(() => extras.onQuit?.()),
+    probers: extras.probers ?? {},
+  };
+  const adminServer = http.createServer(adminApp(adminDeps));
+  const healthServer = http.createServer(healthApp(adminDeps));
+  const ports = {
+    outbound: await listen(outbound, config.outboundListen),
+    inbound: await listen(inbound, config.inboundListen),
+    admin: await listen(adminServer, config.adminListen),
+    health: await listen(healthServer, config.healthListen),
+  };
+  log.info('sidecar listening', ports);
+  return { ports, credentials: creds, drain, stop };
+}

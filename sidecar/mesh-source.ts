@@ -1,0 +1,89 @@
+// The mesh config as the sidecar sees it: read at start-up (an invalid file stops
+// the sidecar with the field named), then polled; a change that fails to parse is
+// logged and counted while the last good config stays in force.
+import { readFile } from 'node:fs/promises';
+import { Counter, Gauge } from 'prom-client';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../src/log.js';
+import { MeshConfigSchema } from '../src/mesh/config.js';
+import { parseMeshConfig } from '../src/mesh/load.js';
+import type { MeshIndex } from '../src/mesh/mesh-index.js';
+import { compileMesh } from '../src/mesh/mesh-index.js';
+
+export class MeshSource {
+  private index: MeshIndex;
+  private text = '';
+  private timer: NodeJS.Timeout | undefined;
+  private readonly reloads;
+  private readonly failures;
+  private readonly services;
+
+  constructor(
+    private readonly file: string | undefined,
+    private readonly namespace: string,
+    registry: Registry,
+    private readonly log: Logger,
+  ) {
+    this.index = compileMesh(MeshConfigSchema.parse({}), namespace);
+    const registers = [registry];
+    this.reloads = new Counter({
+      name: 'weft_sidecar_config_reloads_total',
+      help: 'Mesh config changes applied.',
+      registers,
+    });
+    this.failures = new Counter({
+      name: 'weft_sidecar_config_reload_failures_total',
+      help: 'Mesh config changes refused (the last good config stays).',
+      registers,
+    });
+    this.services = new Gauge({
+      name: 'weft_sidecar_config_services',
+      help: 'Services in the mesh config in force.',
+      registers,
+    });
+  }
+
+  current = (): MeshIndex => this.index;
+
+  /** Reads the file once; throws (naming the field) if it is invalid. */
+  async load(): Promise<void> {
+    if (!this.file) return;
+    const text = await readFile(this.file, 'utf8');
+    this.apply(text);
+  }
+
+  watch(intervalMs: number): void {
+    if (!this.file) return;
+    const file = this.file;
+    this.timer = setInterval(() => {
+      readFile(file, 'utf8').then(
+        (text) => {
+          if (text === this.text) return;
+          try {
+            this.apply(text);
+          } catch (err) {
+            this.text = text; // report a bad file once, not every poll
+            this.failures.inc();
+            this.log.error('mesh config refused; keeping the last good one', { err });
+          }
+        },
+        (err: unknown) =>
+          this.log.warn('mesh config unreadable; keeping the last good one', { err }),
+      );
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private apply(text: string): void {
+    const config = parseMeshConfig(text, this.file ?? 'mesh config');
+    this.index = compileMesh(config, this.namespace);
+    this.text = text;
+    this.reloads.inc();
+    this.services.set(config.services.length);
+    this.log.info('mesh config applied', { services: config.services.length });
+  }
+}

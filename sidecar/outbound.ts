@@ -1,0 +1,103 @@
+// The outbound listener (15001): the app's connections, captured by iptables.
+// Each is classified once by its original destination: a mesh service's HTTP
+// port goes to the HTTP parsers (routing and balancing per request), a TCP port
+// is carried whole over mTLS to one endpoint, and anything the mesh does not know
+// passes through untouched to where the app sent it.
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Logger } from '../src/log.js';
+import type { MeshIndex, Target } from '../src/mesh/mesh-index.js';
+import { detectProtocol } from '../src/mesh/protocol.js';
+import { originalDestination } from '../src/net/original-dst.js';
+import type { Destination } from '../src/net/original-dst.js';
+import { setConnection } from './connection.js';
+import type { Credentials } from './credentials.js';
+import { ALPN } from './credentials.js';
+import type { HttpServers } from './http-servers.js';
+import type { IstioMetrics } from './istio-metrics.js';
+import { balancerFor } from './layers/balance.js';
+import type { PeerLabels } from './peers.js';
+import { firstChunk } from './sniff.js';
+import { pipeTcp } from './tcp-proxy.js';
+import { tlsOptions } from './upstream-pool.js';
+
+export interface OutboundDeps {
+  readonly mesh: () => MeshIndex;
+  readonly http: HttpServers;
+  readonly creds: Credentials;
+  readonly metrics: IstioMetrics;
+  readonly peers: PeerLabels;
+  readonly log: Logger;
+  readonly refused: (reason: string) => void;
+  /** How long to wait for a client's first bytes when the protocol is undeclared. */
+  readonly sniffMs: number;
+}
+
+function passthrough(socket: net.Socket, dst: Destination, deps: OutboundDeps): void {
+  const up = net.connect({ host: dst.address, port: dst.port });
+  pipeTcp(socket, up, { metrics: deps.metrics, peers: deps.peers.outbound(undefined, undefined) });
+}
+
+function tcpToEndpoint(socket: net.Socket, target: Target, deps: OutboundDeps): void {
+  const endpoint = target.endpoint ?? balancerFor(target.service).pick();
+  if (!endpoint) {
+    deps.log.debug('no endpoints for TCP service', { service: target.service.name });
+    return void socket.destroy();
+  }
+  const port = target.port.targetPort ?? target.port.port;
+  const identities = deps.mesh().identities(target.service);
+  let up: net.Socket;
+  try {
+    up = endpoint.mtls
+      ? tls.connect({
+          host: endpoint.address,
+          port,
+          ...tlsOptions(deps.creds, identities, ALPN.tcp),
+        })
+      : net.connect({ host: endpoint.address, port });
+  } catch {
+    return void socket.destroy();
+  }
+  up.on('error', (err) => deps.log.debug('TCP upstream failed', { err, to: endpoint.address }));
+  pipeTcp(socket, up, {
+    metrics: deps.metrics,
+    peers: deps.peers.outbound(target.service, endpoint),
+  });
+}
+
+async function dispatch(socket: net.Socket, dst: Destination, deps: OutboundDeps): Promise<void> {
+  const target = deps.mesh().byDestination(dst.address, dst.port);
+  if (!target) return passthrough(socket, dst, deps);
+  let protocol = target.protocol;
+  if (protocol === 'detect') {
+    const chunk = await firstChunk(socket, deps.sniffMs);
+    if (socket.destroyed) return;
+    protocol = chunk ? (detectProtocol(chunk, true) ?? 'tcp') : 'tcp';
+  }
+  setConnection(socket, {
+    direction: 'outbound',
+    destination: dst,
+    remoteAddress: socket.remoteAddress ?? '',
+    mtls: false,
+  });
+  if (protocol === 'tcp') return tcpToEndpoint(socket, target, deps);
+  const server = protocol === 'http' ? deps.http.h1 : deps.http.h2;
+  server.emit('connection', socket);
+  socket.resume();
+}
+
+export function createOutboundListener(deps: OutboundDeps): net.Server {
+  return net.createServer({ noDelay: true }, (socket) => {
+    socket.on('error', (err) => deps.log.debug('outbound connection error', { err }));
+    const dst = originalDestination(socket);
+    // Not redirected: someone dialled 15001 itself; there is nowhere to send it.
+    if (!dst || (dst.port === socket.localPort && dst.address === socket.localAddress)) {
+      deps.refused('not_redirected');
+      return void socket.destroy();
+    }
+    dispatch(socket, dst, deps).catch((err: unknown) => {
+      deps.log.warn('outbound connection failed', { err });
+      socket.destroy();
+    });
+  });
+}

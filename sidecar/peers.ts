@@ -1,0 +1,133 @@
+// Metric labels for both ends of a request or connection, built from the mesh
+// config and verified identities only, and cached per (service, endpoint) or per
+// peer so the hot path allocates nothing for them.
+import { parseSpiffeId } from '../src/identity.js';
+import type { Endpoint, Service } from '../src/mesh/config.js';
+import type { MeshIndex } from '../src/mesh/mesh-index.js';
+import type { Peers } from './istio-metrics.js';
+import { UNKNOWN } from './istio-metrics.js';
+
+export interface SelfInfo {
+  readonly namespace: string;
+  readonly ip: string;
+  readonly workload: string;
+  readonly app: string;
+  readonly version: string;
+  readonly principal: () => string | undefined;
+}
+
+interface Side {
+  workload: string;
+  namespace: string;
+  principal: string;
+  app: string;
+  version: string;
+}
+
+function labels(reporter: string, src: Side, dst: Side, service: Service | undefined): Peers {
+  const domain = 'svc.cluster.local';
+  return {
+    reporter,
+    source_workload: src.workload,
+    source_canonical_service: src.app,
+    source_canonical_revision: src.version,
+    source_workload_namespace: src.namespace,
+    source_principal: src.principal,
+    source_app: src.app,
+    source_version: src.version,
+    source_cluster: 'Kubernetes',
+    destination_workload: dst.workload,
+    destination_workload_namespace: dst.namespace,
+    destination_principal: dst.principal,
+    destination_app: dst.app,
+    destination_version: dst.version,
+    destination_service: service ? `${service.name}.${service.namespace}.${domain}` : UNKNOWN,
+    destination_canonical_service: dst.app,
+    destination_canonical_revision: dst.version,
+    destination_service_name: service ? service.name : 'PassthroughCluster',
+    destination_service_namespace: service ? service.namespace : UNKNOWN,
+    destination_cluster: 'Kubernetes',
+    // Istio's source reporter cannot see the server's policy and says "unknown".
+    connection_security_policy:
+      reporter === 'source' ? UNKNOWN : src.principal !== UNKNOWN ? 'mutual_tls' : 'none',
+  };
+}
+
+export class PeerLabels {
+  private outboundCache = new WeakMap<Service, Map<Endpoint | undefined, Peers>>();
+  private inboundCache = new Map<string, Peers>();
+  private passthrough: Peers | undefined;
+  private principal: string | undefined;
+
+  constructor(
+    private readonly self: SelfInfo,
+    private readonly mesh: () => MeshIndex,
+  ) {}
+
+  private selfSide(): Side {
+    const principal = this.self.principal() ?? UNKNOWN;
+    if (principal !== this.principal) {
+      // A new certificate with a different identity: labels built before are stale.
+      this.principal = principal;
+      this.outboundCache = new WeakMap();
+      this.inboundCache.clear();
+      this.passthrough = undefined;
+    }
+    const { workload, namespace, app, version } = this.self;
+    return { workload, namespace, app, version, principal };
+  }
+
+  /** reporter=source: this pod calling `service` (on `endpoint`, if chosen). */
+  outbound(service: Service | undefined, endpoint: Endpoint | undefined): Peers {
+    const self = this.selfSide();
+    if (!service) return (this.passthrough ??= labels('source', self, unknownSide(), undefined));
+    let byEndpoint = this.outboundCache.get(service);
+    if (!byEndpoint) {
+      byEndpoint = new Map<Endpoint | undefined, Peers>();
+      this.outboundCache.set(service, byEndpoint);
+    }
+    let p = byEndpoint.get(endpoint);
+    if (!p) {
+      const workload = endpoint?.workload ?? UNKNOWN;
+      const dst: Side = {
+        workload,
+        namespace: service.namespace,
+        principal: endpoint?.mtls ? endpoint.identity : UNKNOWN,
+        app: service.name,
+        version: UNKNOWN,
+      };
+      p = labels('source', self, dst, service);
+      byEndpoint.set(endpoint, p);
+    }
+    return p;
+  }
+
+  /** reporter=destination: `peer` (verified SPIFFE ID, from `address`) calling this pod. */
+  inbound(peer: string | undefined, address: string, port: number): Peers {
+    const self = this.selfSide();
+    const k = `${peer ?? ''}|${address}|${port}`;
+    let p = this.inboundCache.get(k);
+    if (!p) {
+      const caller = this.mesh().endpointAt(address);
+      const src: Side = {
+        workload: caller?.endpoint.workload ?? UNKNOWN,
+        namespace: peer ? parseSpiffeId(peer).namespace : UNKNOWN,
+        principal: peer ?? UNKNOWN,
+        app: caller?.service.name ?? UNKNOWN,
+        version: UNKNOWN,
+      };
+      p = labels('destination', src, self, this.mesh().serviceAt(this.self.ip, port));
+      // Bounded: peers are endpoints in the config or verified identities; cap anyway.
+      if (this.inboundCache.size < 10_000) this.inboundCache.set(k, p);
+    }
+    return p;
+  }
+}
+
+const unknownSide = (): Side => ({
+  workload: UNKNOWN,
+  namespace: UNKNOWN,
+  principal: UNKNOWN,
+  app: UNKNOWN,
+  version: UNKNOWN,
+});

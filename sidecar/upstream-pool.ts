@@ -1,0 +1,126 @@
+// Pooled connections to upstreams: HTTP/1.1 keep-alive agents and HTTP/2 sessions,
+// over mTLS to other sidecars or plaintext to the local app. Every mTLS handshake
+// checks that the peer presents a SPIFFE ID the service may have, before a byte of
+// the request is written. A new certificate starts a new generation of pools; the
+// old one finishes what it carries and closes its idle connections.
+import http from 'node:http';
+import http2 from 'node:http2';
+import https from 'node:https';
+import type net from 'node:net';
+import type tls from 'node:tls';
+import { ErrorCode, WeftError } from '../src/errors.js';
+import type { Credentials } from './credentials.js';
+import { ALPN, spiffeIdOf } from './credentials.js';
+
+export interface Upstream {
+  readonly address: string;
+  readonly port: number;
+  /** mTLS with these acceptable peer identities; undefined for plaintext. */
+  readonly identities?: ReadonlySet<string> | undefined;
+}
+
+export const CONNECT_TIMEOUT_MS = 10_000;
+
+/** A TLS peer check for Node's checkServerIdentity hook: SPIFFE ID in the allowed set. */
+export function identityCheck(
+  allowed: ReadonlySet<string>,
+): (host: string, cert: tls.PeerCertificate) => Error | undefined {
+  return (_host, cert) => {
+    const id = spiffeIdOf(cert);
+    if (id && allowed.has(id)) return undefined;
+    return new WeftError(
+      ErrorCode.UpstreamConnectFailed,
+      `upstream presented ${id ?? 'no SPIFFE ID'}, not one of the service's identities`,
+    );
+  };
+}
+
+export function tlsOptions(
+  creds: Credentials,
+  identities: ReadonlySet<string>,
+  alpn: string,
+): tls.ConnectionOptions {
+  const secureContext = creds.clientContext();
+  if (!secureContext) {
+    throw new WeftError(ErrorCode.Unavailable, 'no workload certificate yet', {
+      retryAfterSeconds: 1,
+    });
+  }
+  return {
+    secureContext,
+    ALPNProtocols: [alpn],
+    checkServerIdentity: identityCheck(identities),
+  };
+}
+
+const upstreamKey = (u: Upstream): string => `${u.address}|${u.port}|${u.identities ? 1 : 0}`;
+
+export class UpstreamPool {
+  private readonly plainAgent = new http.Agent({ keepAlive: true, scheduling: 'lifo' });
+  private tlsAgent = this.newTlsAgent();
+  private readonly sessions = new Map<string, http2.ClientHttp2Session>();
+  private generation: number;
+
+  constructor(private readonly creds: Credentials) {
+    this.generation = creds.generation;
+    creds.on('change', () => this.rotate());
+  }
+
+  private newTlsAgent(): https.Agent {
+    return new https.Agent({ keepAlive: true, scheduling: 'lifo', maxFreeSockets: 256 });
+  }
+
+  /** Idle connections made with the old certificate close; busy ones finish first. */
+  private rotate(): void {
+    if (this.creds.generation === this.generation) return;
+    this.generation = this.creds.generation;
+    const old = this.tlsAgent;
+    this.tlsAgent = this.newTlsAgent();
+    old.on('free', (socket: net.Socket) => socket.destroy());
+    for (const list of Object.values(old.freeSockets)) for (const s of list ?? []) s.destroy();
+    for (const session of this.sessions.values()) session.close();
+    this.sessions.clear();
+  }
+
+  /** Options for http.request / https.request to this upstream over HTTP/1.1. */
+  http1(u: Upstream): http.RequestOptions {
+    if (!u.identities) return { host: u.address, port: u.port, agent: this.plainAgent };
+    return {
+      host: u.address,
+      port: u.port,
+      agent: this.tlsAgent,
+      ...tlsOptions(this.creds, u.identities, ALPN.http1),
+    };
+  }
+
+  /** A shared HTTP/2 session to this upstream (h2 over mTLS, or h2c to the app). */
+  http2(u: Upstream): http2.ClientHttp2Session {
+    const key = upstreamKey(u);
+    const existing = this.sessions.get(key);
+    if (existing && !existing.closed && !existing.destroyed) return existing;
+    const session = u.identities
+      ? http2.connect(`https://${hostLiteral(u.address)}:${u.port}`, {
+          ...tlsOptions(this.creds, u.identities, ALPN.http2),
+        })
+      : http2.connect(`http://${hostLiteral(u.address)}:${u.port}`);
+    const forget = (): void => {
+      if (this.sessions.get(key) === session) this.sessions.delete(key);
+    };
+    session.on('close', forget);
+    session.on('goaway', forget);
+    session.on('error', forget);
+    session.setTimeout(60_000, () => session.close());
+    this.sessions.set(key, session);
+    return session;
+  }
+
+  close(): void {
+    this.plainAgent.destroy();
+    this.tlsAgent.destroy();
+    for (const s of this.sessions.values()) s.close();
+    this.sessions.clear();
+  }
+}
+
+export const hostLiteral = (address: string): string =>
+  address.includes(':') ? `[${address}]` : address;

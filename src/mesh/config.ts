@@ -1,0 +1,88 @@
+// The sidecar's view of the mesh: services, their ports and protocols, endpoints
+// with the SPIFFE IDs they may present, load balancing and inbound mTLS modes.
+// Today it is a static file; the control plane will stream this same shape.
+import { z } from 'zod';
+import { parseSpiffeId } from '../identity.js';
+
+const port = z.number().int().min(1).max(65535);
+const name = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS-1123 label');
+const spiffeId = z.string().refine((s) => {
+  try {
+    parseSpiffeId(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be a workload SPIFFE ID (spiffe://<trust-domain>/ns/<ns>/sa/<sa>)');
+const ip = z.union([z.ipv4(), z.ipv6()]);
+
+export const Protocol = z.enum(['http', 'http2', 'grpc', 'tcp']);
+export type Protocol = z.infer<typeof Protocol>;
+
+export const MtlsMode = z.enum(['STRICT', 'PERMISSIVE', 'DISABLE']);
+export type MtlsMode = z.infer<typeof MtlsMode>;
+
+const ServicePort = z.strictObject({
+  port,
+  /** The pod port endpoints listen on (defaults to `port`). */
+  targetPort: port.optional(),
+  /** Kubernetes port name; its prefix (`http-`, `grpc-`…) names the protocol. */
+  name: z.string().max(63).optional(),
+  /** Kubernetes appProtocol; wins over the name. */
+  appProtocol: z.string().max(63).optional(),
+});
+export type ServicePort = z.infer<typeof ServicePort>;
+
+const Endpoint = z.strictObject({
+  address: ip,
+  /** The SPIFFE ID this endpoint's sidecar presents. */
+  identity: spiffeId,
+  /** Workload (deployment) name, for metrics. */
+  workload: z.string().max(253).optional(),
+  /** Endpoints without a sidecar take plaintext. */
+  mtls: z.boolean().default(true),
+});
+export type Endpoint = z.infer<typeof Endpoint>;
+
+const LoadBalancer = z.discriminatedUnion('policy', [
+  z.strictObject({ policy: z.literal('ROUND_ROBIN') }),
+  z.strictObject({ policy: z.literal('LEAST_REQUEST') }),
+  z.strictObject({ policy: z.literal('RANDOM') }),
+  z.strictObject({
+    policy: z.literal('RING_HASH'),
+    hashOn: z.union([
+      z.strictObject({ header: z.string().min(1).max(256) }),
+      z.strictObject({ cookie: z.string().min(1).max(256) }),
+    ]),
+  }),
+]);
+export type LoadBalancer = z.infer<typeof LoadBalancer>;
+
+const Service = z.strictObject({
+  name,
+  namespace: name,
+  /** Virtual addresses (ClusterIPs) the app connects to. */
+  addresses: z.array(ip).max(16).default([]),
+  ports: z.array(ServicePort).min(1).max(256),
+  loadBalancer: LoadBalancer.default({ policy: 'ROUND_ROBIN' }),
+  endpoints: z.array(Endpoint).max(10_000).default([]),
+});
+export type Service = z.infer<typeof Service>;
+
+const InboundPort = z.strictObject({
+  port,
+  mode: MtlsMode.optional(),
+  protocol: Protocol.optional(),
+});
+
+export const MeshConfigSchema = z.strictObject({
+  clusterDomain: z.string().min(1).max(253).default('cluster.local'),
+  inbound: z
+    .strictObject({
+      mode: MtlsMode.default('STRICT'),
+      ports: z.array(InboundPort).max(256).default([]),
+    })
+    .default({ mode: 'STRICT', ports: [] }),
+  services: z.array(Service).max(10_000).default([]),
+});
+export type MeshConfig = z.infer<typeof MeshConfigSchema>;

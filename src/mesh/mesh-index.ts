@@ -1,0 +1,108 @@
+// The mesh config compiled into lookups the proxy makes per connection and per
+// request: by virtual address, by endpoint address, by Host. Pure; rebuilt on
+// every config change and swapped whole, so a request sees one consistent view.
+import type { Endpoint, MeshConfig, MtlsMode, Protocol, Service, ServicePort } from './config.js';
+import type { PortProtocol } from './protocol.js';
+import { protocolOf } from './protocol.js';
+
+export interface Target {
+  readonly service: Service;
+  readonly port: ServicePort;
+  readonly protocol: PortProtocol;
+  /** Set when the app addressed one endpoint directly (a pod IP). */
+  readonly endpoint?: Endpoint;
+}
+
+export interface InboundPolicy {
+  readonly mode: MtlsMode;
+  readonly protocol: PortProtocol;
+}
+
+export interface MeshIndex {
+  readonly config: MeshConfig;
+  /** The service an outbound connection to ip:port is for, if any. */
+  byDestination(address: string, port: number): Target | undefined;
+  /** The service a Host / :authority names (with or without a port). */
+  byHost(host: string, port: number): Target | undefined;
+  inbound(port: number): InboundPolicy;
+  /** The service and endpoint a pod address belongs to (for metrics about callers). */
+  endpointAt(address: string): { service: Service; endpoint: Endpoint } | undefined;
+  /** The service whose endpoint `address` takes traffic on `targetPort`. */
+  serviceAt(address: string, targetPort: number): Service | undefined;
+  /** Every SPIFFE ID the service's endpoints may present. */
+  identities(service: Service): ReadonlySet<string>;
+}
+
+const key = (address: string, port: number): string => `${address}|${port}`;
+
+function hostNames(s: Service, domain: string, selfNamespace: string): string[] {
+  const names = [`${s.name}.${s.namespace}`, `${s.name}.${s.namespace}.svc`];
+  names.push(`${s.name}.${s.namespace}.svc.${domain}`);
+  // A short name means "in my namespace", as cluster DNS search paths make it.
+  if (s.namespace === selfNamespace) names.push(s.name);
+  return names;
+}
+
+/** Strips a port and lower-cases: `Echo.Default:80` → `echo.default`, port 80. */
+export function splitHost(host: string): { name: string; port?: number } {
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d{1,5}))?$/.exec(host.trim().toLowerCase());
+  if (!m) return { name: host.toLowerCase() };
+  return m[2] ? { name: m[1]!, port: Number(m[2]) } : { name: m[1]! };
+}
+
+function portFor(s: Service, port: number): ServicePort | undefined {
+  return s.ports.find((p) => p.port === port) ?? (s.ports.length === 1 ? s.ports[0] : undefined);
+}
+
+export function compileMesh(config: MeshConfig, selfNamespace: string): MeshIndex {
+  const destinations = new Map<string, Target>();
+  const hosts = new Map<string, Service>();
+  const identities = new Map<Service, ReadonlySet<string>>();
+  for (const service of config.services) {
+    identities.set(service, new Set(service.endpoints.map((e) => e.identity)));
+    for (const name of hostNames(service, config.clusterDomain, selfNamespace)) {
+      hosts.set(name, service);
+    }
+    for (const port of service.ports) {
+      const protocol = protocolOf(port);
+      for (const address of service.addresses) {
+        destinations.set(key(address, port.port), { service, port, protocol });
+      }
+      for (const endpoint of service.endpoints) {
+        const target = { service, port, protocol, endpoint };
+        destinations.set(key(endpoint.address, port.targetPort ?? port.port), target);
+      }
+    }
+  }
+  const pods = new Map<string, { service: Service; endpoint: Endpoint }>();
+  for (const service of config.services) {
+    for (const endpoint of service.endpoints) {
+      if (!pods.has(endpoint.address)) pods.set(endpoint.address, { service, endpoint });
+    }
+  }
+  const inbound = new Map(config.inbound.ports.map((p) => [p.port, p]));
+  return {
+    config,
+    byDestination: (address, port) => destinations.get(key(address, port)),
+    byHost(host, port) {
+      const { name, port: hostPort } = splitHost(host);
+      const service = hosts.get(name);
+      const servicePort = service && portFor(service, hostPort ?? port);
+      return service && servicePort
+        ? { service, port: servicePort, protocol: protocolOf(servicePort) }
+        : undefined;
+    },
+    inbound(port) {
+      const p = inbound.get(port);
+      return { mode: p?.mode ?? config.inbound.mode, protocol: p?.protocol ?? 'detect' };
+    },
+    endpointAt: (address) => pods.get(address),
+    serviceAt: (address, targetPort) => {
+      const t = destinations.get(key(address, targetPort));
+      return t?.endpoint ? t.service : undefined;
+    },
+    identities: (service) => identities.get(service) ?? new Set(),
+  };
+}
+
+export type { Protocol };

@@ -1,0 +1,70 @@
+// The app in a test pod, knowing nothing of the mesh: HTTP/1.1 on 8080 (echoes
+// what it saw as JSON, answers WebSocket-style upgrades by echoing bytes), h2c on
+// 9090 (gRPC-shaped: answers with grpc-status in trailers) and a TCP echo on 5432.
+// Prints one JSON line per HTTP request it receives, so tests can prove what was
+// (and was not) forwarded.
+import http from 'node:http';
+import http2 from 'node:http2';
+import net from 'node:net';
+
+const pod = process.argv[2] ?? 'app';
+const seen = (what: Record<string, unknown>): void => {
+  process.stdout.write(JSON.stringify({ pod, ...what }) + '\n');
+};
+
+const h1 = http.createServer((req, res) => {
+  let bytes = 0;
+  req.on('data', (c: Buffer) => (bytes += c.length));
+  req.on('end', () => {
+    seen({ method: req.method, url: req.url, bytes });
+    if (req.url?.startsWith('/stream')) {
+      // A streamed (chunked) answer in several writes.
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      let n = 0;
+      const tick = setInterval(() => {
+        res.write(`chunk-${n}\n`);
+        if (++n === 5) {
+          clearInterval(tick);
+          res.end();
+        }
+      }, 20);
+      return;
+    }
+    const body = JSON.stringify({
+      pod,
+      method: req.method,
+      url: req.url,
+      bytes,
+      headers: req.headers,
+    });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(body);
+  });
+});
+h1.on('upgrade', (req, socket: net.Socket, head: Buffer) => {
+  seen({ upgrade: req.headers.upgrade, url: req.url });
+  socket.write(
+    'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
+  );
+  if (head.length) socket.write(head);
+  socket.pipe(socket);
+});
+h1.listen(8080, '0.0.0.0');
+
+const h2 = http2.createServer();
+h2.on('stream', (stream, headers) => {
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  stream.on('end', () => {
+    seen({ h2: true, path: headers[':path'], bytes: Buffer.concat(chunks).length });
+    stream.respond(
+      { ':status': 200, 'content-type': 'application/grpc' },
+      { waitForTrailers: true },
+    );
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'x-pod': pod }));
+    stream.end(Buffer.concat([Buffer.from(`${pod}:`), ...chunks]));
+  });
+});
+h2.listen(9090, '0.0.0.0');
+
+net.createServer((s) => s.pipe(s)).listen(5432, '0.0.0.0', () => seen({ listening: true }));
