@@ -2,6 +2,9 @@
 // pods at the bridge address), one network namespace per pod with weft-init's
 // iptables rules, the test app, and `weft sidecar` running as UID 1337, exactly
 // as the injected containers would run.
+import { execFile } from 'node:child_process';
+import http from 'node:http';
+import { promisify } from 'node:util';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,11 +43,20 @@ export interface MeshFixture {
   readonly meshConfigFile: string;
   readonly client: MeshPod;
   readonly servers: readonly MeshPod[];
-  /** Runs test/support/mesh-client.ts in the client pod and parses its JSON line. */
-  call<T>(...args: (string | number)[]): T;
+  /**
+   * Runs test/support/mesh-client.ts in the client pod and parses its JSON line.
+   * Never synchronously: the CA runs in this process and must keep answering.
+   */
+  call<T>(...args: (string | number)[]): Promise<T>;
   spiffe(sa: string): string;
+  /** Sum of a metric's samples on a pod's sidecar whose label text contains `match`. */
+  metric(pod: MeshPod, name: string, match?: string): Promise<number>;
+  /** Writes a new mesh config file (the sidecars poll it). */
+  writeConfig(edit: (config: MeshConfigInput) => void): void;
   stop(): Promise<void>;
 }
+
+export type MeshConfigInput = ReturnType<typeof meshConfig>;
 
 export interface MeshOptions {
   readonly servers?: number;
@@ -53,7 +65,7 @@ export interface MeshOptions {
   readonly accessLog?: boolean;
 }
 
-function meshConfig(namespace: string, servers: readonly Pod[], o: MeshOptions): unknown {
+function meshConfig(namespace: string, servers: readonly Pod[], o: MeshOptions) {
   const id = (sa: string): string => `spiffe://cluster.local/ns/${namespace}/sa/${sa}`;
   return {
     inbound: {
@@ -86,6 +98,20 @@ function meshConfig(namespace: string, servers: readonly Pod[], o: MeshOptions):
       },
     ],
   };
+}
+
+/** One GET on a fresh connection (a pooled one may have idled out while a call blocked). */
+function scrape(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject);
+  });
 }
 
 async function waitReady(pod: Pod, sidecar: WeftProcess): Promise<void> {
@@ -134,7 +160,8 @@ async function populate(cp: ControlPlane, net: MeshNet, o: MeshOptions): Promise
 
   const pods = ['client', ...Array.from({ length: o.servers ?? 3 }, (_, i) => `echo-${i + 1}`)];
   const netPods = pods.map((name) => net.addPod(name));
-  writeFileSync(meshConfigFile, JSON.stringify(meshConfig(namespace, netPods.slice(1), o)));
+  const initialConfig = meshConfig(namespace, netPods.slice(1), o);
+  writeFileSync(meshConfigFile, JSON.stringify(initialConfig));
 
   const meshPods: MeshPod[] = [];
   for (const [i, name] of pods.entries()) {
@@ -195,11 +222,25 @@ async function populate(cp: ControlPlane, net: MeshNet, o: MeshOptions): Promise
     meshConfigFile,
     client,
     servers: meshPods.slice(1),
-    call<T>(...args: (string | number)[]): T {
-      const out = client.pod.exec(['node', CLIENT, ...args.map(String)]);
-      return JSON.parse(out.trim().split('\n').pop()!) as T;
+    async call<T>(...args: (string | number)[]): Promise<T> {
+      const cmd = ['netns', 'exec', client.pod.ns, 'node', CLIENT, ...args.map(String)];
+      const { stdout } = await promisify(execFile)('ip', cmd, { timeout: 60_000 });
+      return JSON.parse(stdout.trim().split('\n').pop()!) as T;
     },
     spiffe: (sa) => `spiffe://cluster.local/ns/${namespace}/sa/${sa}`,
+    async metric(pod, name, match = '') {
+      const text = await scrape(`http://${pod.pod.ip}:15020/stats/prometheus`);
+      return text
+        .split('\n')
+        .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+        .filter((l) => l.includes(match))
+        .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    },
+    writeConfig(edit) {
+      const next = structuredClone(initialConfig);
+      edit(next);
+      writeFileSync(meshConfigFile, JSON.stringify(next));
+    },
     async stop() {
       await Promise.all(meshPods.map((p) => p.sidecar.signal('SIGTERM')));
       for (const p of meshPods) p.app.child.kill('SIGKILL');
