@@ -135,25 +135,19 @@ describe('sidecar mesh', { timeout: 240_000 }, () => {
   it('refuses every client that is not a verified mesh workload (STRICT)', async () => {
     const target = mesh.servers[0]!;
     const roots = mesh.ca.ca.roots();
+    const at = { host: target.pod.ip, port: 8080 };
     const authority = mesh.ca.ca.authority();
     const past = Date.now() - 7_200_000;
     const cases = {
       plaintext: () =>
         plainAttempt(target.pod.ip, 8080, 'GET /neg-plain HTTP/1.1\r\nHost: echo\r\n\r\n'),
       garbage: () => plainAttempt(target.pod.ip, 8080, Buffer.from('16030100ffdeadbeef', 'hex')),
-      'no client certificate': () => tlsAttempt(target.pod.ip, 8080, roots, '/neg-nocert'),
+      'no client certificate': () => tlsAttempt(at, roots, '/neg-nocert'),
       'another CA': async () =>
-        tlsAttempt(
-          target.pod.ip,
-          8080,
-          roots,
-          '/neg-foreign',
-          await foreignLeaf(mesh.spiffe('client')),
-        ),
+        tlsAttempt(at, roots, '/neg-foreign', await foreignLeaf(mesh.spiffe('client'))),
       expired: async () =>
         tlsAttempt(
-          target.pod.ip,
-          8080,
+          at,
           roots,
           '/neg-expired',
           await meshLeaf(authority, {
@@ -163,7 +157,7 @@ describe('sidecar mesh', { timeout: 240_000 }, () => {
           }),
         ),
       'no SPIFFE ID': async () =>
-        tlsAttempt(target.pod.ip, 8080, roots, '/neg-nospiffe', await meshLeaf(authority, {})),
+        tlsAttempt(at, roots, '/neg-nospiffe', await meshLeaf(authority, {})),
     };
     const before = await mesh.metric(target, 'weft_sidecar_refused_total', 'direction="inbound"');
     for (const [name, attempt] of Object.entries(cases)) {
@@ -174,7 +168,7 @@ describe('sidecar mesh', { timeout: 240_000 }, () => {
     assert.equal(after - before, Object.keys(cases).length);
     // The control: a valid mesh certificate gets through, so the refusals are real.
     const valid = await meshLeaf(authority, { uri: mesh.spiffe('client') });
-    const ok = await tlsAttempt(target.pod.ip, 8080, roots, '/neg-valid', valid);
+    const ok = await tlsAttempt(at, roots, '/neg-valid', valid);
     assert.deepEqual(ok, { response: 'HTTP/1.1 200 OK' });
     assert.equal(seenByApps('/neg-'), 1);
     assert.equal(target.sidecar.child.exitCode, null);

@@ -37,8 +37,7 @@ function settle(socket: net.Socket, resolve: (o: Outcome) => void): void {
 }
 
 export function tlsAttempt(
-  host: string,
-  port: number,
+  { host, port }: { host: string; port: number },
   roots: string,
   path: string,
   credential?: Credential,
