@@ -1,12 +1,22 @@
 #!/usr/bin/env node
 // `weft`: the one binary in weft's image; components arrive as subcommands.
-import { runCaCommand } from '../../ca/command.js';
-import { runSidecarCommand } from '../../sidecar/command.js';
-import { runWebhookCommand } from '../../webhook/command.js';
-import { runControlPlane } from './control-plane.js';
-import { runWaitReady } from './wait-ready.js';
-import { runInitIptables } from './init-iptables.js';
+// Each command's module loads only when that command runs: the sidecar in every
+// pod must not carry the Kubernetes client the control plane needs (it measured
+// ~60 MB of resident memory).
 import { main, versionCommand } from './command.js';
+
+const runCaCommand = async (a: readonly string[]): Promise<number> =>
+  (await import('../../ca/command.js')).runCaCommand(a);
+const runSidecarCommand = async (a: readonly string[]): Promise<number> =>
+  (await import('../../sidecar/command.js')).runSidecarCommand(a);
+const runWebhookCommand = async (a: readonly string[]): Promise<number> =>
+  (await import('../../webhook/command.js')).runWebhookCommand(a);
+const runControlPlane = async (a: readonly string[]): Promise<number> =>
+  (await import('./control-plane.js')).runControlPlane(a);
+const runWaitReady = async (a: readonly string[]): Promise<number> =>
+  (await import('./wait-ready.js')).runWaitReady(a);
+const runInitIptables = async (a: readonly string[]): Promise<number> =>
+  (await import('./init-iptables.js')).runInitIptables(a);
 
 main('weft', [
   versionCommand('weft'),

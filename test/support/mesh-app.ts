@@ -8,11 +8,22 @@ import http2 from 'node:http2';
 import net from 'node:net';
 
 const pod = process.argv[2] ?? 'app';
+/** Ports the fixture leaves out of capture (see BYPASS_PORTS in mesh-fixture.ts). */
+const BYPASS_HTTP = 8099;
+const BYPASS_H2 = 9099;
 const seen = (what: Record<string, unknown>): void => {
   process.stdout.write(JSON.stringify({ pod, ...what }) + '\n');
 };
 
+const KB = Buffer.alloc(1024, 'w');
+
 const h1 = http.createServer((req, res) => {
+  if (req.url === '/1k') {
+    // The benchmark's answer (PERF.md): 1 KB, nothing else.
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': KB.length });
+    res.end(KB);
+    return;
+  }
   let bytes = 0;
   req.on('data', (c: Buffer) => (bytes += c.length));
   req.on('end', () => {
@@ -50,6 +61,10 @@ h1.on('upgrade', (req, socket: net.Socket, head: Buffer) => {
   socket.pipe(socket);
 });
 h1.listen(8080, '0.0.0.0');
+// The same app on a port outside the mesh's capture: the benchmark's direct path.
+const bypass = http.createServer((req, res) => h1.emit('request', req, res));
+bypass.keepAliveTimeout = 65_000;
+bypass.listen(BYPASS_HTTP, '0.0.0.0');
 
 const h2 = http2.createServer();
 h2.on('stream', (stream, headers) => {
@@ -66,5 +81,8 @@ h2.on('stream', (stream, headers) => {
   });
 });
 h2.listen(9090, '0.0.0.0');
+const h2Bypass = http2.createServer();
+h2Bypass.on('stream', (stream, headers) => h2.emit('stream', stream, headers));
+h2Bypass.listen(BYPASS_H2, '0.0.0.0');
 
 net.createServer((s) => s.pipe(s)).listen(5432, '0.0.0.0', () => seen({ listening: true }));

@@ -22,6 +22,12 @@ import type { WeftProcess } from './weft-process.js';
 export const APP = path.resolve(import.meta.dirname, 'mesh-app.js');
 export const CLIENT = path.resolve(import.meta.dirname, 'mesh-client.js');
 export const ECHO_VIP = '203.0.113.10';
+/**
+ * Ports outside the capture in every pod: the app's direct listeners (8099 HTTP,
+ * 9099 h2c) and the nginx/haproxy pairs' mTLS ports, so the benchmark can compare
+ * paths in the same pods.
+ */
+export const BYPASS_PORTS = [8099, 9099, 8443, 8444];
 export const IMPOSTOR_VIP = '203.0.113.20';
 
 export interface MeshPod {
@@ -170,13 +176,21 @@ async function populate(cp: ControlPlane, net: MeshNet, o: MeshOptions): Promise
     const tokenFile = path.join(dir, `${name}.token`);
     writeFileSync(tokenFile, await createToken(cp, namespace, serviceAccount), { mode: 0o644 });
     // As the injector writes it: the health port stays reachable for kubelet and Prometheus.
-    pod.exec(['node', WEFT_BIN, 'init-iptables', '--exclude-inbound-ports=15020']);
+    pod.exec([
+      'node',
+      WEFT_BIN,
+      'init-iptables',
+      `--exclude-inbound-ports=${[15020, ...BYPASS_PORTS].join(',')}`,
+      `--exclude-outbound-ports=${BYPASS_PORTS.join(',')}`,
+    ]);
     const app = watchProcess(pod.spawn(['node', APP, name]));
     const startSidecar = (): WeftProcess =>
       watchProcess(
         pod.spawn(
           [
             'node',
+            // For profiling: e.g. WEFT_SIDECAR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+            ...(process.env.WEFT_SIDECAR_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
             WEFT_BIN,
             'sidecar',
             ...['--mesh-config', meshConfigFile, '--ca-address', `${NODE_IP}:${ca.ca.port}`],

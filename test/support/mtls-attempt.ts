@@ -82,7 +82,10 @@ export async function meshLeaf(authority: Authority, o: LeafOptions): Promise<Cr
       notBefore: o.notBefore ?? new Date(now - 60_000),
       notAfter: o.notAfter ?? new Date(now + 3_600_000),
       publicKey: keys.publicKey,
-      sans: o.uri ? { uris: [o.uri] } : { dnsNames: [o.dns ?? 'not-a-workload.example'] },
+      sans: {
+        ...(o.uri ? { uris: [o.uri] } : {}),
+        dnsNames: [o.dns ?? 'not-a-workload.example'],
+      },
       extendedKeyUsages: [ExtendedKeyUsage.ClientAuth, ExtendedKeyUsage.ServerAuth],
     },
     {

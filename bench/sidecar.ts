@@ -1,0 +1,278 @@
+// `npm run bench:sidecar` (PERF.md): the weft sidecar pair with mTLS against the
+// direct path, an nginx pair and an haproxy pair doing the same mTLS, in one run,
+// between the same two pods (network namespaces with weft-init's rules). Load is
+// fortio at 1000 rps over 16 keep-alive connections with 1 KB answers; saturation
+// is wrk with 16 connections. Reports added latency over direct, CPU-seconds per
+// 1000 requests and resident memory of each proxy, then HTTP/2 through the pair.
+// Needs root, fortio (go install fortio.org/fortio@v1.63.0), and Debian's nginx,
+// haproxy and wrk.
+
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startMesh } from '../test/support/mesh-fixture.js';
+import type { Pod } from '../test/support/mesh-net.js';
+import { meshLeaf } from '../test/support/mtls-attempt.js';
+import {
+  HAPROXY,
+  NGINX,
+  SERVER_NAME,
+  haproxyClient,
+  haproxyServer,
+  nginxClient,
+  nginxServer,
+  startPeer,
+} from './peers.js';
+import { cpuSeconds, rssMb, withChildren } from './proc-stats.js';
+import { fmt, printTable, writeJson } from './stats.js';
+
+const FORTIO = process.env.WEFT_FORTIO ?? path.join(os.homedir(), 'go/bin/fortio');
+const SECONDS = Number(process.env.WEFT_BENCH_SECONDS ?? 30);
+const QPS = 1000;
+const CONNECTIONS = 16;
+const progress = (msg: string): void => void process.stderr.write(`[bench:sidecar] ${msg}\n`);
+
+function run(pod: Pod, cmd: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = pod.spawn(cmd);
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr!.on('data', () => undefined);
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${cmd[0]} exited ${code}: ${out.slice(-500)}`)),
+    );
+  });
+}
+
+interface Fortio {
+  ActualQPS: number;
+  RetCodes: Record<string, number>;
+  DurationHistogram: {
+    Count: number;
+    Max: number;
+    Percentiles: { Percentile: number; Value: number }[];
+  };
+}
+
+async function fortio(
+  pod: Pod,
+  url: string,
+  seconds: number,
+  extra: string[] = [],
+): Promise<Fortio> {
+  const out = await run(pod, [
+    FORTIO,
+    'load',
+    '-quiet',
+    ...['-qps', String(QPS), '-c', String(CONNECTIONS), '-t', `${seconds}s`],
+    ...['-p', '50,90,99', '-json', '-', ...extra],
+    url,
+  ]);
+  return JSON.parse(out.slice(out.indexOf('{'))) as Fortio;
+}
+
+async function saturation(pod: Pod, url: string): Promise<number> {
+  const out = await run(pod, ['wrk', '-t1', `-c${CONNECTIONS}`, '-d10s', url]);
+  return Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+}
+
+interface PathResult {
+  name: string;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  qps: number;
+  errors: number;
+  saturation: number;
+  cpuPer1000: number;
+  rssIdleMb: number[];
+  rssLoadMb: number[];
+}
+
+async function measurePath(
+  pod: Pod,
+  name: string,
+  url: string,
+  pids: () => number[][],
+): Promise<PathResult> {
+  progress(`${name}: warm-up`);
+  await fortio(pod, url, 3);
+  const procs = pids();
+  const rssIdleMb = procs.map((group) => group.reduce((s, p) => s + rssMb(p), 0));
+  const cpu0 = procs.flat().reduce((s, p) => s + cpuSeconds(p), 0);
+  const rssLoadMb = rssIdleMb.map(() => 0);
+  const sampler = setInterval(() => {
+    procs.forEach((group, i) => {
+      rssLoadMb[i] = Math.max(
+        rssLoadMb[i]!,
+        group.reduce((s, p) => s + rssMb(p), 0),
+      );
+    });
+  }, 500);
+  progress(`${name}: ${SECONDS}s at ${QPS} rps, ${CONNECTIONS} connections`);
+  const f = await fortio(pod, url, SECONDS);
+  clearInterval(sampler);
+  const cpu = procs.flat().reduce((s, p) => s + cpuSeconds(p), 0) - cpu0;
+  progress(`${name}: saturation (wrk, 10s)`);
+  const sat = await saturation(pod, url);
+  const pct = (p: number): number =>
+    (f.DurationHistogram.Percentiles.find((x) => x.Percentile === p)?.Value ?? NaN) * 1000;
+  const requests = f.DurationHistogram.Count;
+  return {
+    name,
+    p50: pct(50),
+    p90: pct(90),
+    p99: pct(99),
+    max: f.DurationHistogram.Max * 1000,
+    qps: f.ActualQPS,
+    errors: requests - (f.RetCodes['200'] ?? 0),
+    saturation: sat,
+    cpuPer1000: procs.length ? (cpu / requests) * 1000 : NaN,
+    rssIdleMb,
+    rssLoadMb,
+  };
+}
+
+async function main(): Promise<void> {
+  progress('starting control plane, CA, two pods and their sidecars');
+  const mesh = await startMesh({ servers: 1 });
+  const children: { kill(): boolean }[] = [];
+  try {
+    const client = mesh.client;
+    const server = mesh.servers[0]!;
+    const dir = path.join(mesh.dir, 'bench');
+    mkdirSync(dir, { recursive: true });
+    chmodSync(dir, 0o755);
+    const authority = mesh.ca.ca.authority();
+    const files = {
+      dir,
+      roots: mesh.ca.ca.roots(),
+      client: await meshLeaf(authority, { uri: mesh.spiffe('client'), dns: 'client.mesh.test' }),
+      server: await meshLeaf(authority, { uri: mesh.spiffe('echo'), dns: SERVER_NAME }),
+    };
+    const nginx = [
+      startPeer(server.pod, 'nginx', nginxServer(files), dir),
+      startPeer(client.pod, 'nginx', nginxClient(files, server.pod.ip), dir),
+    ];
+    const haproxy = [
+      startPeer(server.pod, 'haproxy', haproxyServer(files), dir),
+      startPeer(client.pod, 'haproxy', haproxyClient(files, server.pod.ip), dir),
+    ];
+    children.push(...nginx, ...haproxy);
+    await new Promise((r) => setTimeout(r, 1500));
+    const sidecars = (): number[][] => [[client.sidecar.child.pid!], [server.sidecar.child.pid!]];
+    const group = (procs: { pid?: number }[]) => (): number[][] =>
+      procs.map((p) => withChildren(p.pid!));
+
+    const results: PathResult[] = [];
+    results.push(
+      await measurePath(client.pod, 'direct', `http://${server.pod.ip}:8099/1k`, () => []),
+    );
+    results.push(await measurePath(client.pod, 'weft pair', 'http://echo/1k', sidecars));
+    results.push(
+      await measurePath(
+        client.pod,
+        'nginx pair',
+        `http://127.0.0.1:${NGINX.front}/1k`,
+        group(nginx),
+      ),
+    );
+    results.push(
+      await measurePath(
+        client.pod,
+        'haproxy pair',
+        `http://127.0.0.1:${HAPROXY.front}/1k`,
+        group(haproxy),
+      ),
+    );
+
+    progress('HTTP/2 (h2c from the app, h2 between sidecars)');
+    const h2Direct = await fortio(client.pod, `http://${server.pod.ip}:9099/`, 10, [
+      '-h2',
+      '-stdclient',
+    ]);
+    const h2Pair = await fortio(client.pod, 'http://echo:9090/', 10, ['-h2', '-stdclient']);
+
+    const direct = results[0]!;
+    const rows = results.map((r) => [
+      r.name,
+      r.p50,
+      r.p90,
+      r.p99,
+      r.max,
+      r === direct
+        ? '–'
+        : `+${fmt(r.p50 - direct.p50)} / +${fmt(r.p90 - direct.p90)} / +${fmt(r.p99 - direct.p99)}`,
+      r.saturation,
+      r.cpuPer1000,
+      r.rssIdleMb.length ? r.rssIdleMb.map(fmt).join(' + ') : '–',
+      r.rssLoadMb.length ? r.rssLoadMb.map(fmt).join(' + ') : '–',
+      `${fmt(r.qps)} / ${r.errors}`,
+    ]);
+    process.stdout.write(
+      `\nHTTP/1.1, ${QPS} rps, ${CONNECTIONS} connections, 1 KB, ${SECONDS}s (ms)\n`,
+    );
+    printTable(
+      [
+        'path',
+        'p50',
+        'p90',
+        'p99',
+        'max',
+        'added p50/p90/p99',
+        'saturation rps',
+        'CPU-s/1000 req',
+        'RSS idle MB (client + server)',
+        'RSS load MB',
+        'rps / errors',
+      ],
+      rows,
+    );
+    const h2pct = (f: Fortio, p: number): number =>
+      (f.DurationHistogram.Percentiles.find((x) => x.Percentile === p)?.Value ?? NaN) * 1000;
+    process.stdout.write('\nHTTP/2, 1000 rps, 16 connections, 10s (ms)\n');
+    printTable(
+      ['path', 'p50', 'p90', 'p99', 'errors'],
+      [h2Direct, h2Pair].map((f, i) => [
+        i === 0 ? 'direct h2c' : 'weft pair (h2)',
+        h2pct(f, 50),
+        h2pct(f, 90),
+        h2pct(f, 99),
+        f.DurationHistogram.Count - (f.RetCodes['200'] ?? 0),
+      ]),
+    );
+    const weft = results[1]!;
+    const ng = results[2]!;
+    const verdicts = [
+      [`added p99 ≤ nginx pair's`, weft.p99 - direct.p99 <= ng.p99 - direct.p99],
+      [`saturation ≥ half the nginx pair's`, weft.saturation >= ng.saturation / 2],
+      ['≤ 0.2 CPU-s per 1000 requests (both sidecars)', weft.cpuPer1000 <= 0.2],
+      ['≤ 60 MB resident per sidecar under load', Math.max(...weft.rssLoadMb) <= 60],
+    ] as const;
+    process.stdout.write('\nTargets\n');
+    for (const [what, met] of verdicts)
+      process.stdout.write(`  ${met ? 'met    ' : 'NOT met'}  ${what}\n`);
+    const file = writeJson('sidecar', {
+      seconds: SECONDS,
+      qps: QPS,
+      connections: CONNECTIONS,
+      http1: results,
+      http2: { direct: h2Direct.DurationHistogram, pair: h2Pair.DurationHistogram },
+      targets: Object.fromEntries(verdicts),
+    });
+    process.stdout.write(`\nwrote ${file}\n`);
+  } finally {
+    for (const c of children) c.kill();
+    await mesh.stop();
+  }
+}
+
+if (!readFileSync('/proc/self/status', 'utf8').includes('Uid:\t0')) {
+  process.stderr.write('bench:sidecar needs root (network namespaces, iptables)\n');
+  process.exit(2);
+}
+main().catch((err: unknown) => {
+  process.stderr.write(`${String(err)}\n`);
+  process.exit(1);
+});
