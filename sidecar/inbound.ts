@@ -9,8 +9,8 @@ import type { Logger } from '../src/log.js';
 import type { MeshIndex } from '../src/mesh/mesh-index.js';
 import type { Protocol } from '../src/mesh/config.js';
 import { detectProtocol } from '../src/mesh/protocol.js';
-import { originalDestination } from '../src/net/original-dst.js';
 import type { Destination } from '../src/net/original-dst.js';
+import { captureListener } from './capture-listener.js';
 import { setConnection } from './connection.js';
 import type { Credentials } from './credentials.js';
 import { ALPN, spiffeIdOf } from './credentials.js';
@@ -154,16 +154,5 @@ async function dispatch(socket: net.Socket, dst: Destination, deps: InboundDeps)
 export function createInboundListener(options: Omit<InboundDeps, 'tls'>): net.Server {
   const deps = { ...options } as InboundDeps;
   deps.tls = createTlsTerminator(deps);
-  return net.createServer({ noDelay: true }, (socket) => {
-    socket.on('error', (err) => deps.log.debug('inbound connection error', { err }));
-    const dst = originalDestination(socket);
-    if (!dst || (dst.port === socket.localPort && dst.address === socket.localAddress)) {
-      deps.refused('not_redirected');
-      return void socket.destroy();
-    }
-    dispatch(socket, dst, deps).catch((err: unknown) => {
-      deps.log.warn('inbound connection failed', { err });
-      socket.destroy();
-    });
-  });
+  return captureListener('inbound', deps, (socket, dst) => dispatch(socket, dst, deps));
 }

@@ -8,8 +8,8 @@ import tls from 'node:tls';
 import type { Logger } from '../src/log.js';
 import type { MeshIndex, Target } from '../src/mesh/mesh-index.js';
 import { detectProtocol } from '../src/mesh/protocol.js';
-import { originalDestination } from '../src/net/original-dst.js';
 import type { Destination } from '../src/net/original-dst.js';
+import { captureListener } from './capture-listener.js';
 import { setConnection } from './connection.js';
 import type { Credentials } from './credentials.js';
 import { ALPN } from './credentials.js';
@@ -87,17 +87,5 @@ async function dispatch(socket: net.Socket, dst: Destination, deps: OutboundDeps
 }
 
 export function createOutboundListener(deps: OutboundDeps): net.Server {
-  return net.createServer({ noDelay: true }, (socket) => {
-    socket.on('error', (err) => deps.log.debug('outbound connection error', { err }));
-    const dst = originalDestination(socket);
-    // Not redirected: someone dialled 15001 itself; there is nowhere to send it.
-    if (!dst || (dst.port === socket.localPort && dst.address === socket.localAddress)) {
-      deps.refused('not_redirected');
-      return void socket.destroy();
-    }
-    dispatch(socket, dst, deps).catch((err: unknown) => {
-      deps.log.warn('outbound connection failed', { err });
-      socket.destroy();
-    });
-  });
+  return captureListener('outbound', deps, (socket, dst) => dispatch(socket, dst, deps));
 }
