@@ -5,7 +5,7 @@ import type http2 from 'node:http2';
 import { ErrorCode, WeftError } from '../src/errors.js';
 import type { Exchange } from './exchange.js';
 import { forwardHeaders } from './http-headers.js';
-import { upstreamFailure } from './forward-http1.js';
+import { upstreamFailure } from './upstream-errors.js';
 
 export function forwardHttp2(
   ex: Exchange,

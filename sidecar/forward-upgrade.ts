@@ -5,7 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Exchange } from './exchange.js';
 import { forwardHeaders } from './http-headers.js';
-import { upstreamFailure } from './forward-http1.js';
+import { upstreamFailure } from './upstream-errors.js';
 
 function rawHead(res: http.IncomingMessage): string {
   const lines = [`HTTP/1.1 ${res.statusCode} ${res.statusMessage}`];
@@ -29,7 +29,7 @@ export function forwardUpgrade(
   };
   const request = 'secureContext' in options ? https.request : http.request;
   return new Promise((resolve, reject) => {
-    const up = request({ ...options, agent: false, method: req.method, path: req.url, headers });
+    const up = request({ ...options, method: req.method, path: req.url, headers });
     up.on('upgrade', (answer, upSocket, upHead) => {
       res.detachSocket(socket as never);
       socket.write(rawHead(answer));

@@ -1,13 +1,12 @@
-// Pooled connections to upstreams: HTTP/1.1 keep-alive agents and HTTP/2 sessions,
+// Pooled connections to upstreams: HTTP/1.1 undici pools and HTTP/2 sessions,
 // over mTLS to other sidecars or plaintext to the local app. Every mTLS handshake
 // checks that the peer presents a SPIFFE ID the service may have, before a byte of
 // the request is written. A new certificate starts a new generation of pools; the
 // old one finishes what it carries and closes its idle connections.
-import http from 'node:http';
+import type http from 'node:http';
 import http2 from 'node:http2';
-import https from 'node:https';
-import type net from 'node:net';
 import type tls from 'node:tls';
+import { Pool } from 'undici';
 import { ErrorCode, WeftError } from '../src/errors.js';
 import type { Credentials } from './credentials.js';
 import { ALPN, spiffeIdOf } from './credentials.js';
@@ -56,9 +55,8 @@ export function tlsOptions(
 const upstreamKey = (u: Upstream): string => `${u.address}|${u.port}|${u.identities ? 1 : 0}`;
 
 export class UpstreamPool {
-  private readonly plainAgent = new http.Agent({ keepAlive: true, scheduling: 'lifo' });
-  private tlsAgent = this.newTlsAgent();
   private readonly sessions = new Map<string, http2.ClientHttp2Session>();
+  private readonly pools = new Map<string, { pool: Pool; identities?: ReadonlySet<string> }>();
   private generation: number;
 
   constructor(private readonly creds: Credentials) {
@@ -66,31 +64,42 @@ export class UpstreamPool {
     creds.on('change', () => this.rotate());
   }
 
-  private newTlsAgent(): https.Agent {
-    return new https.Agent({ keepAlive: true, scheduling: 'lifo', maxFreeSockets: 256 });
-  }
-
   /** Idle connections made with the old certificate close; busy ones finish first. */
   private rotate(): void {
     if (this.creds.generation === this.generation) return;
     this.generation = this.creds.generation;
-    const old = this.tlsAgent;
-    this.tlsAgent = this.newTlsAgent();
-    old.on('free', (socket: net.Socket) => socket.destroy());
-    for (const list of Object.values(old.freeSockets)) for (const s of list ?? []) s.destroy();
     for (const session of this.sessions.values()) session.close();
     this.sessions.clear();
+    // close() lets requests in flight finish, then ends the connections.
+    for (const { pool } of this.pools.values()) void pool.close();
+    this.pools.clear();
   }
 
-  /** Options for http.request / https.request to this upstream over HTTP/1.1. */
-  http1(u: Upstream): http.RequestOptions {
-    if (!u.identities) return { host: u.address, port: u.port, agent: this.plainAgent };
-    return {
-      host: u.address,
-      port: u.port,
-      agent: this.tlsAgent,
-      ...tlsOptions(this.creds, u.identities, ALPN.http1),
-    };
+  /** The HTTP/1.1 pool for this upstream (mTLS to a sidecar, or plaintext to the app). */
+  pool(u: Upstream): Pool {
+    const key = upstreamKey(u);
+    const existing = this.pools.get(key);
+    // A config reload makes new identity sets: connections checked against the old one go.
+    if (existing && existing.identities === u.identities) return existing.pool;
+    if (existing) void existing.pool.close();
+    const origin = `${u.identities ? 'https' : 'http'}://${hostLiteral(u.address)}:${u.port}`;
+    const pool = new Pool(origin, {
+      connect: u.identities
+        ? { ...tlsOptions(this.creds, u.identities, ALPN.http1), timeout: CONNECT_TIMEOUT_MS }
+        : { timeout: CONNECT_TIMEOUT_MS },
+      keepAliveTimeout: 60_000,
+      // Streams may be long: no overall timeouts, as with Envoy's default route.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
+    this.pools.set(key, { pool, ...(u.identities ? { identities: u.identities } : {}) });
+    return pool;
+  }
+
+  /** Options for a connection of its own (an Upgrade takes the connection over). */
+  dedicated(u: Upstream): http.RequestOptions {
+    const base = { host: u.address, port: u.port, agent: false as const };
+    return u.identities ? { ...base, ...tlsOptions(this.creds, u.identities, ALPN.http1) } : base;
   }
 
   /** A shared HTTP/2 session to this upstream (h2 over mTLS, or h2c to the app). */
@@ -115,10 +124,10 @@ export class UpstreamPool {
   }
 
   close(): void {
-    this.plainAgent.destroy();
-    this.tlsAgent.destroy();
     for (const s of this.sessions.values()) s.close();
     this.sessions.clear();
+    for (const { pool } of this.pools.values()) void pool.destroy();
+    this.pools.clear();
   }
 }
 

@@ -4,7 +4,7 @@
 import type { MeshIndex } from '../../src/mesh/mesh-index.js';
 import type { Exchange, Layer } from '../exchange.js';
 import { authorityOf, isHttp2Request } from '../exchange.js';
-import { forwardHttp1 } from '../forward-http1.js';
+import { forwardPooled } from '../forward-pooled.js';
 import { forwardHttp2 } from '../forward-http2.js';
 import { forwardUpgrade } from '../forward-upgrade.js';
 import type { Upstream, UpstreamPool } from '../upstream-pool.js';
@@ -15,9 +15,10 @@ function send(
   u: Upstream,
   extra: Record<string, string>,
 ): Promise<void> {
-  if (ex.upgrade) return forwardUpgrade(ex, pool.http1(u), { host: authorityOf(ex.req), ...extra });
+  if (ex.upgrade)
+    return forwardUpgrade(ex, pool.dedicated(u), { host: authorityOf(ex.req), ...extra });
   if (isHttp2Request(ex.req)) return forwardHttp2(ex, pool.http2(u), extra);
-  return forwardHttp1(ex, pool.http1(u), { host: authorityOf(ex.req), ...extra });
+  return forwardPooled(ex, pool.pool(u), { host: authorityOf(ex.req), ...extra });
 }
 
 export const forwardOutbound =

@@ -1,0 +1,82 @@
+// Forwards one HTTP/1.1 exchange on an undici Pool: the hot path. Measured against
+// Node's http.Agent in bench:sidecar, CPU per request fell by a quarter and
+// saturation doubled (numbers in the commit that chose it). The request body is
+// streamed in, the response streamed out with backpressure: when the client reads
+// slowly, the upstream socket is paused, so nothing is buffered whole.
+import type http from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Dispatcher, Pool } from 'undici';
+import type { Exchange } from './exchange.js';
+import { forwardHeaders } from './http-headers.js';
+import { upstreamFailure } from './upstream-errors.js';
+
+/** A request has a body when it says so (RFC 9112 §6.3); a bodiless one sends none. */
+function hasBody(req: http.IncomingMessage): boolean {
+  return (
+    req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length']) > 0
+  );
+}
+
+/** The body as undici pulls it (a 'data' listener would start the flow before undici reads). */
+async function* counted(req: http.IncomingMessage, ex: Exchange): AsyncGenerator<Buffer> {
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    ex.requestBytes += chunk.length;
+    yield chunk;
+  }
+}
+
+export function forwardPooled(
+  ex: Exchange,
+  pool: Pool,
+  extraHeaders: http.OutgoingHttpHeaders,
+): Promise<void> {
+  const req = ex.req as http.IncomingMessage;
+  const res = ex.res as http.ServerResponse;
+  const headers = { ...forwardHeaders(req.headers), ...extraHeaders } as Record<string, string>;
+  // undici writes async iterables as streamed bodies; its types list only Readable.
+  const body = hasBody(req) ? (counted(req, ex) as unknown as Readable) : null;
+  return new Promise((resolve, reject) => {
+    let controller: Dispatcher.DispatchController | undefined;
+    const handler: Dispatcher.DispatchHandler = {
+      onRequestStart(c) {
+        controller = c;
+      },
+      onResponseStart(_c, statusCode, answer) {
+        res.writeHead(statusCode, forwardHeaders(answer));
+      },
+      onResponseData(c, chunk) {
+        ex.responseBytes += chunk.length;
+        if (!res.write(chunk)) {
+          c.pause();
+          res.once('drain', () => c.resume());
+        }
+      },
+      onResponseEnd(_c, trailers) {
+        if (Object.keys(trailers).length) res.addTrailers(forwardHeaders(trailers));
+        res.end();
+      },
+      onResponseError(_c, err) {
+        if (!res.headersSent) return reject(upstreamFailure(err));
+        ex.flags = 'UR';
+        res.destroy();
+        resolve();
+      },
+    };
+    res.once('close', () => {
+      if (!res.writableFinished && controller && !controller.aborted) {
+        controller.abort(new Error('client went away'));
+      }
+      resolve();
+    });
+    pool.dispatch(
+      {
+        origin: undefined,
+        path: req.url ?? '/',
+        method: req.method as Dispatcher.HttpMethod,
+        headers,
+        body,
+      },
+      handler,
+    );
+  });
+}
