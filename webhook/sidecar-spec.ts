@@ -2,7 +2,12 @@
 import type { V1Container, V1EnvVar, V1Volume } from '@kubernetes/client-node';
 import { PROXY_GID, PROXY_UID, Ports, captureArgs } from '../src/capture/capture-spec.js';
 import type { CaptureSpec } from '../src/capture/capture-spec.js';
-import { TOKEN_AUDIENCE, TRUST_BUNDLE_CONFIGMAP, TRUST_BUNDLE_KEY } from '../src/names.js';
+import {
+  TOKEN_AUDIENCE,
+  TRUST_BUNDLE_CONFIGMAP,
+  TRUST_BUNDLE_KEY,
+  SIDECAR_NODE_OPTIONS,
+} from '../src/names.js';
 import type { ProxyLogLevel, ResourceOverrides } from './annotations.js';
 import type { InjectionConfig } from './injection-config.js';
 import { PROBERS_ENV } from './probes.js';
@@ -105,6 +110,7 @@ export function proxyContainer(p: ProxyInputs): V1Container {
     { name: 'WEFT_LOG_LEVEL', value: p.logLevel },
     { name: 'WEFT_TOKEN_FILE', value: `${Mount.Token}/token` },
     { name: 'WEFT_TRUST_BUNDLE_FILE', value: `${Mount.TrustBundle}/${TRUST_BUNDLE_KEY}` },
+    { name: 'NODE_OPTIONS', value: SIDECAR_NODE_OPTIONS },
   ];
   if (Object.keys(p.probers).length)
     env.push({ name: PROBERS_ENV, value: JSON.stringify(p.probers) });

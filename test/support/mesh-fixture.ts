@@ -9,6 +9,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
+import { SIDECAR_NODE_OPTIONS } from '../../src/names.js';
 import { startControlPlane } from '../controlplane/testenv.js';
 import type { ControlPlane } from '../controlplane/testenv.js';
 import { createNamespace, createToken, eventually, uniqueName } from './cluster.js';
@@ -200,7 +201,8 @@ async function populate(cp: ControlPlane, net: MeshNet, o: MeshOptions): Promise
             ...(o.certTtlSeconds ? ['--cert-ttl-seconds', String(o.certTtlSeconds)] : []),
             ...(o.accessLog ? ['--access-log', 'true'] : []),
           ],
-          { uid: 1337 },
+          // As the injector sets it on weft-proxy.
+          { uid: 1337, env: { NODE_OPTIONS: SIDECAR_NODE_OPTIONS } },
         ),
       );
     const mp: MeshPod = {
