@@ -24,7 +24,15 @@ export class MeshSource {
     registry: Registry,
     private readonly log: Logger,
   ) {
-    this.index = compileMesh(MeshConfigSchema.parse({}), namespace);
+    // No file: the sidecar knows no services, so meshed clients reach this pod in
+    // plaintext (their sidecars pass unknown traffic through). STRICT would refuse
+    // them all; PERMISSIVE (Istio's default) keeps the cluster working until a
+    // config names the services. With a file, the schema's default is STRICT.
+    this.index = compileMesh(
+      MeshConfigSchema.parse(file ? {} : { inbound: { mode: 'PERMISSIVE' } }),
+      namespace,
+    );
+    if (!file) log.warn('no mesh config: outbound passes through, inbound is PERMISSIVE');
     const registers = [registry];
     this.reloads = new Counter({
       name: 'weft_sidecar_config_reloads_total',
