@@ -42,6 +42,7 @@ export function forwardPooled(
         controller = c;
       },
       onResponseStart(_c, statusCode, answer) {
+        if (statusCode < 200) return; // informational (103): the final answer follows
         res.writeHead(statusCode, forwardHeaders(answer));
       },
       onResponseData(c, chunk) {
