@@ -3,13 +3,29 @@
 // not redirected (someone dialled the port itself) has nowhere to go.
 import net from 'node:net';
 import type { Logger } from '../src/log.js';
+import type { MeshIndex } from '../src/mesh/mesh-index.js';
 import { originalDestination } from '../src/net/original-dst.js';
 import type { Destination } from '../src/net/original-dst.js';
+import type { Credentials } from './credentials.js';
 import type { Direction } from './exchange.js';
+import type { HttpServers } from './http-servers.js';
+import type { IstioMetrics } from './istio-metrics.js';
+import type { PeerLabels } from './peers.js';
 
 export interface CaptureHooks {
   readonly log: Logger;
   readonly refused: (reason: string) => void;
+}
+
+/** What both capture listeners work with. */
+export interface ListenerDeps extends CaptureHooks {
+  readonly mesh: () => MeshIndex;
+  readonly http: HttpServers;
+  readonly creds: Credentials;
+  readonly metrics: IstioMetrics;
+  readonly peers: PeerLabels;
+  /** How long to wait for a client's first bytes when the protocol is undeclared. */
+  readonly sniffMs: number;
 }
 
 export function captureListener(

@@ -5,30 +5,17 @@
 // travels with the connection to policy, metrics and the app (XFCC).
 import net from 'node:net';
 import tls from 'node:tls';
-import type { Logger } from '../src/log.js';
-import type { MeshIndex } from '../src/mesh/mesh-index.js';
 import type { Protocol } from '../src/mesh/config.js';
 import { detectProtocol } from '../src/mesh/protocol.js';
 import type { Destination } from '../src/net/original-dst.js';
 import { captureListener } from './capture-listener.js';
+import type { ListenerDeps } from './capture-listener.js';
 import { setConnection } from './connection.js';
-import type { Credentials } from './credentials.js';
 import { ALPN, spiffeIdOf } from './credentials.js';
-import type { HttpServers } from './http-servers.js';
-import type { IstioMetrics } from './istio-metrics.js';
-import type { PeerLabels } from './peers.js';
 import { firstChunk } from './sniff.js';
 import { pipeTcp } from './tcp-proxy.js';
 
-export interface InboundDeps {
-  readonly mesh: () => MeshIndex;
-  readonly http: HttpServers;
-  readonly creds: Credentials;
-  readonly metrics: IstioMetrics;
-  readonly peers: PeerLabels;
-  readonly log: Logger;
-  readonly refused: (reason: string) => void;
-  readonly sniffMs: number;
+export interface InboundDeps extends ListenerDeps {
   readonly handshakeTimeoutMs: number;
   /** Set by createInboundListener. */
   tls: tls.Server;

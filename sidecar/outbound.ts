@@ -5,33 +5,19 @@
 // passes through untouched to where the app sent it.
 import net from 'node:net';
 import tls from 'node:tls';
-import type { Logger } from '../src/log.js';
-import type { MeshIndex, Target } from '../src/mesh/mesh-index.js';
+import type { Target } from '../src/mesh/mesh-index.js';
 import { detectProtocol } from '../src/mesh/protocol.js';
 import type { Destination } from '../src/net/original-dst.js';
 import { captureListener } from './capture-listener.js';
+import type { ListenerDeps } from './capture-listener.js';
 import { setConnection } from './connection.js';
-import type { Credentials } from './credentials.js';
 import { ALPN } from './credentials.js';
-import type { HttpServers } from './http-servers.js';
-import type { IstioMetrics } from './istio-metrics.js';
 import { balancerFor } from './layers/balance.js';
-import type { PeerLabels } from './peers.js';
 import { firstChunk } from './sniff.js';
 import { pipeTcp } from './tcp-proxy.js';
 import { tlsOptions } from './upstream-pool.js';
 
-export interface OutboundDeps {
-  readonly mesh: () => MeshIndex;
-  readonly http: HttpServers;
-  readonly creds: Credentials;
-  readonly metrics: IstioMetrics;
-  readonly peers: PeerLabels;
-  readonly log: Logger;
-  readonly refused: (reason: string) => void;
-  /** How long to wait for a client's first bytes when the protocol is undeclared. */
-  readonly sniffMs: number;
-}
+export type OutboundDeps = ListenerDeps;
 
 function passthrough(socket: net.Socket, dst: Destination, deps: OutboundDeps): void {
   const up = net.connect({ host: dst.address, port: dst.port });
