@@ -194,12 +194,11 @@ export async function startSidecar(
   const drain = (): Promise<void> =>
     (draining ??= (async () => {
       log.info('draining', { seconds: config.drainSeconds });
-      const closed = close(inbound);
+      inbound.close(); // stop accepting; open connections are asked to finish below
       const tick = setInterval(() => drainServers(inboundHttp), 250);
       drainServers(inboundHttp);
       await new Promise((r) => setTimeout(r, config.drainSeconds * 1000));
       clearInterval(tick);
-      void closed;
     })());
   const stop = (): Promise<void> =>
     (stopped ??= (async () => {
@@ -212,7 +211,9 @@ export async function startSidecar(
         for (const session of s.h2Sessions) session.destroy();
       }
       pool.close();
-      await Promise.all([close(outbound), close(adminServer), close(healthServer)]);
+      // Opaque TCP streams have no request boundary to stop at: bounded wait, then go.
+      const closed = Promise.all([close(outbound), close(adminServer), close(healthServer)]);
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]);
     })());
 
   const adminDeps = {

@@ -1,8 +1,8 @@
-// `npm start`: weft's main job on a laptop, in one command. A real kube-apiserver
+// `npm run start:control-plane`: the control plane on a laptop. A real kube-apiserver
 // and etcd (the test control plane), `weft control-plane --register` against them,
 // a namespace labelled for injection with a pod created in it, and the real
 // kubectl + kubectl-weft ready to use. Ctrl-C stops everything and cleans up.
-// (Pods stay Pending: there is no kubelet. The sidecar data plane lands with its issue.)
+// (Pods stay Pending: there is no kubelet; `npm start` runs a mesh with traffic.)
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
