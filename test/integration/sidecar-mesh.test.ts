@@ -279,10 +279,12 @@ describe('sidecar mesh', { timeout: 240_000 }, () => {
       const dest = await eventually(
         'destination-reported requests in Prometheus',
         async () => {
+          // Earlier tests also sent plaintext (PERMISSIVE) and refused requests: pick
+          // the client sidecar's series; its labels are asserted below.
           const r = await prom.query(
-            `sum by (source_principal, destination_principal, connection_security_policy, response_code, request_protocol) (istio_requests_total{reporter="destination", destination_service="${service}"})`,
+            `sum by (source_principal, destination_principal, connection_security_policy, response_code, request_protocol) (istio_requests_total{reporter="destination", destination_service="${service}", source_principal="${mesh.spiffe('client')}", response_code="200", request_protocol="http"})`,
           );
-          return r.length && r[0]!.value >= 6 ? r : undefined;
+          return r.length === 1 && r[0]!.value >= 6 ? r : undefined;
         },
         30_000,
       );
@@ -309,6 +311,11 @@ describe('sidecar mesh', { timeout: 240_000 }, () => {
       );
       assert.ok(buckets.some((b) => b.metric.le === '0.5'));
       assert.ok(buckets.some((b) => b.metric.le === '3600000'));
+      // The gRPC-shaped call earlier: its protocol and status from the trailers.
+      const grpc = await prom.query(
+        'sum(istio_requests_total{reporter="source", request_protocol="grpc", grpc_response_status="0"})',
+      );
+      assert.ok(grpc[0]!.value >= 1);
       const tcp = await eventually('TCP metrics in Prometheus', async () => {
         const r = await prom.query(
           `sum(istio_tcp_received_bytes_total{reporter="destination", destination_service="${service}"})`,
