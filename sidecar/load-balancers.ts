@@ -1,8 +1,8 @@
 // Per-request endpoint choice, the first reason people adopt a mesh (kube-proxy
 // balances per connection). Pure and synchronous: the proxy asks for an endpoint
 // for each request; least-request is told when requests start and end. Randomness
-// is injected so tests are repeatable. (The proxy that uses these lands with the
-// data-plane issue.)
+// is injected so tests are repeatable. The balance layer (layers/balance.ts) builds
+// one per service.
 
 export interface Endpoint {
   /** host:port of the pod's sidecar. */
