@@ -1,9 +1,9 @@
 // Keeps a `weft-trust-bundle` ConfigMap in every namespace holding every root the
 // mesh trusts, as namespaces appear and as roots rotate.
 import { CoreV1Api } from '@kubernetes/client-node';
-import type { KubeConfig, V1ConfigMap, V1Namespace } from '@kubernetes/client-node';
+import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
 import { isConflict, isNotFound } from '../src/k8s/client.js';
-import { watchObjects } from '../src/k8s/watch.js';
+import { watchNamespaces } from '../src/k8s/watch.js';
 import type { Watch } from '../src/k8s/watch.js';
 import type { Logger } from '../src/log.js';
 
@@ -25,10 +25,8 @@ export class TrustBundles {
   }
 
   async start(): Promise<void> {
-    this.watch = await watchObjects<V1Namespace>({
+    this.watch = await watchNamespaces({
       kc: this.kc,
-      path: '/api/v1/namespaces',
-      list: () => this.core.listNamespace(),
       // A new namespace gets its bundle; the periodic resync repairs one that
       // was edited or deleted by hand (ensure() writes only when it differs).
       onObject: (ns) => {

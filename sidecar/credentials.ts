@@ -17,8 +17,6 @@ export class Credentials extends EventEmitter<Events> {
   private roots: string | undefined;
   private options: tls.SecureContextOptions | undefined;
   private client: tls.SecureContext | undefined;
-  /** Bumped on every change; pools key their connections by it. */
-  generation = 0;
 
   /** For tls.Server#setSecureContext; undefined until a certificate is known. */
   serverOptions(): tls.SecureContextOptions | undefined {
@@ -59,7 +57,6 @@ export class Credentials extends EventEmitter<Events> {
     };
     this.options = options;
     this.client = tls.createSecureContext(options);
-    this.generation++;
     this.emit('change');
   }
 }

@@ -13,7 +13,6 @@ import { newExchange } from './exchange.js';
 
 export interface Limits {
   readonly maxHeaderBytes: number;
-  readonly maxConnections: number;
   readonly idleTimeoutMs: number;
 }
 

@@ -9,7 +9,8 @@ export interface Endpoint {
   readonly address: string;
 }
 
-export type Random = () => number;
+import type { Random } from '../src/random.js';
+export type { Random };
 
 export interface Balancer<E extends Endpoint = Endpoint> {
   /** The endpoint for one request; `key` is the hash key for consistent hashing. */

@@ -149,7 +149,6 @@ export async function startSidecar(
   ]);
   const limits = {
     maxHeaderBytes: config.maxHeaderBytes,
-    maxConnections: config.maxConnections,
     idleTimeoutMs: config.idleTimeoutSeconds * 1000,
   };
   const servers = (direction: Direction, stack: Handler, upgrade: Handler): HttpServers =>

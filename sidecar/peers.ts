@@ -24,8 +24,14 @@ interface Side {
   version: string;
 }
 
-function labels(reporter: string, src: Side, dst: Side, service: Service | undefined): Peers {
-  const domain = 'svc.cluster.local';
+interface Ends {
+  readonly src: Side;
+  readonly dst: Side;
+  readonly service: Service | undefined;
+  readonly domain: string;
+}
+
+function labels(reporter: string, { src, dst, service, domain }: Ends): Peers {
   return {
     reporter,
     source_workload: src.workload,
@@ -41,7 +47,7 @@ function labels(reporter: string, src: Side, dst: Side, service: Service | undef
     destination_principal: dst.principal,
     destination_app: dst.app,
     destination_version: dst.version,
-    destination_service: service ? `${service.name}.${service.namespace}.${domain}` : UNKNOWN,
+    destination_service: service ? `${service.name}.${service.namespace}.svc.${domain}` : UNKNOWN,
     destination_canonical_service: dst.app,
     destination_canonical_revision: dst.version,
     destination_service_name: service ? service.name : 'PassthroughCluster',
@@ -64,6 +70,10 @@ export class PeerLabels {
     private readonly mesh: () => MeshIndex,
   ) {}
 
+  private domain(): string {
+    return this.mesh().config.clusterDomain;
+  }
+
   private selfSide(): Side {
     const principal = this.self.principal() ?? UNKNOWN;
     if (principal !== this.principal) {
@@ -80,7 +90,13 @@ export class PeerLabels {
   /** reporter=source: this pod calling `service` (on `endpoint`, if chosen). */
   outbound(service: Service | undefined, endpoint: Endpoint | undefined): Peers {
     const self = this.selfSide();
-    if (!service) return (this.passthrough ??= labels('source', self, unknownSide(), undefined));
+    if (!service)
+      return (this.passthrough ??= labels('source', {
+        src: self,
+        dst: unknownSide(),
+        service: undefined,
+        domain: this.domain(),
+      }));
     let byEndpoint = this.outboundCache.get(service);
     if (!byEndpoint) {
       byEndpoint = new Map<Endpoint | undefined, Peers>();
@@ -96,7 +112,7 @@ export class PeerLabels {
         app: service.name,
         version: UNKNOWN,
       };
-      p = labels('source', self, dst, service);
+      p = labels('source', { src: self, dst, service, domain: this.domain() });
       byEndpoint.set(endpoint, p);
     }
     return p;
@@ -116,7 +132,8 @@ export class PeerLabels {
         app: caller?.service.name ?? UNKNOWN,
         version: UNKNOWN,
       };
-      p = labels('destination', src, self, this.mesh().serviceAt(this.self.ip, port));
+      const service = this.mesh().serviceAt(this.self.ip, port);
+      p = labels('destination', { src, dst: self, service, domain: this.domain() });
       // Bounded: peers are endpoints in the config or verified identities; cap anyway.
       if (this.inboundCache.size < 10_000) this.inboundCache.set(k, p);
     }

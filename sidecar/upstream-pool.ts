@@ -57,17 +57,13 @@ const upstreamKey = (u: Upstream): string => `${u.address}|${u.port}|${u.identit
 export class UpstreamPool {
   private readonly sessions = new Map<string, http2.ClientHttp2Session>();
   private readonly pools = new Map<string, { pool: Pool; identities?: ReadonlySet<string> }>();
-  private generation: number;
 
   constructor(private readonly creds: Credentials) {
-    this.generation = creds.generation;
     creds.on('change', () => this.rotate());
   }
 
   /** Idle connections made with the old certificate close; busy ones finish first. */
   private rotate(): void {
-    if (this.creds.generation === this.generation) return;
-    this.generation = this.creds.generation;
     for (const session of this.sessions.values()) session.close();
     this.sessions.clear();
     // close() lets requests in flight finish, then ends the connections.

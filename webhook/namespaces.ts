@@ -2,9 +2,9 @@
 // for a namespace the watch has not delivered yet. A lookup that cannot reach the
 // API server is `unavailable` (HTTP 503), so the webhook's failurePolicy decides.
 import { CoreV1Api } from '@kubernetes/client-node';
-import type { KubeConfig, V1Namespace } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { apiFailure, isNotFound } from '../src/k8s/client.js';
-import { watchObjects } from '../src/k8s/watch.js';
+import { watchNamespaces } from '../src/k8s/watch.js';
 import type { Watch } from '../src/k8s/watch.js';
 import type { Logger } from '../src/log.js';
 import type { NamespaceInfo } from './selection.js';
@@ -22,10 +22,8 @@ export class NamespaceLabels {
   }
 
   async start(): Promise<void> {
-    this.watch = await watchObjects<V1Namespace>({
+    this.watch = await watchNamespaces({
       kc: this.kc,
-      path: '/api/v1/namespaces',
-      list: () => this.core.listNamespace(),
       onObject: (ns) => {
         if (ns.metadata?.name) this.labels.set(ns.metadata.name, { ...ns.metadata.labels });
       },

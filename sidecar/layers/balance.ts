@@ -4,11 +4,12 @@
 import { randomInt } from 'node:crypto';
 import { ErrorCode, WeftError } from '../../src/errors.js';
 import type { Endpoint, Service } from '../../src/mesh/config.js';
-import type { Balancer, Random } from '../load-balancers.js';
+import type { Balancer } from '../load-balancers.js';
+import type { Random } from '../../src/random.js';
+import { secureRandom } from '../../src/random.js';
 import { leastRequest, random, ringHash, roundRobin } from '../load-balancers.js';
 import type { Exchange, Layer } from '../exchange.js';
 
-const secureRandom: Random = () => randomInt(0, 2 ** 32) / 2 ** 32;
 const balancers = new WeakMap<Service, Balancer<Endpoint>>();
 
 export function balancerFor(service: Service, rand: Random = secureRandom): Balancer<Endpoint> {

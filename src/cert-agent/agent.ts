@@ -4,7 +4,6 @@
 // with backoff, keeps the old certificate until it expires, and emits
 // 'certificate' for every new one so servers can swap it in for new handshakes.
 import { EventEmitter } from 'node:events';
-import { randomInt } from 'node:crypto';
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../log.js';
@@ -18,7 +17,8 @@ import {
 } from '../pki/index.js';
 import type { CaClientOptions } from './ca-client.js';
 import { requestCertificate } from './ca-client.js';
-import type { Random } from './schedule.js';
+import type { Random } from '../random.js';
+import { secureRandom } from '../random.js';
 import { backoffDelayMs, renewalDelayMs } from './schedule.js';
 
 export interface WorkloadCertificate {
@@ -47,8 +47,6 @@ export interface AgentOptions extends CaClientOptions {
   readonly random?: Random;
   readonly now?: () => number;
 }
-
-const secureRandom: Random = () => randomInt(0, 2 ** 32) / 2 ** 32;
 
 interface AgentEvents {
   certificate: [WorkloadCertificate];

@@ -1,8 +1,8 @@
 // When to renew and how long to wait after a failure: pure functions of time and
 // a random source, so tests can pin them.
 
-/** A random number in [0, 1); jitter only, never keys or serials. */
-export type Random = () => number;
+import type { Random } from '../random.js';
+export type { Random };
 
 /**
  * Delay until renewal: `fraction` of the remaining lifetime measured from when the

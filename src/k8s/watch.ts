@@ -2,8 +2,13 @@
 // error with a delay, reports each object added, changed or deleted, and can hand
 // every cached object to the handler again periodically, so a missed event or a
 // failed write is retried rather than forgotten (controller-runtime's resync).
-import { makeInformer } from '@kubernetes/client-node';
-import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, makeInformer } from '@kubernetes/client-node';
+import type {
+  KubeConfig,
+  KubernetesListObject,
+  KubernetesObject,
+  V1Namespace,
+} from '@kubernetes/client-node';
 import type { Logger } from '../log.js';
 
 export interface Watch {
@@ -56,4 +61,16 @@ export async function watchObjects<T extends KubernetesObject>({
       await informer.stop();
     },
   };
+}
+
+/** Every namespace, watched: the CA (trust bundles) and the webhook (labels) both need it. */
+export function watchNamespaces(
+  opts: Omit<WatchOptions<V1Namespace>, 'path' | 'list'>,
+): Promise<Watch> {
+  const core = opts.kc.makeApiClient(CoreV1Api);
+  return watchObjects<V1Namespace>({
+    ...opts,
+    path: '/api/v1/namespaces',
+    list: () => core.listNamespace(),
+  });
 }

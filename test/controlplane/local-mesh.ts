@@ -3,13 +3,12 @@
 // client and two echo servers) with weft-init's iptables rules, their apps and
 // `weft sidecar` as UID 1337 carrying mTLS between them. Prints what to try, then
 // stays up until Ctrl-C, which stops everything and cleans up. Needs root.
-import { readFileSync } from 'node:fs';
 import { startMesh } from '../support/mesh-fixture.js';
 
 const say = (line: string): void => void process.stderr.write(`[weft mesh] ${line}\n`);
 
 async function main(): Promise<void> {
-  if (!readFileSync('/proc/self/status', 'utf8').includes('Uid:\t0')) {
+  if (process.getuid?.() !== 0) {
     say('the local mesh needs root (network namespaces and iptables); try: sudo npm start');
     process.exit(2);
   }

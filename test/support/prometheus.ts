@@ -2,9 +2,9 @@
 // its HTTP API for assertions.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../controlplane/processes.js';
 import { eventually } from './cluster.js';
 import { watchProcess } from './weft-process.js';
 
@@ -16,14 +16,6 @@ export interface Prometheus {
 }
 
 export const PROMETHEUS_BIN = process.env.WEFT_PROMETHEUS ?? '/usr/bin/prometheus';
-
-async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 export async function startPrometheus(targets: readonly string[]): Promise<Prometheus> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'weft-prom-'));
