@@ -2,11 +2,12 @@
 // decode → decide → inject → diff → response. Anything weft cannot inject is
 // refused with a message; anything it should not touch is allowed unchanged.
 import type { V1Pod } from '@kubernetes/client-node';
-import jsonpatch from 'fast-json-patch';
 import { asWeftError } from '../src/errors.js';
 import type { AdmissionRequest, AdmissionResponse } from '../src/k8s/admission.js';
 import { inject } from './inject.js';
+import { diff } from './json-diff.js';
 import type { InjectionConfig } from './injection-config.js';
+import { namespacePolicy } from './override-policy.js';
 import { decide } from './selection.js';
 import type { NamespaceInfo } from './selection.js';
 
@@ -18,6 +19,13 @@ export interface Admission {
   /** Why: the skip reason, the refusal, or what selected the pod. */
   readonly reason: string;
 }
+
+/** metav1.StatusReason for the codes a refusal can carry. */
+const REASONS: Record<number, string> = {
+  400: 'BadRequest',
+  403: 'Forbidden',
+  503: 'ServiceUnavailable',
+};
 
 const isPod = (r: AdmissionRequest): boolean =>
   r.kind.group === '' && r.kind.version === 'v1' && r.kind.kind === 'Pod';
@@ -41,7 +49,8 @@ export function admit(
     const decision = decide(pod, ns);
     if (!decision.inject)
       return { response: { uid, allowed: true }, result: 'skipped', reason: decision.reason };
-    const ops = jsonpatch.compare(pod, inject(pod, config));
+    const policy = namespacePolicy(ns, config.captureOverrides);
+    const ops = diff(pod, inject(pod, config, policy));
     const response: AdmissionResponse = ops.length
       ? {
           uid,
@@ -59,9 +68,9 @@ export function admit(
         uid,
         allowed: false,
         status: {
-          code: e.status < 500 ? 400 : 500,
+          code: e.status < 500 ? e.status : 500,
           message: `weft: ${message}`,
-          reason: 'BadRequest',
+          reason: REASONS[e.status] ?? (e.status < 500 ? 'BadRequest' : 'InternalError'),
         },
       },
       result: 'refused',

@@ -146,10 +146,11 @@ function checkOrder(
 /** Reads every weft.dev/ annotation; throws on the first bad one. */
 export function readOverrides(annotations: Record<string, string> | undefined): Overrides {
   let out: Overrides = { resources: {} };
-  for (const [key, value] of Object.entries(annotations ?? {}).sort(([a], [b]) =>
-    a.localeCompare(b),
-  )) {
-    if (!key.startsWith('weft.dev/') || key === Annotation.Status) continue;
+  // Filter before sorting: a pod may carry many annotations that are not weft's.
+  const ours = Object.entries(annotations ?? {}).filter(
+    ([key]) => key.startsWith('weft.dev/') && key !== Annotation.Status,
+  );
+  for (const [key, value] of ours.sort(([a], [b]) => a.localeCompare(b))) {
     const parse = PARSERS[key];
     if (!parse)
       throw refuse(

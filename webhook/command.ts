@@ -25,6 +25,12 @@ Flags:
   --proxy-log-level LEVEL          (default info)
   --token-expiration-seconds N     projected token lifetime (default 3600)
   --exclude-outbound-cidr CIDR     repeatable; never captured
+  --capture-overrides none|narrow|any
+                                   capture annotations pod authors may use (default narrow:
+                                   a few ports and small address ranges); a Namespace's
+                                   weft.dev/capture-overrides annotation overrides it there
+  --allow-proxy-image REF          repeatable; an image (or prefix ending in *) that
+                                   weft.dev/proxy-image may name (default: none may)
   --log-level debug|info|warn|error
 `;
 

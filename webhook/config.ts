@@ -1,5 +1,6 @@
 // `weft webhook` configuration: flags validated by one schema at start-up.
 import { z } from 'zod';
+import { CAPTURE_OVERRIDES, DEFAULT_CAPTURE_OVERRIDES } from '../src/capture/capture-policy.js';
 import { boolFlag, hostPort, logLevel, positiveInt, trustDomain } from '../src/config/fields.js';
 import type { FlagSpec } from '../src/config/parse.js';
 import { CA_PORT, CA_SERVICE, DEFAULT_TRUST_DOMAIN, WEFT_NAMESPACE } from '../src/names.js';
@@ -20,6 +21,8 @@ export const webhookFlags: FlagSpec = {
   'proxy-log-level': {},
   'token-expiration-seconds': {},
   'exclude-outbound-cidr': { multiple: true },
+  'capture-overrides': {},
+  'allow-proxy-image': { multiple: true },
   'log-level': {},
 };
 
@@ -36,6 +39,8 @@ export const WebhookConfigSchema = z.strictObject({
   proxyLogLevel: logLevel.default('info'),
   tokenExpirationSeconds: positiveInt(86400).default(3600),
   excludeOutboundCidr: z.array(z.string()).default([]),
+  captureOverrides: z.enum(CAPTURE_OVERRIDES).default(DEFAULT_CAPTURE_OVERRIDES),
+  allowProxyImage: z.array(z.string().min(1)).default([]),
   logLevel: logLevel.default('info'),
 });
 

@@ -9,6 +9,10 @@ import { VERSION } from '../src/version.js';
 import { Annotation, readOverrides } from './annotations.js';
 import type { Overrides } from './annotations.js';
 import type { InjectionConfig } from './injection-config.js';
+import { DEFAULT_CONTAINER_ANNOTATION, parseStatus } from './injection-status.js';
+import type { InjectionStatus, PROMETHEUS_ANNOTATIONS } from './injection-status.js';
+import { checkCapture, installationPolicy, proxyImage } from './override-policy.js';
+import type { CapturePolicy } from './override-policy.js';
 import { PROBERS_ENV, restoreProbes, rewriteProbes } from './probes.js';
 import type { Probers } from './probes.js';
 import {
@@ -25,50 +29,39 @@ export interface PodLike {
   spec?: V1PodSpec;
 }
 
-export const DEFAULT_CONTAINER_ANNOTATION = 'kubectl.kubernetes.io/default-container';
-const PROMETHEUS: Record<string, string> = {
+export { DEFAULT_CONTAINER_ANNOTATION };
+const PROMETHEUS: Record<(typeof PROMETHEUS_ANNOTATIONS)[number], string> = {
   'prometheus.io/scrape': 'true',
   'prometheus.io/port': String(Ports.Health),
   'prometheus.io/path': '/stats/prometheus',
 };
 
-/** What weft added, recorded on the pod so it can be taken out again exactly. */
-export interface InjectionStatus {
-  readonly version: string;
-  readonly initContainers: string[];
-  readonly containers: string[];
-  readonly volumes: string[];
-  readonly annotations: string[];
-  readonly native: boolean;
-}
-
-function parseStatus(meta: V1ObjectMeta | undefined): InjectionStatus | undefined {
-  const raw = meta?.annotations?.[Annotation.Status];
-  if (!raw) return undefined;
-  try {
-    return JSON.parse(raw) as InjectionStatus;
-  } catch (cause) {
-    throw new WeftError(
-      ErrorCode.BadRequest,
-      `annotation ${Annotation.Status} is not weft's JSON`,
-      { cause },
-    );
-  }
-}
-
+/** `items` without those named in `names`: one pass, a Set lookup each (never M×N). */
 function removeNamed<T extends { name: string }>(
   items: T[] | undefined,
-  names: string[],
+  names: readonly string[],
 ): T[] | undefined {
-  const kept = (items ?? []).filter((i) => !names.includes(i.name));
+  const drop = new Set(names);
+  const kept = (items ?? []).filter((i) => !drop.has(i.name));
   return kept.length ? kept : undefined;
+}
+
+function savedProbers(raw: string | undefined): Probers | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw) as Probers;
+  } catch (cause) {
+    throw new WeftError(ErrorCode.BadRequest, `${PROXY_NAME}'s ${PROBERS_ENV} is not weft's JSON`, {
+      cause,
+    });
+  }
 }
 
 function stripSpec(spec: V1PodSpec, status: InjectionStatus): void {
   const proxy = [...(spec.initContainers ?? []), ...spec.containers].find(
     (c) => c.name === PROXY_NAME,
   );
-  const probers = proxy?.env?.find((e) => e.name === PROBERS_ENV)?.value;
+  const probers = savedProbers(proxy?.env?.find((e) => e.name === PROBERS_ENV)?.value);
   const init = removeNamed(spec.initContainers, status.initContainers);
   const volumes = removeNamed(spec.volumes, status.volumes);
   if (init) spec.initContainers = init;
@@ -76,7 +69,7 @@ function stripSpec(spec: V1PodSpec, status: InjectionStatus): void {
   if (volumes) spec.volumes = volumes;
   else delete spec.volumes;
   spec.containers = removeNamed(spec.containers, status.containers) ?? [];
-  if (probers) restoreProbes(spec.containers, JSON.parse(probers) as Probers);
+  if (probers) restoreProbes(spec.containers, probers);
 }
 
 function stripAnnotations(meta: V1ObjectMeta, status: InjectionStatus): void {
@@ -86,10 +79,29 @@ function stripAnnotations(meta: V1ObjectMeta, status: InjectionStatus): void {
   else delete meta.annotations;
 }
 
+/**
+ * A copy of the parts injection edits (metadata, spec, each container), sharing the
+ * rest with `input`: a deep copy of a 2 MB pod cost ~0.5 s, and the shared subtrees
+ * make the diff skip what did not change. Nothing below a container is edited in
+ * place; probes, lists and annotations are replaced, never mutated.
+ */
+function copyForEdit<T extends PodLike>(input: T): T {
+  const pod: T = { ...input };
+  if (input.metadata) pod.metadata = { ...input.metadata };
+  if (input.spec) {
+    const spec: V1PodSpec = { ...input.spec };
+    if (input.spec.containers) spec.containers = input.spec.containers.map((c) => ({ ...c }));
+    if (input.spec.initContainers)
+      spec.initContainers = input.spec.initContainers.map((c) => ({ ...c }));
+    pod.spec = spec;
+  }
+  return pod;
+}
+
 /** Removes everything a previous injection added (per its status annotation). */
 export function strip<T extends PodLike>(input: T): T {
-  const pod = structuredClone(input);
-  const status = parseStatus(pod.metadata);
+  const pod = copyForEdit(input);
+  const status = parseStatus(pod.metadata?.annotations?.[Annotation.Status]);
   if (!status || !pod.spec || !pod.metadata) return pod;
   stripSpec(pod.spec, status);
   stripAnnotations(pod.metadata, status);
@@ -149,7 +161,7 @@ function proxyFor(
 ): V1Container {
   return proxyContainer({
     config,
-    image: o.proxyImage ?? config.image,
+    image: proxyImage(o, config.image, config.allowedProxyImages),
     logLevel: o.logLevel ?? config.logLevel,
     resources: { ...config.proxyResources, ...o.resources },
     probers,
@@ -164,20 +176,30 @@ function place(spec: V1PodSpec, init: V1Container, proxy: V1Container, native: b
   if (!native) spec.containers = [proxy, ...spec.containers];
 }
 
-/** Returns the pod with weft's init container, sidecar, volumes and annotations. */
-export function inject<T extends PodLike>(input: T, config: InjectionConfig): T {
+/**
+ * Returns the pod with weft's init container, sidecar, volumes and annotations.
+ * `policy` says which capture overrides the pod's author may use (admit() passes
+ * the namespace's); refused overrides throw a Forbidden WeftError.
+ */
+export function inject<T extends PodLike>(
+  input: T,
+  config: InjectionConfig,
+  policy: CapturePolicy = installationPolicy(config.captureOverrides),
+): T {
   const pod = strip(input);
   const spec = pod.spec;
   if (!spec?.containers?.length) throw new WeftError(ErrorCode.BadRequest, 'pod has no containers');
   const meta = (pod.metadata ??= {});
   const overrides = readOverrides(meta.annotations);
+  checkCapture(overrides, spec, meta.annotations ?? {}, policy);
   checkPorts([...(spec.initContainers ?? []), ...spec.containers]);
   const native = overrides.nativeSidecar ?? config.nativeSidecars;
   const firstApp = spec.containers[0]!.name;
   const proxy = proxyFor(config, overrides, rewriteProbes(spec.containers), native);
   place(
     spec,
-    initContainer(overrides.proxyImage ?? config.image, captureFor(overrides, config)),
+    // Root with NET_ADMIN: its image is the installation's, never a pod's choice.
+    initContainer(config.image, captureFor(overrides, config)),
     proxy,
     native,
   );

@@ -1,6 +1,7 @@
 // What the webhook injects, validated once at start-up. Per-pod annotations
 // override some of it (annotations.ts).
 import { z } from 'zod';
+import { CAPTURE_OVERRIDES, DEFAULT_CAPTURE_OVERRIDES } from '../src/capture/capture-policy.js';
 import { trustDomain } from '../src/config/fields.js';
 import { CA_PORT, CA_SERVICE, DEFAULT_TRUST_DOMAIN, WEFT_NAMESPACE } from '../src/names.js';
 import { VERSION } from '../src/version.js';
@@ -25,6 +26,14 @@ export const InjectionConfigSchema = z.strictObject({
     })
     .default({ cpuRequest: '100m', memoryRequest: '64Mi', memoryLimit: '256Mi' }),
   excludeOutboundCidrs: z.array(z.string()).default([]),
+  /** Which capture annotations pod authors may use where a namespace does not say. */
+  captureOverrides: z.enum(CAPTURE_OVERRIDES).default(DEFAULT_CAPTURE_OVERRIDES),
+  /**
+   * Images weft.dev/proxy-image may name: exact references, or prefixes ending in
+   * `*`. Empty (the default): the annotation is refused. weft-init's image never
+   * comes from a pod: it always is `image`.
+   */
+  allowedProxyImages: z.array(z.string().min(1)).default([]),
 });
 
 export type InjectionConfig = z.infer<typeof InjectionConfigSchema>;

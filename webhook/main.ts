@@ -68,6 +68,8 @@ export async function startWebhook(
     logLevel: config.proxyLogLevel,
     tokenExpirationSeconds: config.tokenExpirationSeconds,
     excludeOutboundCidrs: config.excludeOutboundCidr,
+    captureOverrides: config.captureOverrides,
+    allowedProxyImages: config.allowProxyImage,
   });
   const namespaces = new NamespaceLabels(kc, log);
   await namespaces.start();

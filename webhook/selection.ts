@@ -16,6 +16,8 @@ export const NEVER_INJECTED_NAMESPACES: readonly string[] = [
 export interface NamespaceInfo {
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** Admin-set policy lives here (weft.dev/capture-overrides). */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 export type Decision =

@@ -13,6 +13,7 @@ import { admit } from '../../webhook/admit.js';
 import { inject } from '../../webhook/inject.js';
 import type { PodLike } from '../../webhook/inject.js';
 import { InjectionConfigSchema } from '../../webhook/injection-config.js';
+import { namespacePolicy } from '../../webhook/override-policy.js';
 import { injectObject } from '../../webhook/workloads.js';
 import { VERSION } from '../../src/version.js';
 
@@ -22,6 +23,7 @@ const update = process.env.WEFT_UPDATE_GOLDEN === '1';
 interface CaseSpec {
   namespace?: string;
   namespaceLabels?: Record<string, string>;
+  namespaceAnnotations?: Record<string, string>;
   config?: Record<string, unknown>;
 }
 
@@ -40,21 +42,23 @@ function run(input: Record<string, unknown>, spec: CaseSpec) {
   const config = InjectionConfigSchema.parse(spec.config ?? {});
   if (input.kind !== 'Pod') {
     const out = injectObject(input, config);
-    return { ops: jsonpatch.compare(input, out), out, config, refused: undefined };
+    return { ops: jsonpatch.compare(input, out), out, config, policy: undefined, refused: undefined };
   }
   const ns = spec.namespace ?? 'apps';
   const labels = spec.namespaceLabels ?? { 'weft.dev/inject': 'enabled' };
+  const annotations = spec.namespaceAnnotations ?? {};
   const admission = admit(
     { uid: 'golden', kind: { group: '', version: 'v1', kind: 'Pod' }, operation: 'CREATE', namespace: ns, object: input },
     config,
-    (name) => ({ name, labels }),
+    (name) => ({ name, labels, annotations }),
   );
-  if (!admission.response.allowed) return { ops: [], out: input, config, refused: admission.response.status?.message };
+  if (!admission.response.allowed) return { ops: [], out: input, config, policy: undefined, refused: admission.response.status?.message };
+  const policy = namespacePolicy({ name: ns, annotations }, config.captureOverrides);
   const ops = admission.response.patch
     ? (JSON.parse(Buffer.from(admission.response.patch, 'base64').toString()) as jsonpatch.Operation[])
     : [];
   const out = jsonpatch.applyPatch(structuredClone(input), ops).newDocument;
-  return { ops, out, config, refused: undefined };
+  return { ops, out, config, policy, refused: undefined };
 }
 
 describe('injection golden files', () => {
@@ -66,7 +70,7 @@ describe('injection golden files', () => {
       const input = parse(readFileSync(path.join(dir, 'input.yaml'), 'utf8')) as Record<string, unknown>;
       const specFile = path.join(dir, 'case.yaml');
       const spec = existsSync(specFile) ? (parse(readFileSync(specFile, 'utf8')) as CaseSpec) : {};
-      const { ops, out, config, refused } = run(input, spec);
+      const { ops, out, config, policy, refused } = run(input, spec);
       if (refused !== undefined) {
         golden(dir, 'refused.txt', refused + '\n');
         return;
@@ -74,7 +78,7 @@ describe('injection golden files', () => {
       golden(dir, 'patch.json', JSON.stringify(ops, null, 2) + '\n');
       golden(dir, 'injected.yaml', stringify(out));
       // Idempotent: injecting the injected object again changes nothing.
-      const again = input.kind === 'Pod' && ops.length ? inject(out as PodLike, config) : input.kind === 'Pod' ? out : injectObject(out, config);
+      const again = input.kind === 'Pod' && ops.length ? inject(out as PodLike, config, policy) : input.kind === 'Pod' ? out : injectObject(out, config);
       assert.deepEqual(again, out, 'a second injection changed the object');
     });
   }
