@@ -57,6 +57,38 @@ function podRules(inv: Inventory): Finding[] {
   return out;
 }
 
+/** Injected pods whose capture is switched off or mostly bypassed, whoever asked. */
+function captureRules(inv: Inventory): Finding[] {
+  const out: Finding[] = [];
+  for (const p of inv.pods) {
+    const c = p.capture;
+    if (!c || p.hostNetwork) continue;
+    const base = { namespace: p.namespace, object: `pod/${p.name}` };
+    const off = [
+      ...(c.unreadable ? [c.unreadable] : []),
+      ...c.weakenings.filter((w) => w.extent === 'disabled').map((w) => w.detail),
+    ];
+    const broad = c.weakenings.filter((w) => w.extent === 'broad').map((w) => w.detail);
+    if (off.length) {
+      out.push({
+        ...base,
+        code: FindingCode.CaptureDisabled,
+        severity: 'high',
+        message: `injected, but capture is off: ${off.join('; ')}`,
+      });
+    }
+    if (broad.length) {
+      out.push({
+        ...base,
+        code: FindingCode.CaptureBypassed,
+        severity: 'high',
+        message: `injected, but most traffic bypasses the sidecar: ${broad.join('; ')}`,
+      });
+    }
+  }
+  return out;
+}
+
 function sharedAccounts(inv: Inventory): Finding[] {
   const bySa = new Map<string, PodFacts[]>();
   for (const p of inv.pods.filter((p) => p.injected || enabled(inv, p.namespace))) {
@@ -151,6 +183,7 @@ function bundleRules(inv: Inventory): Finding[] {
 export function audit(inv: Inventory, opts: AuditOptions): Finding[] {
   return [
     ...podRules(inv),
+    ...captureRules(inv),
     ...sharedAccounts(inv),
     ...certificateRules(inv, opts),
     ...bundleRules(inv),

@@ -1,5 +1,6 @@
 // What the plugin reads from a cluster, reduced to plain data, and what it
 // reports. Findings are computed from this by pure functions (findings.ts).
+import type { CaptureFacts } from './capture-facts.js';
 
 export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -16,6 +17,8 @@ export interface PodFacts {
   /** Owner workload (Deployment/orders), else the app label, else the pod itself. */
   readonly workload: string;
   readonly weftVersion?: string;
+  /** Injected pods: how their programmed capture is weakened (capture-facts.ts). */
+  readonly capture?: CaptureFacts;
 }
 
 export interface NamespaceFacts {
@@ -62,6 +65,8 @@ export const FindingCode = {
   OrphanCertificate: 'orphan-certificate',
   TrustBundleMissing: 'trust-bundle-missing',
   TrustBundleStale: 'trust-bundle-stale',
+  CaptureDisabled: 'capture-disabled',
+  CaptureBypassed: 'capture-bypassed',
 } as const;
 export type FindingCode = (typeof FindingCode)[keyof typeof FindingCode];
 

@@ -33,6 +33,8 @@ Flags:
   --native-sidecars auto|on|off    (default auto)
   --image REF   --ca-address HOST:PORT   --trust-domain NAME   --log-level LEVEL
   --max-lifetime-seconds N         (default 172800)
+  --capture-overrides none|narrow|any   capture annotations pod authors may use (default narrow)
+  --allow-proxy-image REF          repeatable; images weft.dev/proxy-image may name (default none)
 `;
 
 const flags = {
@@ -47,6 +49,8 @@ const flags = {
   'trust-domain': {},
   'log-level': {},
   'max-lifetime-seconds': {},
+  'capture-overrides': {},
+  'allow-proxy-image': { multiple: true },
 };
 
 const Schema = z.strictObject({
@@ -61,6 +65,8 @@ const Schema = z.strictObject({
   trustDomain: z.string().optional(),
   logLevel: z.string().optional(),
   maxLifetimeSeconds: z.string().optional(),
+  captureOverrides: z.string().optional(),
+  allowProxyImage: z.array(z.string()).optional(),
 });
 
 const defined = (o: Record<string, unknown>): Record<string, unknown> =>
@@ -83,6 +89,8 @@ function configs(args: readonly string[]): { ca: CaConfig; webhook: WebhookConfi
       nativeSidecars: f.nativeSidecars,
       image: f.image,
       caAddress: f.caAddress,
+      captureOverrides: f.captureOverrides,
+      allowProxyImage: f.allowProxyImage,
     }),
   );
   return { ca, webhook };

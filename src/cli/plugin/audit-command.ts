@@ -13,7 +13,8 @@ Lists what is wrong with the mesh's identities, most severe first. Exits 1 when 
 finding at or above --fail-on (${SEVERITIES.join(', ')}, or none) exists.
 Codes: uninjected-pod, opted-out-pod, default-service-account, shared-service-account,
 certificate-expired, certificate-expiring, orphan-certificate, trust-bundle-missing,
-trust-bundle-stale.
+trust-bundle-stale, capture-disabled, capture-bypassed (injected pods whose traffic
+capture, as weft-init programmed it, is off or mostly bypassed).
 `;
 
 export async function runAudit(args: readonly string[]): Promise<number> {

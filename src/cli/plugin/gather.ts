@@ -2,6 +2,7 @@
 // their labels, pods, trust bundles, issuance records, and the mesh's roots.
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { V1Namespace, V1Pod } from '@kubernetes/client-node';
+import { captureFacts } from '../../audit/capture-facts.js';
 import type { IdentityRecord, Inventory, NamespaceFacts, PodFacts } from '../../audit/model.js';
 import { apiStatus } from '../../k8s/client.js';
 import {
@@ -31,14 +32,17 @@ export function workloadOf(pod: V1Pod): string {
   return app ? `app/${app}` : `Pod/${meta.name ?? ''}`;
 }
 
-function podFacts(p: V1Pod): PodFacts {
-  const status = p.metadata?.annotations?.[STATUS];
-  let weftVersion: string | undefined;
+function versionOf(status: string | undefined): string | undefined {
   try {
-    weftVersion = status ? (JSON.parse(status) as { version?: string }).version : undefined;
+    return status ? (JSON.parse(status) as { version?: string }).version : undefined;
   } catch {
-    weftVersion = undefined;
+    return undefined;
   }
+}
+
+export function podFacts(p: V1Pod): PodFacts {
+  const status = p.metadata?.annotations?.[STATUS];
+  const weftVersion = versionOf(status);
   return {
     namespace: p.metadata?.namespace ?? '',
     name: p.metadata?.name ?? '',
@@ -48,6 +52,7 @@ function podFacts(p: V1Pod): PodFacts {
     hostNetwork: p.spec?.hostNetwork === true,
     workload: workloadOf(p),
     ...(weftVersion ? { weftVersion } : {}),
+    ...(status !== undefined ? { capture: captureFacts(p) } : {}),
   };
 }
 
