@@ -4,6 +4,9 @@
 //           same server answering a review it does not mutate (a ConfigMap)
 //   pod create: pods created through the real kube-apiserver without the webhook,
 //           then with it registered; the difference is what injection adds.
+//   2 MB pods: the shapes of test/support/large-pods.ts (one is the forged
+//           weft.dev/status that once held the event loop for ~20 s), one in flight,
+//           with /healthz polled meanwhile. BENCH_WEBHOOK_ONLY=large runs only these.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import https from 'node:https';
@@ -13,12 +16,15 @@ import { parse } from 'yaml';
 import { startControlPlane } from '../test/controlplane/testenv.js';
 import { createNamespace, uniqueName } from '../test/support/cluster.js';
 import { request } from '../test/support/https.js';
+import { LARGE_PODS, TWO_MB } from '../test/support/large-pods.js';
 import { startWeft } from '../test/support/weft-process.js';
 import type { RunResult } from './stats.js';
 import { fmt, measure, printTable, writeJson } from './stats.js';
 
 const DIRECT_N = Number(process.env.BENCH_WEBHOOK_N ?? 5000);
 const CREATE_N = Number(process.env.BENCH_WEBHOOK_CREATE_N ?? 300);
+const LARGE_N = Number(process.env.BENCH_WEBHOOK_LARGE_N ?? 5);
+const ONLY_LARGE = process.env.BENCH_WEBHOOK_ONLY === 'large';
 const log = (s: string): void => void process.stderr.write(`[bench:webhook] ${s}\n`);
 
 /** Pods from the golden cases that inject (no refusal, not already injected). */
@@ -80,6 +86,38 @@ try {
     });
     if (r.status !== 200) throw new Error(`webhook answered ${r.status}: ${r.body}`);
   };
+  // The 2 MB shapes, opted in by pod label so each reaches strip/inject/diff.
+  const largeResults: RunResult[] = [];
+  let healthzMaxMs = 0;
+  let polling = true;
+  const poller = (async () => {
+    while (polling) {
+      const s = performance.now();
+      await request(`https://127.0.0.1:${port}/healthz`, { ca: caPem, agent });
+      healthzMaxMs = Math.max(healthzMaxMs, performance.now() - s);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  for (const [shape, make] of Object.entries(LARGE_PODS)) {
+    const pod = make(TWO_MB);
+    pod.metadata = { ...pod.metadata, labels: { 'weft.dev/inject': 'true' } };
+    const body = review(0, pod);
+    largeResults.push(await measure(`2 MB, ${shape}`, LARGE_N, 1, () => post(body)()));
+  }
+  polling = false;
+  await poller;
+  printTable(
+    ['2 MB pod', 'requests', 'p50 ms', 'max ms'],
+    largeResults.map((r) => [r.name, r.ops, r.p50Ms, r.maxMs]),
+  );
+  process.stdout.write(`/healthz slowest while admitting 2 MB pods: ${fmt(healthzMaxMs)} ms\n`);
+  if (ONLY_LARGE) {
+    agent.destroy();
+    server.kill('SIGTERM');
+    log(`results written to ${writeJson('webhook-large', { largeResults, healthzMaxMs })}`);
+    await cp.stop();
+    process.exit(0); // skips the finally below, whose cp.stop() has just run
+  }
   const baselineBodies = Array.from({ length: 64 }, (_, i) =>
     review(i, { metadata: { name: `cm-${i}` } }, 'ConfigMap'),
   );

@@ -42,6 +42,7 @@ function diffObject(
   const oldKeys = Object.keys(a);
   for (let i = oldKeys.length - 1; i >= 0; i--) {
     const k = oldKeys[i]!;
+    if (a[k] === b[k]) continue; // shared or equal: nothing to say (and no path to build)
     if (b[k] === undefined) {
       if (a[k] !== undefined) ops.push({ op: 'remove', path: `${path}/${segment(k)}` });
     } else diffValue(a[k], b[k], `${path}/${segment(k)}`, ops);

@@ -248,6 +248,56 @@ describe('kubectl weft', () => {
       assert.ok(!has(await findings(['-n', 'shop']), 'orphan-certificate'));
     });
 
+    it('capture-disabled and capture-bypassed, on pods the real webhook injected', async () => {
+      // A namespace whose admin-set policy lets pod authors override capture at all.
+      await core().createNamespace({
+        body: {
+          metadata: {
+            name: 'legacy',
+            labels: { 'weft.dev/inject': 'enabled' },
+            annotations: { 'weft.dev/capture-overrides': 'any' },
+          },
+        },
+      });
+      await core().createNamespacedServiceAccount({
+        namespace: 'legacy',
+        body: { metadata: { name: 'old' } },
+      });
+      const annotated = (name: string, annotations: Record<string, string>): Promise<V1Pod> =>
+        core().createNamespacedPod({
+          namespace: 'legacy',
+          body: {
+            metadata: { name, labels: { app: 'old' }, annotations },
+            spec: {
+              serviceAccountName: 'old',
+              containers: [{ name: 'app', image: 'example.invalid/app:1' }],
+            },
+          },
+        });
+      // The review's two annotations: injected, yet nothing is captured.
+      const off = await annotated('off', {
+        'weft.dev/include-inbound-ports': '',
+        'weft.dev/exclude-outbound-cidrs': '0.0.0.0/0,::/0',
+      });
+      assert.ok(
+        off.spec?.initContainers?.some((c) => c.name === 'weft-init'),
+        'injected',
+      );
+      await annotated('only-443', { 'weft.dev/include-outbound-ports': '443' });
+      const fs = await findings(['-n', 'legacy']);
+      const of = (object: string): [string, string][] =>
+        fs.filter((f) => f.object === object).map((f) => [f.code, f.severity]);
+      assert.deepEqual(of('pod/off'), [['capture-disabled', 'high']]);
+      assert.deepEqual(of('pod/only-443'), [['capture-bypassed', 'high']]);
+      const gate = await plugin(['audit', '-n', 'legacy', '--fail-on', 'high']);
+      assert.equal(gate.code, 1);
+      assert.match(gate.stdout, /capture-disabled .*no inbound port is captured/);
+      await deletePod('legacy', 'off');
+      await deletePod('legacy', 'only-443');
+      const after = await findings(['-n', 'legacy']);
+      assert.ok(!has(after, 'capture-disabled') && !has(after, 'capture-bypassed'));
+    });
+
     it('trust-bundle-stale and trust-bundle-missing', async () => {
       const original = await core().readNamespacedConfigMap({
         namespace: 'shop',

@@ -23,6 +23,7 @@ import {
   uniqueName,
 } from '../support/cluster.js';
 import { request } from '../support/https.js';
+import { LARGE_PODS, TWO_MB } from '../support/large-pods.js';
 import { kubectl } from '../support/kubectl.js';
 import { installManifests } from '../support/weft-ca.js';
 import { startLocalControlPlane, startWeft } from '../support/weft-process.js';
@@ -132,6 +133,78 @@ describe('injection through the real API server', () => {
     );
     assert.notEqual(res.code, 0);
     assert.match(res.stderr, /weft\.dev\/exclude-inbound-ports="http": "http" is not a port/);
+  });
+
+  /** kubectl create through the API server; the webhook's refusal is in stderr. */
+  const createVia = (ns: string, body: V1Pod) =>
+    kubectl(
+      cp.kubeconfigPath,
+      ['create', '-n', ns, '-f', '-', '-o', 'json'],
+      undefined,
+      JSON.stringify({ apiVersion: 'v1', kind: 'Pod', ...body }),
+    );
+
+  const captureOff: [string, Record<string, string>, RegExp][] = [
+    [
+      'switches inbound capture off',
+      { 'weft.dev/include-inbound-ports': '' },
+      /admission webhook .* denied the request: weft: annotation weft\.dev\/include-inbound-ports="": no inbound port is captured; forbidden by capture policy "narrow" \(the installation's --capture-overrides\)/,
+    ],
+    [
+      'excludes the whole address space from outbound capture',
+      { 'weft.dev/exclude-outbound-cidrs': '0.0.0.0/0,::/0' },
+      /annotation weft\.dev\/exclude-outbound-cidrs="0\.0\.0\.0\/0,::\/0": 0\.0\.0\.0\/0 excluded from outbound capture: the whole address family; forbidden by capture policy "narrow"/,
+    ],
+    [
+      'names its own proxy image (which once ran weft-init as root with NET_ADMIN)',
+      { 'weft.dev/proxy-image': 'registry.example.invalid/anything:1' },
+      /annotation weft\.dev\/proxy-image="registry\.example\.invalid\/anything:1": not an image the installation allows \(--allow-proxy-image: none\)/,
+    ],
+    [
+      'carries a forged weft.dev/status',
+      {
+        'weft.dev/status': JSON.stringify({
+          version: '0',
+          initContainers: [],
+          containers: [],
+          volumes: ['data'],
+          annotations: [],
+          native: true,
+        }),
+      },
+      /annotation weft\.dev\/status is not weft's: volumes may only name weft-token, weft-trust-bundle, weft-runtime/,
+    ],
+  ];
+  for (const [what, annotations, message] of captureOff) {
+    it(`refuses a pod that ${what}, naming the annotation and why`, async () => {
+      await createInjected(meshed, pod('warm'));
+      const res = await createVia(meshed, pod(uniqueName('p'), { annotations }));
+      assert.notEqual(res.code, 0, 'the API server stored the pod');
+      assert.match(res.stderr, message);
+    });
+  }
+
+  it('allows capture overrides where a namespace’s admin-set policy says so', async () => {
+    const legacy = uniqueName('legacy');
+    await core().createNamespace({
+      body: {
+        metadata: {
+          name: legacy,
+          labels: { 'weft.dev/inject': 'enabled' },
+          annotations: { 'weft.dev/capture-overrides': 'any' },
+        },
+      },
+    });
+    await core().createNamespacedServiceAccount({
+      namespace: legacy,
+      body: { metadata: { name: 'default' } },
+    });
+    const annotations = { 'weft.dev/exclude-outbound-cidrs': '0.0.0.0/0,::/0' };
+    const p = await createInjected(legacy, pod('old', { annotations }));
+    const init = p.spec!.initContainers!.find((c) => c.name === 'weft-init')!;
+    assert.ok(init.args!.includes('--exclude-outbound-cidrs=0.0.0.0/0,::/0'));
+    // And weft-init still runs the installation's image, whatever the pod says.
+    assert.equal(init.image, p.spec!.initContainers!.find((c) => c.name === 'weft-proxy')!.image);
   });
 
   it('shows the injected pod on a server-side dry run', async () => {
@@ -257,6 +330,99 @@ describe('webhook HTTP surface (bad input)', () => {
     assert.equal(r.status, 413);
     assert.match(r.body, /too large/);
     assert.equal((await request(`https://127.0.0.1:${hook.port}/healthz`, { ca })).status, 200);
+  });
+
+  it('answers 2 MB pods within the time budget (a forged status in under 1 s), /healthz meanwhile', async () => {
+    const review = (object: unknown, uid: string): string =>
+      JSON.stringify({
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        request: {
+          uid,
+          kind: { group: '', version: 'v1', kind: 'Pod' },
+          operation: 'CREATE',
+          namespace: 'default',
+          object,
+        },
+      });
+    // The pod label opts in, so the review reaches strip() as the reported one did.
+    const optIn = (p: V1Pod): V1Pod => ({
+      ...p,
+      metadata: { ...p.metadata, labels: { 'weft.dev/inject': 'true' } },
+    });
+    const bodies = Object.entries(LARGE_PODS).map(
+      ([shape, make]) => [shape, review(optIn(make(TWO_MB)), shape)] as const,
+    );
+    type Review = { response: { allowed: boolean; status?: { message: string } } };
+    /** Posts `body` while /healthz is polled: both latencies, and the response. */
+    async function admitTimed(body: string) {
+      let polling = true;
+      let healthz = 0;
+      const poll = (async () => {
+        while (polling) {
+          const start = performance.now();
+          const h = await request(`https://127.0.0.1:${hook.port}/healthz`, { ca });
+          assert.equal(h.status, 200);
+          healthz = Math.max(healthz, performance.now() - start);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
+      const start = performance.now();
+      const r = await post(body).finally(() => (polling = false));
+      const ms = performance.now() - start;
+      await poll;
+      assert.equal(r.status, 200);
+      return { ms, healthz, response: r.json<Review>().response };
+    }
+    // The review's shape: refused by name, in well under a second, /healthz answering.
+    const f = await admitTimed(bodies[0]![1]);
+    assert.equal(f.response.allowed, false);
+    assert.match(
+      f.response.status!.message,
+      /weft\.dev\/status is \d+ bytes, over the 2048-byte limit/,
+    );
+    assert.ok(f.ms < 1000, `forged status: answered in ${f.ms.toFixed(0)} ms`);
+    assert.ok(f.healthz < 1000, `/healthz took ${f.healthz.toFixed(0)} ms`);
+    // Honest 2 MB pods change in proportion to their size (a patch of about that size
+    // goes back): inside half the registration's 5 s timeoutSeconds, /healthz within 2 s.
+    for (const [shape, body] of bodies.slice(1)) {
+      const h = await admitTimed(body);
+      assert.equal(h.response.allowed, true, shape);
+      assert.ok(h.ms < 2500, `${shape}: answered in ${h.ms.toFixed(0)} ms`);
+      assert.ok(h.healthz < 2000, `${shape}: /healthz took ${h.healthz.toFixed(0)} ms`);
+    }
+  });
+
+  it('reads an unknown namespace from the API server once, however many reviews name it', async () => {
+    const gets = async (): Promise<number> => {
+      const m = await kubectl(cp.kubeconfigPath, ['get', '--raw', '/metrics']);
+      return m.stdout
+        .split('\n')
+        .filter(
+          (l) =>
+            l.startsWith('apiserver_request_total{') &&
+            /resource="namespaces"/.test(l) &&
+            /verb="GET"/.test(l) &&
+            /subresource=""/.test(l),
+        )
+        .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+    };
+    const ghost = JSON.stringify({
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      request: {
+        uid: 'ghost',
+        kind: { group: '', version: 'v1', kind: 'Pod' },
+        operation: 'CREATE',
+        namespace: uniqueName('no-such-namespace'),
+        object: { metadata: { name: 'p' }, spec: { containers: [{ name: 'a', image: 'a' }] } },
+      },
+    });
+    const before = await gets();
+    for (let i = 0; i < 50; i++) assert.equal((await post(ghost)).status, 200);
+    const spent = (await gets()) - before;
+    // One for the name; a little slack for the API server's own namespace reads.
+    assert.ok(spent >= 1 && spent <= 3, `${spent} namespace GETs for 50 reviews`);
   });
 
   it('allows a valid review of a non-Pod unchanged', async () => {

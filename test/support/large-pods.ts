@@ -6,13 +6,16 @@ import type { V1Pod } from '@kubernetes/client-node';
 /** Roughly 2 MB of JSON: over etcd's 1.5 MiB, under the API server's 3 MB body limit. */
 export const TWO_MB = 2 * 1024 * 1024;
 
-const fill = <T>(bytes: number, per: number, make: (i: number) => T): T[] =>
-  Array.from({ length: Math.ceil(bytes / per) }, (_, i) => make(i));
+/** As many items as fit in `bytes` of JSON, sized from the first one. */
+function fill<T>(bytes: number, make: (i: number) => T): T[] {
+  const per = JSON.stringify(make(100_000)).length + 1;
+  return Array.from({ length: Math.max(1, Math.floor(bytes / per)) }, (_, i) => make(i));
+}
 
 /** M volumes and a forged status that names all of them: M×M in the old strip. */
 export function forgedStatusPod(bytes = TWO_MB): V1Pod {
-  // Each volume costs ~32 bytes in spec.volumes and ~10 in the status.
-  const volumes = fill(bytes, 42, (i) => ({ name: `v${i}`, emptyDir: {} }));
+  // Each volume's name is also in the status (about a third of its bytes).
+  const volumes = fill((bytes * 3) / 4, (i) => ({ name: `v${i}`, emptyDir: {} }));
   const status = {
     version: '0.1.0',
     initContainers: [],
@@ -36,7 +39,7 @@ export function manyContainersPod(bytes = TWO_MB): V1Pod {
     kind: 'Pod',
     metadata: { name: 'wide', annotations: { 'weft.dev/native-sidecar': 'false' } },
     spec: {
-      containers: fill(bytes, 110, (i) => ({
+      containers: fill(bytes, (i) => ({
         name: `c${i}`,
         image: 'example.invalid/app:1',
         ports: [{ containerPort: 8080 }],
@@ -68,7 +71,7 @@ export function reinjectedPod(bytes = TWO_MB): V1Pod {
       containers: [{ name: 'app', image: 'example.invalid/app:1' }],
       volumes: [
         { name: 'weft-token', emptyDir: {} },
-        ...fill(bytes, 32, (i) => ({ name: `v${i}`, emptyDir: {} })),
+        ...fill(bytes, (i) => ({ name: `v${i}`, emptyDir: {} })),
       ],
     },
   };
@@ -76,7 +79,7 @@ export function reinjectedPod(bytes = TWO_MB): V1Pod {
 
 /** Many annotations and labels that are not weft's. */
 export function manyAnnotationsPod(bytes = TWO_MB): V1Pod {
-  const entries = fill(bytes / 2, 40, (i) => [`example.com/k${i}`, `value-${i}`] as const);
+  const entries = fill(bytes / 2, (i) => [`example.com/k${i}`, `value-${i}`] as const);
   return {
     apiVersion: 'v1',
     kind: 'Pod',
