@@ -296,6 +296,8 @@ describe('kubectl weft', () => {
       await deletePod('legacy', 'only-443');
       const after = await findings(['-n', 'legacy']);
       assert.ok(!has(after, 'capture-disabled') && !has(after, 'capture-bypassed'));
+      // Leave the mesh as the other checks count it (no namespace controller runs here to delete it).
+      await kubectl(cp.kubeconfigPath, ['label', 'namespace', 'legacy', 'weft.dev/inject-']);
     });
 
     it('trust-bundle-stale and trust-bundle-missing', async () => {
