@@ -3,6 +3,7 @@
 import type { Express } from 'express';
 import { parseAdmissionReview, reviewResponse } from '../src/k8s/admission.js';
 import type { Logger } from '../src/log.js';
+import { limitLogger } from '../src/log-limit.js';
 import { admit } from './admit.js';
 import type { InjectionConfig } from './injection-config.js';
 import type { WebhookMetrics } from './metrics.js';
@@ -16,6 +17,9 @@ export interface WebhookDeps {
 }
 
 export function addWebhookRoutes(app: Express, deps: WebhookDeps): void {
+  // Anyone who reaches the webhook can have pods refused: one warn line per refusal
+  // would let them grow the logs without bound. A burst per namespace, then a count.
+  const refusals = limitLogger(deps.log);
   app.post('/inject', async (req, res) => {
     const started = process.hrtime.bigint();
     let request;
@@ -41,8 +45,9 @@ export function addWebhookRoutes(app: Express, deps: WebhookDeps): void {
       reason: admission.reason,
       dryRun: request.dryRun ?? false,
     };
-    // One line per refusal at warn; the rest at debug, off the hot path by default.
-    if (admission.result === 'refused') deps.log.warn('refused pod', fields);
+    // Refusals at warn (rate-limited); the rest at debug, off the hot path by default.
+    if (admission.result === 'refused')
+      refusals.warn('refused pod', fields, `refused pod in ${nsName}`);
     else deps.log.debug('admission', fields);
     res.json(reviewResponse(admission.response));
   });
