@@ -53,13 +53,13 @@ function readBody(body: unknown): { csr: string; ttlSeconds?: number } {
 
 export async function handleCertificateRequest(
   deps: IssuingDeps,
-  token: string,
+  caller: { readonly token: string; readonly peer: string },
   body: unknown,
 ): Promise<CertificateResponse> {
   const started = process.hrtime.bigint();
   try {
     const request = readBody(body);
-    const reviewed = await deps.reviewer.review(token);
+    const reviewed = await deps.reviewer.review(caller.token, caller.peer);
     const csr = parseCsr(request.csr);
     const decision = checkRequestForIdentity(csr.names, reviewed.identity);
     if (!decision.allowed) throw new WeftError(ErrorCode.IdentityMismatch, decision.reason);

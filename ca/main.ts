@@ -13,6 +13,7 @@ import { listenHttps } from '../src/http/serve.js';
 import type { Running } from '../src/http/serve.js';
 import { loadKubeConfig } from '../src/k8s/client.js';
 import type { Logger } from '../src/log.js';
+import { limitLogger } from '../src/log-limit.js';
 import { joinPem } from '../src/pki/index.js';
 import type { Authority, IssuePolicy } from './authority.js';
 import { decodeSecret, loadOrCreateMaterial, readCaSecret } from './ca-store.js';
@@ -59,6 +60,7 @@ export async function startCa(
     audience: config.audience,
     trustDomain: config.trustDomain,
     cacheTtlMs: config.tokenCacheSeconds * 1000,
+    log: limitLogger(log),
   });
   const servingNames = {
     trustDomain: config.trustDomain,
