@@ -259,7 +259,7 @@ export class CsrSigner {
       body: csr,
     });
     this.deps.metrics.issued.inc({ path: 'csr' });
-    void this.deps.recorder?.record(
+    this.deps.recorder?.record(
       action.identity,
       {
         serial: issued.serialNumber,

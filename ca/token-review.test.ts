@@ -146,7 +146,7 @@ describe('TokenReviewer under a flood of bad tokens', () => {
     const legit = await reviewer.review(good, '198.51.100.7').catch((e: Error) => e);
     const waited = Date.now() - started;
     const settled = await floodDone;
-    assert.ok(!(legit instanceof Error), `legitimate token refused: ${String(legit)}`);
+    assert.ok(!(legit instanceof Error), `legitimate token refused: ${(legit as Error).message}`);
     assert.ok(waited < 500, `legitimate review waited ${waited} ms`);
     assert.ok(calls.maxInFlight <= 8, `in flight: ${calls.maxInFlight}`);
     assert.ok(calls.total <= 8 + 32 + 1, `TokenReviews: ${calls.total}`);

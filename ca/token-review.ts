@@ -55,7 +55,7 @@ function claimsOf(token: string): Claims | undefined {
   if (parts.length !== 3 || !parts[1]) return undefined;
   try {
     const claims: unknown = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
-    return claims && typeof claims === 'object' ? (claims as Claims) : undefined;
+    return claims && typeof claims === 'object' ? claims : undefined;
   } catch {
     return undefined;
   }
