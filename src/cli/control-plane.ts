@@ -33,6 +33,8 @@ Flags:
   --native-sidecars auto|on|off    (default auto)
   --image REF   --ca-address HOST:PORT   --trust-domain NAME   --log-level LEVEL
   --max-lifetime-seconds N         (default 172800)
+  --online-root true               the CA keeps the root key and renews its intermediate
+                                   (default: offline root; see weft ca --help)
 `;
 
 const flags = {
@@ -47,6 +49,7 @@ const flags = {
   'trust-domain': {},
   'log-level': {},
   'max-lifetime-seconds': {},
+  'online-root': {},
 };
 
 const Schema = z.strictObject({
@@ -61,6 +64,7 @@ const Schema = z.strictObject({
   trustDomain: z.string().optional(),
   logLevel: z.string().optional(),
   maxLifetimeSeconds: z.string().optional(),
+  onlineRoot: z.string().optional(),
 });
 
 const defined = (o: Record<string, unknown>): Record<string, unknown> =>
@@ -71,7 +75,12 @@ function configs(args: readonly string[]): { ca: CaConfig; webhook: WebhookConfi
   const shared = { kubeconfig: f.kubeconfig, trustDomain: f.trustDomain, logLevel: f.logLevel };
   const ca = parseConfig(
     CaConfigSchema,
-    defined({ ...shared, listen: f.caListen, maxLifetimeSeconds: f.maxLifetimeSeconds }),
+    defined({
+      ...shared,
+      listen: f.caListen,
+      maxLifetimeSeconds: f.maxLifetimeSeconds,
+      onlineRoot: f.onlineRoot,
+    }),
   );
   const webhook = parseConfig(
     WebhookConfigSchema,
