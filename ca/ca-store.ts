@@ -77,17 +77,16 @@ async function storeRootKey(
   material: Material,
   log: Logger,
 ): Promise<void> {
-  const ref = { namespace: target.namespace };
-  const opts = { rootKeySecretName: target.name };
-  const secret = `${ref.namespace}/${opts.rootKeySecretName}`;
+  const { namespace, name } = target;
+  const secret = `${namespace}/${name}`;
   const rootKey = (await toSecretData(material))[SecretKey.RootKey];
   const body: V1Secret = {
-    metadata: { name: opts.rootKeySecretName, namespace: ref.namespace, labels: LABELS },
+    metadata: { name, namespace, labels: LABELS },
     type: 'Opaque',
     data: encodeSecretData({ [SecretKey.RootKey]: rootKey }),
   };
   try {
-    await core.createNamespacedSecret({ namespace: ref.namespace, body });
+    await core.createNamespacedSecret({ namespace, body });
   } catch (err) {
     // The CA keeps running: only renewing the intermediate needs this key, and
     // `weft ca rotate-root` can always start a new root.
@@ -95,7 +94,7 @@ async function storeRootKey(
     return;
   }
   log.warn(
-    `generated a new root; its private key is in Secret ${secret}, which this CA cannot read. Move it off the cluster: kubectl -n ${ref.namespace} get secret ${opts.rootKeySecretName} -o jsonpath='{.data.root\\.key}' | base64 -d > weft-root.key && kubectl -n ${ref.namespace} delete secret ${opts.rootKeySecretName} (then pass --root-key-file weft-root.key to weft ca renew-issuer)`,
+    `generated a new root; its private key is in Secret ${secret}, which this CA cannot read. Move it off the cluster: kubectl -n ${namespace} get secret ${name} -o jsonpath='{.data.root\\.key}' | base64 -d > weft-root.key && kubectl -n ${namespace} delete secret ${name} (then pass --root-key-file weft-root.key to weft ca renew-issuer)`,
     { secret, root: material.authority.roots[0]?.subject },
   );
 }
