@@ -66,3 +66,46 @@ describe('grantedLifetime', () => {
   it('never outlives the issuer', () =>
     assert.equal(grantedLifetime(86400, policy, now, new Date('2026-01-01T01:00:00Z')), 3600));
 });
+
+describe('an issuer at or near its end', () => {
+  const at = (iso: string) => ({ clock: { now: () => new Date(iso) }, serial: () => FIXED.serial });
+  const policy = { ...FIXED.policy, minIssuerRemainingSeconds: 3600 };
+
+  it('refuses (503 issuer_unusable) to issue from an expired issuer instead of a zero-lifetime certificate', async () => {
+    const f = await loadFixtures();
+    await assert.rejects(
+      issueWorkloadCertificate(
+        f.authority,
+        { identity, spki: f.leafSpki },
+        policy,
+        at('2027-01-02T00:00:00Z'),
+      ),
+      (e: { code: string; status: number; message: string }) =>
+        e.code === 'issuer_unusable' && e.status === 503 && /expired at 2027-01-01/.test(e.message),
+    );
+  });
+
+  it('refuses to issue from an issuer with less than the minimum useful lifetime left', async () => {
+    const f = await loadFixtures();
+    await assert.rejects(
+      issueWorkloadCertificate(
+        f.authority,
+        { identity, spki: f.leafSpki },
+        policy,
+        at('2026-12-31T23:30:00Z'),
+      ),
+      /expires at 2027-01-01T00:00:00.000Z, within 3600 s/,
+    );
+  });
+
+  it('still issues, capped to the issuer, with more than the minimum left', async () => {
+    const f = await loadFixtures();
+    const issued = await issueWorkloadCertificate(
+      f.authority,
+      { identity, spki: f.leafSpki },
+      policy,
+      at('2026-12-31T22:00:00Z'),
+    );
+    assert.equal(issued.notAfter.toISOString(), '2027-01-01T00:00:00.000Z');
+  });
+});

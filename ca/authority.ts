@@ -2,6 +2,7 @@
 // roots clients trust. Issuing is deterministic given the injected clock and
 // serial source; the identity comes from the caller (a verified token), never
 // from the request.
+import { ErrorCode, WeftError } from '../src/errors.js';
 import type { WorkloadIdentity } from '../src/identity.js';
 import type { KeyType, LeafIssuer, SerialSource, x509 } from '../src/pki/index.js';
 import {
@@ -29,6 +30,12 @@ export interface IssuePolicy {
   readonly maxLifetimeSeconds: number;
   /** notBefore is backdated this much to absorb clock skew between nodes. */
   readonly backdateSeconds: number;
+  /**
+   * Refuse to issue from an issuer with less than this left (default 0: only an
+   * expired issuer is refused). A certificate capped to a nearly expired issuer is
+   * renewed at once, over and over, by every workload.
+   */
+  readonly minIssuerRemainingSeconds?: number;
 }
 
 export interface IssueRequest {
@@ -50,6 +57,29 @@ export interface Issued {
   readonly chainPem: readonly string[];
   /** Leaf and intermediates: what a TLS peer presents (the root travels in bundles). */
   readonly presentedPem: readonly string[];
+}
+
+/** The root the issuer chains to: the top of the chain, or the issuer itself when it is a root. */
+export function rootOf(authority: Authority): x509.X509Certificate {
+  return authority.chain[authority.chain.length - 1] ?? authority.issuer;
+}
+
+/** Refuses (503) to issue from an issuer that is not yet valid, expired, or about to expire. */
+export function checkIssuerUsable(authority: Authority, policy: IssuePolicy, now: Date): void {
+  const { notBefore, notAfter } = authority.issuer;
+  const left = Math.floor((notAfter.getTime() - now.getTime()) / 1000);
+  const min = policy.minIssuerRemainingSeconds ?? 0;
+  let problem: string | undefined;
+  if (now < notBefore) problem = `is not valid until ${notBefore.toISOString()}`;
+  else if (left <= 0) problem = `expired at ${notAfter.toISOString()}`;
+  else if (left < min) problem = `expires at ${notAfter.toISOString()}, within ${min} s`;
+  if (problem) {
+    throw new WeftError(
+      ErrorCode.IssuerUnusable,
+      `the CA's issuer ${problem}; the CA is not issuing until its intermediate is renewed (weft ca renew-issuer)`,
+      { retryAfterSeconds: 60 },
+    );
+  }
 }
 
 export interface Clock {
@@ -100,8 +130,9 @@ export async function issueWorkloadCertificate(
   policy: IssuePolicy,
   deps: { clock?: Clock; serial?: SerialSource } = {},
 ): Promise<Issued> {
-  const { issuer, abovePem, rootPems } = await prepare(authority);
   const now = (deps.clock ?? systemClock).now();
+  checkIssuerUsable(authority, policy, now);
+  const { issuer, abovePem, rootPems } = await prepare(authority);
   const lifetime = grantedLifetime(
     request.requestedLifetimeSeconds,
     policy,

@@ -1,6 +1,6 @@
 // `weft ca` configuration: flags validated by a schema once, at start-up.
 import { z } from 'zod';
-import { hostPort, logLevel, positiveInt, trustDomain } from '../src/config/fields.js';
+import { boolFlag, hostPort, logLevel, positiveInt, trustDomain } from '../src/config/fields.js';
 import type { FlagSpec } from '../src/config/parse.js';
 import {
   CA_PORT,
@@ -10,6 +10,9 @@ import {
   TOKEN_AUDIENCE,
   WEFT_NAMESPACE,
 } from '../src/names.js';
+
+/** The Secret holding the root's private key in offline-root mode (admin-only RBAC). */
+export const CA_ROOT_KEY_SECRET_NAME = 'weft-ca-root';
 
 export const caFlags: FlagSpec = {
   listen: {},
@@ -26,6 +29,12 @@ export const caFlags: FlagSpec = {
   'log-level': {},
   'reload-seconds': {},
   'bundle-resync-seconds': {},
+  'rate-limit-burst': {},
+  'rate-limit-per-second': {},
+  'min-issuer-remaining-seconds': {},
+  'shutdown-seconds': {},
+  'online-root': {},
+  'root-key-secret-name': {},
 };
 
 export const CaConfigSchema = z
@@ -50,6 +59,17 @@ export const CaConfigSchema = z
     reloadSeconds: positiveInt(3600).default(10),
     /** How often every trust bundle is compared and repaired if edited or deleted. */
     bundleResyncSeconds: positiveInt(86400).default(300),
+    /** Certificates one identity may get at once, then `rateLimitPerSecond`. */
+    rateLimitBurst: positiveInt(1_000_000).default(100),
+    rateLimitPerSecond: z.coerce.number().positive().max(1_000_000).default(10),
+    /** The CA refuses (503) to issue from an issuer with less than this left. */
+    minIssuerRemainingSeconds: positiveInt(365 * 86400).default(3600),
+    /** Everything stops within this after SIGTERM (the pod's grace period is 30 s). */
+    shutdownSeconds: positiveInt(300).default(5),
+    /** Keep the root key in the CA Secret and renew the intermediate automatically. */
+    onlineRoot: boolFlag.default(false),
+    /** Where a first start writes the root key in offline-root mode (the CA cannot read it back). */
+    rootKeySecretName: z.string().min(1).default(CA_ROOT_KEY_SECRET_NAME),
   })
   .refine((c) => c.defaultLifetimeSeconds <= c.maxLifetimeSeconds, {
     message: 'must not exceed --max-lifetime-seconds',

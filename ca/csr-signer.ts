@@ -40,9 +40,28 @@ export type CsrAction =
 const has = (csr: V1CertificateSigningRequest, type: string): boolean =>
   (csr.status?.conditions ?? []).some((c) => c.type === type && c.status === 'True');
 
-function decideUnapproved(username: string, parsed: ParsedCsr, trustDomain: string): CsrAction {
+/** The usages weft will not sign, and the message saying so; undefined when all are allowed. */
+function usageProblem(csr: V1CertificateSigningRequest): string | undefined {
+  const badUsage = (csr.spec.usages ?? []).filter((u) => !ALLOWED_USAGES.has(u));
+  if (!badUsage.length) return undefined;
+  return `usages ${badUsage.join(', ')} are not allowed; allowed: ${[...ALLOWED_USAGES].join(', ')}`;
+}
+
+/**
+ * A ServiceAccount's own request is checked in full (usages and names) before it is
+ * approved, so weft never approves what it will then refuse to sign.
+ */
+function decideUnapproved(
+  csr: V1CertificateSigningRequest,
+  parsed: ParsedCsr,
+  trustDomain: string,
+): CsrAction {
+  const username = csr.spec.username ?? '';
   const own = identityFromUsername(username, trustDomain);
   if (!own) return { kind: 'skip', why: 'requester is not a ServiceAccount; awaiting a human' };
+  const usage = usageProblem(csr);
+  if (usage)
+    return { kind: 'deny', reason: 'WeftUsageNotAllowed', message: `${username}: ${usage}` };
   const decision = checkRequestForIdentity(parsed.names, own);
   if (decision.allowed && parsed.names.uris.length === 1) {
     return { kind: 'approve', message: `${username} requested its own identity ${own.uri}` };
@@ -56,14 +75,8 @@ function decideApproved(
   parsed: ParsedCsr,
   trustDomain: string,
 ): CsrAction {
-  const badUsage = (csr.spec.usages ?? []).filter((u) => !ALLOWED_USAGES.has(u));
-  if (badUsage.length) {
-    return {
-      kind: 'fail',
-      reason: 'WeftUsageNotAllowed',
-      message: `usages ${badUsage.join(', ')} are not allowed; allowed: ${[...ALLOWED_USAGES].join(', ')}`,
-    };
-  }
+  const usage = usageProblem(csr);
+  if (usage) return { kind: 'fail', reason: 'WeftUsageNotAllowed', message: usage };
   const checked = checkApprovedRequest(parsed.names, trustDomain);
   if (!checked.allowed)
     return { kind: 'fail', reason: 'WeftNamesNotAllowed', message: checked.reason };
@@ -96,7 +109,7 @@ export function decideCsr(
   }
   return approved
     ? decideApproved(csr, parsed, trustDomain)
-    : decideUnapproved(csr.spec.username ?? '', parsed, trustDomain);
+    : decideUnapproved(csr, parsed, trustDomain);
 }
 
 export interface CsrSignerDeps {
@@ -246,7 +259,7 @@ export class CsrSigner {
       body: csr,
     });
     this.deps.metrics.issued.inc({ path: 'csr' });
-    void this.deps.recorder?.record(
+    this.deps.recorder?.record(
       action.identity,
       {
         serial: issued.serialNumber,

@@ -1,11 +1,17 @@
 // Issuance records: one WorkloadIdentity resource per identity (namespace + SA),
-// whose status lists its live certificates. Writes are one per issuance, per
-// identity, serialised in-process; the list is pruned of expired entries and capped,
-// so storage stays bounded however many pods come and go.
+// whose status lists its live certificates. Records wait in memory per identity and
+// are written coalesced: one write carries every record that arrived since the last,
+// at most one write per identity and a few in all are in flight, and the set of
+// identities waiting is bounded (oldest dropped, counted). The list is pruned of
+// expired entries and capped, so storage and memory stay bounded however many
+// certificates are issued.
 import type { CustomObjectsApi } from '@kubernetes/client-node';
 import type { WorkloadIdentity } from '../src/identity.js';
 import { apiMessage, isConflict, isNotFound } from '../src/k8s/client.js';
+import type { Counter } from 'prom-client';
 import type { Logger } from '../src/log.js';
+import { limitLogger } from '../src/log-limit.js';
+import type { LimitedLogger } from '../src/log-limit.js';
 
 export const RECORD_GROUP = 'weft.dev';
 export const RECORD_VERSION = 'v1alpha1';
@@ -37,54 +43,145 @@ interface RecordObject {
   status?: RecordStatus;
 }
 
-/** The new certificate list: this record first, expired ones dropped, capped. */
+/** The new certificate list: the new records first (newest first), expired and duplicate ones dropped, capped. */
 export function mergeRecords(
   existing: readonly IssuanceRecord[],
-  record: IssuanceRecord,
+  added: IssuanceRecord | readonly IssuanceRecord[],
   now: Date,
 ): IssuanceRecord[] {
-  const live = existing.filter(
-    (r) => r.serial !== record.serial && Date.parse(r.notAfter) > now.getTime(),
-  );
-  return [record, ...live].slice(0, MAX_RECORDS_PER_IDENTITY);
+  const fresh = Array.isArray(added)
+    ? (added as readonly IssuanceRecord[])
+    : [added as IssuanceRecord];
+  const seen = new Set<string>();
+  const out: IssuanceRecord[] = [];
+  for (const r of [...fresh, ...existing]) {
+    if (seen.has(r.serial) || Date.parse(r.notAfter) <= now.getTime()) continue;
+    seen.add(r.serial);
+    out.push(r);
+    if (out.length === MAX_RECORDS_PER_IDENTITY) break;
+  }
+  return out;
+}
+
+interface Pending {
+  readonly identity: WorkloadIdentity;
+  /** Newest first, at most MAX_RECORDS_PER_IDENTITY. */
+  records: IssuanceRecord[];
+  issuerChain: string;
+}
+
+export interface RecorderOptions {
+  /** Identities with records waiting; past it the oldest waiting set is dropped. Default 1000. */
+  readonly maxPending?: number;
+  /** Writes in flight at once, across identities. Default 4. */
+  readonly maxWriters?: number;
+  /** Counts records dropped (queue full, or still waiting at shutdown). */
+  readonly dropped?: Counter;
 }
 
 export class IssuanceRecorder {
-  private readonly queues = new Map<string, Promise<void>>();
+  private readonly pending = new Map<string, Pending>();
+  private readonly writing = new Set<string>();
+  private idleWaiters: (() => void)[] = [];
+  private readonly limited: LimitedLogger;
 
   constructor(
     private readonly api: CustomObjectsApi,
     private readonly log: Logger,
-  ) {}
-
-  /** Queues a write; never throws (a failed record is logged, the certificate stands). */
-  record(identity: WorkloadIdentity, record: IssuanceRecord, issuerChain: string): Promise<void> {
-    const key = `${identity.namespace}/${identity.serviceAccount}`;
-    const previous = this.queues.get(key) ?? Promise.resolve();
-    const next = previous
-      .then(() => this.write(identity, record, issuerChain))
-      .catch((err: unknown) => {
-        this.log.warn('could not record issuance', {
-          identity: identity.uri,
-          serial: record.serial,
-          reason: apiMessage(err),
-        });
-      })
-      .finally(() => {
-        if (this.queues.get(key) === next) this.queues.delete(key);
-      });
-    this.queues.set(key, next);
-    return next;
+    private readonly opts: RecorderOptions = {},
+  ) {
+    this.limited = limitLogger(log);
   }
 
-  /** Waits for queued writes (shutdown, tests). */
-  async flush(): Promise<void> {
-    await Promise.all([...this.queues.values()]);
+  /** Queues a record; never throws (a failed or dropped record is logged, the certificate stands). */
+  record(identity: WorkloadIdentity, record: IssuanceRecord, issuerChain: string): void {
+    const key = `${identity.namespace}/${identity.serviceAccount}`;
+    const waiting = this.pending.get(key);
+    if (waiting) {
+      // Serials are random, so no duplicates here; mergeRecords dedupes at write time.
+      waiting.records.unshift(record);
+      if (waiting.records.length > MAX_RECORDS_PER_IDENTITY) waiting.records.pop();
+      waiting.issuerChain = issuerChain;
+    } else {
+      if (this.pending.size >= (this.opts.maxPending ?? 1000)) this.dropOldest();
+      this.pending.set(key, { identity, records: [record], issuerChain });
+    }
+    this.pump();
+  }
+
+  /** Identities with records not yet written (tests, metrics). */
+  get backlog(): number {
+    return this.pending.size + this.writing.size;
+  }
+
+  /**
+   * Waits for queued writes, at most `timeoutMs` (shutdown must fit the grace
+   * period); whatever still waits then is dropped and counted. Returns that count.
+   */
+  async flush(timeoutMs = Infinity): Promise<number> {
+    if (this.backlog > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      const deadline = new Promise<void>((resolve) => {
+        if (Number.isFinite(timeoutMs)) timer = setTimeout(resolve, timeoutMs);
+      });
+      await Promise.race([idle, deadline]);
+      clearTimeout(timer);
+    }
+    let dropped = 0;
+    for (const p of this.pending.values()) dropped += p.records.length;
+    this.pending.clear();
+    if (dropped) {
+      this.opts.dropped?.inc(dropped);
+      this.log.warn('issuance records not written before shutdown', { dropped });
+    }
+    return dropped;
+  }
+
+  private dropOldest(): void {
+    const oldest = this.pending.entries().next();
+    if (oldest.done) return;
+    const [key, p] = oldest.value;
+    this.pending.delete(key);
+    this.opts.dropped?.inc(p.records.length);
+    this.limited.warn(
+      'issuance record queue full; dropped the oldest waiting records',
+      { identity: p.identity.uri, dropped: p.records.length },
+      'issuance records dropped',
+    );
+  }
+
+  /** Starts writes for waiting identities not already being written, up to maxWriters. */
+  private pump(): void {
+    const maxWriters = this.opts.maxWriters ?? 4;
+    for (const [key, p] of this.pending) {
+      if (this.writing.size >= maxWriters) break;
+      if (this.writing.has(key)) continue;
+      this.pending.delete(key);
+      this.writing.add(key);
+      void this.writeLogged(p).finally(() => {
+        this.writing.delete(key);
+        this.pump();
+        if (this.backlog === 0) this.idleWaiters.splice(0).forEach((resolve) => resolve());
+      });
+    }
+  }
+
+  private async writeLogged(p: Pending): Promise<void> {
+    try {
+      await this.write(p.identity, p.records, p.issuerChain);
+    } catch (err) {
+      this.limited.warn(
+        'could not record issuance',
+        { identity: p.identity.uri, serials: p.records.length, reason: apiMessage(err) },
+        'could not record issuance',
+      );
+    }
   }
 
   private async write(
     identity: WorkloadIdentity,
-    record: IssuanceRecord,
+    records: readonly IssuanceRecord[],
     issuerChain: string,
   ): Promise<void> {
     const ref = {
@@ -100,7 +197,7 @@ export class IssuanceRecorder {
         spiffeId: identity.uri,
         lastIssued: new Date().toISOString(),
         issuerChain,
-        certificates: mergeRecords(current.status?.certificates ?? [], record, new Date()),
+        certificates: mergeRecords(current.status?.certificates ?? [], records, new Date()),
       };
       try {
         await this.api.replaceNamespacedCustomObjectStatus({

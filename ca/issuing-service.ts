@@ -5,10 +5,11 @@ import { ErrorCode, WeftError, asWeftError } from '../src/errors.js';
 import type { WorkloadIdentity } from '../src/identity.js';
 import type { Logger } from '../src/log.js';
 import { joinPem, parseCsr } from '../src/pki/index.js';
-import type { Authority, IssuePolicy, Issued } from './authority.js';
+import type { Authority, Clock, IssuePolicy, Issued } from './authority.js';
 import { issueWorkloadCertificate, issuerChainPem } from './authority.js';
 import type { IssuanceRecorder } from './issuance-records.js';
 import type { CaMetrics } from './metrics.js';
+import type { RateLimiter } from './rate-limit.js';
 import { checkRequestForIdentity } from './san-policy.js';
 import type { TokenReviewer } from './token-review.js';
 
@@ -17,8 +18,21 @@ export interface IssuingDeps {
   readonly policy: IssuePolicy;
   readonly reviewer: TokenReviewer;
   readonly recorder?: IssuanceRecorder;
+  /** Per-identity issuance limit (429 with Retry-After past it). */
+  readonly limiter?: RateLimiter;
   readonly metrics: CaMetrics;
   readonly log: Logger;
+  readonly clock?: Clock;
+}
+
+function checkRate(deps: IssuingDeps, identity: WorkloadIdentity): void {
+  const wait = deps.limiter?.take(identity.uri);
+  if (wait === undefined) return;
+  throw new WeftError(
+    ErrorCode.RateLimited,
+    `${identity.uri} has asked for too many certificates; retry in ${wait} s`,
+    { retryAfterSeconds: wait },
+  );
 }
 
 export function toResponse(
@@ -53,13 +67,14 @@ function readBody(body: unknown): { csr: string; ttlSeconds?: number } {
 
 export async function handleCertificateRequest(
   deps: IssuingDeps,
-  token: string,
+  caller: { readonly token: string; readonly peer: string },
   body: unknown,
 ): Promise<CertificateResponse> {
   const started = process.hrtime.bigint();
   try {
     const request = readBody(body);
-    const reviewed = await deps.reviewer.review(token);
+    const reviewed = await deps.reviewer.review(caller.token, caller.peer);
+    checkRate(deps, reviewed.identity);
     const csr = parseCsr(request.csr);
     const decision = checkRequestForIdentity(csr.names, reviewed.identity);
     if (!decision.allowed) throw new WeftError(ErrorCode.IdentityMismatch, decision.reason);
@@ -72,6 +87,7 @@ export async function handleCertificateRequest(
         requestedLifetimeSeconds: request.ttlSeconds,
       },
       deps.policy,
+      deps.clock ? { clock: deps.clock } : {},
     );
     deps.metrics.issued.inc({ path: 'sidecar' });
     deps.log.info('issued certificate', {
@@ -80,7 +96,7 @@ export async function handleCertificateRequest(
       notAfter: issued.notAfter.toISOString(),
       pod: reviewed.podName,
     });
-    void deps.recorder?.record(
+    deps.recorder?.record(
       reviewed.identity,
       {
         serial: issued.serialNumber,

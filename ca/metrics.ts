@@ -8,6 +8,9 @@ export interface CaMetrics {
   readonly duration: Histogram<'path'>;
   readonly rootExpiry: Gauge;
   readonly issuerExpiry: Gauge;
+  readonly recordsDropped: Counter;
+  readonly issuerRenewals: Counter;
+  readonly issuerRenewalDue: Gauge;
 }
 
 export function createCaMetrics(registry: Registry): CaMetrics {
@@ -20,7 +23,7 @@ export function createCaMetrics(registry: Registry): CaMetrics {
     }),
     refused: new Counter({
       name: 'weft_ca_requests_refused_total',
-      help: 'Certificate requests refused, by path and error code.',
+      help: 'Certificate requests refused, by path and error code (rate_limited: the per-identity limit).',
       labelNames: ['path', 'code'],
       registers: [registry],
     }),
@@ -39,6 +42,21 @@ export function createCaMetrics(registry: Registry): CaMetrics {
     issuerExpiry: new Gauge({
       name: 'weft_ca_issuer_expiry_timestamp_seconds',
       help: 'Expiry of the certificate that signs workloads.',
+      registers: [registry],
+    }),
+    recordsDropped: new Counter({
+      name: 'weft_ca_issuance_records_dropped_total',
+      help: 'Issuance records never written: the queue was full (oldest dropped) or shutdown came first.',
+      registers: [registry],
+    }),
+    issuerRenewals: new Counter({
+      name: 'weft_ca_issuer_renewals_total',
+      help: 'Intermediates this CA renewed under the online root.',
+      registers: [registry],
+    }),
+    issuerRenewalDue: new Gauge({
+      name: 'weft_ca_issuer_renewal_due',
+      help: '1 once the intermediate is due for renewal (offline root: run weft ca renew-issuer).',
       registers: [registry],
     }),
   };

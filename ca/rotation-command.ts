@@ -1,6 +1,7 @@
 // `weft ca rotate-root add|switch|retire`: one rotation step applied to the CA
 // Secret with optimistic concurrency; running CAs pick it up on their next reload.
 import { CoreV1Api } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { boolFlag, positiveInt, trustDomain } from '../src/config/fields.js';
 import { parseConfig, parseFlags } from '../src/config/parse.js';
@@ -10,6 +11,7 @@ import { CA_SECRET_NAME, DEFAULT_TRUST_DOMAIN, WEFT_NAMESPACE } from '../src/nam
 import { parseCertificates } from '../src/pki/index.js';
 import { decodeSecret, encodeSecretData, readCaSecret } from './ca-store.js';
 import { SecretKey } from './ca-material.js';
+import { CA_ROOT_KEY_SECRET_NAME } from './config.js';
 import type { SecretData } from './ca-material.js';
 import {
   RETIRE_AFTER_ANNOTATION,
@@ -31,6 +33,8 @@ Flags:
   --kubeconfig PATH   --namespace NAME (default weft-system)
   --secret-name NAME (default weft-ca)   --trust-domain NAME (default cluster.local)
   --max-lifetime-seconds N (the CA's; default 172800)   --force true
+  --root-key-secret-name NAME (default weft-ca-root): where root keys live when the
+                      root is offline (the CA Secret holds no root.key)
 `;
 
 const RotateSchema = z.strictObject({
@@ -40,6 +44,7 @@ const RotateSchema = z.strictObject({
   trustDomain: trustDomain.default(DEFAULT_TRUST_DOMAIN),
   maxLifetimeSeconds: positiveInt().default(2 * 86400),
   force: boolFlag.default(false),
+  rootKeySecretName: z.string().default(CA_ROOT_KEY_SECRET_NAME),
 });
 
 const flags = {
@@ -49,16 +54,56 @@ const flags = {
   'trust-domain': {},
   'max-lifetime-seconds': {},
   force: {},
+  'root-key-secret-name': {},
 };
+
+const ROOT_KEYS = [SecretKey.RootKey, SecretKey.NextRootKey] as const;
+
+/**
+ * Offline root: writes the root keys of `data` to their own Secret (first, so a key
+ * is never lost) and returns the rest, for the CA Secret.
+ */
+async function storeRootKeys(
+  core: CoreV1Api,
+  ref: { namespace: string; name: string },
+  existing: V1Secret | undefined,
+  data: SecretData,
+): Promise<SecretData> {
+  const keys: SecretData = {};
+  const rest: SecretData = { ...data };
+  for (const k of ROOT_KEYS) {
+    if (data[k]) keys[k] = data[k];
+    delete rest[k];
+  }
+  if (Object.keys(keys).length === 0) return rest;
+  try {
+    if (existing) {
+      await core.replaceNamespacedSecret({
+        ...ref,
+        body: { ...existing, data: encodeSecretData(keys) },
+      });
+    } else {
+      await core.createNamespacedSecret({
+        namespace: ref.namespace,
+        body: { metadata: { ...ref }, type: 'Opaque', data: encodeSecretData(keys) },
+      });
+    }
+  } catch (err) {
+    throw apiFailure(`writing secret ${ref.namespace}/${ref.name}`, err);
+  }
+  return rest;
+}
 
 /** Runs one step; records or clears the retire-after time in `annotations`. */
 async function applyStep(
   step: RotationStep,
   data: SecretData,
   annotations: Record<string, string>,
-  config: z.infer<typeof RotateSchema>,
+  config: z.infer<typeof RotateSchema> & { weftGenerated: boolean },
 ): Promise<SecretData> {
-  if (step === RotationStep.Add) return rotateAdd(data, config.trustDomain);
+  if (step === RotationStep.Add) {
+    return rotateAdd(data, config.trustDomain, { weftGenerated: config.weftGenerated });
+  }
   if (step === RotationStep.Switch) {
     const r = await rotateSwitch(data, config);
     annotations[RETIRE_AFTER_ANNOTATION] = r.retireAfter.toISOString();
@@ -73,6 +118,17 @@ async function applyStep(
   return next;
 }
 
+async function mustRead(
+  core: CoreV1Api,
+  ref: { namespace: string; name: string },
+): Promise<V1Secret> {
+  const secret = await readCaSecret(core, ref);
+  if (!secret) {
+    throw new WeftError(ErrorCode.NotFound, `secret ${ref.namespace}/${ref.name} not found`);
+  }
+  return secret;
+}
+
 export async function runRotateRoot(args: readonly string[]): Promise<number> {
   const [step, ...rest] = args;
   if (!step || step === '--help' || !Object.values(RotationStep).includes(step as RotationStep)) {
@@ -82,12 +138,20 @@ export async function runRotateRoot(args: readonly string[]): Promise<number> {
   const config = parseConfig(RotateSchema, parseFlags(rest, flags));
   const core = loadKubeConfig(config.kubeconfig).makeApiClient(CoreV1Api);
   const ref = { namespace: config.namespace, name: config.secretName };
-  const secret = await readCaSecret(core, ref);
-  if (!secret)
-    throw new WeftError(ErrorCode.NotFound, `secret ${ref.namespace}/${ref.name} not found`);
+  const secret = await mustRead(core, ref);
   const data = decodeSecret(secret);
+  // Offline root: the root keys live in their own Secret (or off the cluster).
+  const online = Boolean(data[SecretKey.RootKey]);
+  const rootRef = { namespace: config.namespace, name: config.rootKeySecretName };
+  const rootSecret = online ? undefined : await readCaSecret(core, rootRef);
+  const merged = { ...data, ...decodeSecret(rootSecret ?? {}) };
   const annotations = { ...secret.metadata?.annotations };
-  const next = await applyStep(step as RotationStep, data, annotations, config);
+  const weftGenerated = secret.metadata?.labels?.['weft.dev/ca'] === 'generated';
+  let next = await applyStep(step as RotationStep, merged, annotations, {
+    ...config,
+    weftGenerated,
+  });
+  if (!online) next = await storeRootKeys(core, rootRef, rootSecret, next);
   try {
     await core.replaceNamespacedSecret({
       ...ref,

@@ -36,9 +36,11 @@ function refuse(message: string): WeftError {
 export async function rotateAdd(
   data: SecretData,
   trustDomain: string,
-  clock: Clock = systemClock,
+  opts: { weftGenerated?: boolean; clock?: Clock } = {},
 ): Promise<SecretData> {
-  if (!data[SecretKey.RootKey]) {
+  const clock = opts.clock ?? systemClock;
+  // A root weft generated may have its key offline; only a plugged-in one is refused.
+  if (!data[SecretKey.RootKey] && !opts.weftGenerated) {
     throw refuse(
       `the CA Secret has no ${SecretKey.RootKey}: its root was plugged in by you, so rotate it by updating the Secret (see README)`,
     );

@@ -13,7 +13,8 @@ function bearer(req: Request): string {
 
 export function addCaRoutes(app: Express, deps: IssuingDeps): void {
   app.post(CERTIFICATES_PATH, async (req, res) => {
-    const response = await handleCertificateRequest(deps, bearer(req), req.body);
+    const peer = req.socket.remoteAddress ?? '';
+    const response = await handleCertificateRequest(deps, { token: bearer(req), peer }, req.body);
     res.status(201).json(response);
   });
   app.get(TRUST_BUNDLE_PATH, (_req, res) => {

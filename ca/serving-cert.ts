@@ -29,7 +29,9 @@ export async function issueServingCertificate(
       dnsNames: names.dnsNames,
       ips: names.ips,
     },
-    policy,
+    // The CA keeps serving (health, bundle, its 503s) from an issuer too close to
+    // expiry for workloads; only an expired one stops it.
+    { ...policy, minIssuerRemainingSeconds: 0 },
   );
   return {
     cert: issued.presentedPem.join(''),

@@ -19,7 +19,8 @@ import type { CaClientOptions } from './ca-client.js';
 import { requestCertificate } from './ca-client.js';
 import type { Random } from '../random.js';
 import { secureRandom } from '../random.js';
-import { backoffDelayMs, renewalDelayMs } from './schedule.js';
+import { ErrorCode, WeftError } from '../errors.js';
+import { MIN_DELAY_MS, renewalDelayMs, retryDelayMs } from './schedule.js';
 
 export interface WorkloadCertificate {
   readonly spiffeId: string;
@@ -42,6 +43,8 @@ export interface AgentOptions extends CaClientOptions {
   /** ± spread of the renewal time (default 0.1). */
   readonly jitter?: number;
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** No wait (renewal or retry) is shorter than this, jittered up to twice it; default 5 s. */
+  readonly minDelayMs?: number;
   readonly registry: Registry;
   readonly log: Logger;
   readonly random?: Random;
@@ -124,24 +127,37 @@ export class CertificateAgent extends EventEmitter<AgentEvents> {
         notAfter: cert.notAfter.toISOString(),
       });
       this.emit('certificate', cert);
-      const opts = { fraction: this.opts.renewFraction ?? 0.5, jitter: this.opts.jitter ?? 0.1 };
+      const opts = {
+        fraction: this.opts.renewFraction ?? 0.5,
+        jitter: this.opts.jitter ?? 0.1,
+        floorMs: this.floorMs,
+      };
       this.schedule(renewalDelayMs(this.now(), cert.notAfter.getTime(), opts, this.random));
     } catch (err) {
       this.onFailure(err);
     }
   }
 
+  private get floorMs(): number {
+    return this.opts.minDelayMs ?? MIN_DELAY_MS;
+  }
+
   private onFailure(err: unknown): void {
     this.metrics.failures.inc();
-    const backoff = this.opts.backoff ?? { initialMs: 1000, maxMs: 60_000 };
-    let delay = backoffDelayMs(this.failures++, backoff, this.random);
-    const cert = this.cert;
-    if (cert) {
-      // Never wait past expiry without trying again; announce expiry once it comes.
-      const left = cert.notAfter.getTime() - this.now();
-      if (left <= 0) this.emit('expired');
-      else delay = Math.min(delay, left);
-    }
+    // Never wait past expiry without trying again; announce expiry once it comes.
+    const left = this.cert ? this.cert.notAfter.getTime() - this.now() : undefined;
+    if (left !== undefined && left <= 0) this.emit('expired');
+    const retryAfter = err instanceof WeftError ? err.retryAfterSeconds : undefined;
+    const delay = retryDelayMs(
+      {
+        attempt: this.failures++,
+        backoff: this.opts.backoff ?? { initialMs: 1000, maxMs: 60_000 },
+        retryAfterMs: retryAfter === undefined ? undefined : retryAfter * 1000,
+        leftMs: left,
+        floorMs: this.floorMs,
+      },
+      this.random,
+    );
     this.opts.log.warn('could not obtain a workload certificate; retrying', {
       err,
       retryInMs: delay,
@@ -158,6 +174,15 @@ export class CertificateAgent extends EventEmitter<AgentEvents> {
       signingAlgorithm: signingAlgorithmFor(keyType),
     });
     const answer = await requestCertificate(this.opts, csr.toString('pem'), this.opts.ttlSeconds);
+    // A certificate that would need renewing at once is a failure, not a success:
+    // accepting it would renew in a tight loop (seen: an expired issuer).
+    const lifeMs = Date.parse(answer.notAfter) - this.now();
+    if (!(lifeMs > 2 * this.floorMs)) {
+      throw new WeftError(
+        ErrorCode.Unavailable,
+        `CA issued a certificate that expires at ${answer.notAfter}; too short to use`,
+      );
+    }
     // Present leaf + intermediates; peers hold the roots.
     const roots = new Set(pemBlocks(answer.trustBundle));
     const chain = answer.certChain.flatMap((p) => pemBlocks(p)).filter((p) => !roots.has(p));

@@ -28,13 +28,17 @@ function post({
   headers,
   body,
   timeoutMs,
-}: Post): Promise<{ status: number; text: string }> {
+}: Post): Promise<{ status: number; text: string; retryAfter: string | undefined }> {
   return new Promise((resolve, reject) => {
     const req = https.request(url, { method: 'POST', ca, headers, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+        resolve({
+          status: res.statusCode ?? 0,
+          text: Buffer.concat(chunks).toString('utf8'),
+          retryAfter: res.headers['retry-after'],
+        }),
       );
       res.on('error', reject);
     });
@@ -77,9 +81,14 @@ export async function requestCertificate(
     } catch {
       // not weft's JSON error: keep the raw start
     }
+    // Retry-After in seconds (429 rate limit, 503), bounded: the agent waits at least this.
+    const after = Number(res.retryAfter);
+    const retryAfterSeconds =
+      Number.isInteger(after) && after > 0 ? Math.min(after, 3600) : undefined;
     throw new WeftError(
-      res.status >= 500 ? ErrorCode.Unavailable : ErrorCode.Forbidden,
+      res.status >= 500 || res.status === 429 ? ErrorCode.Unavailable : ErrorCode.Forbidden,
       `CA refused (${res.status}): ${detail}`,
+      retryAfterSeconds ? { retryAfterSeconds } : undefined,
     );
   }
   return JSON.parse(res.text) as CertificateResponse;

@@ -35,6 +35,8 @@ Flags:
   --max-lifetime-seconds N         (default 172800)
   --capture-overrides none|narrow|any   capture annotations pod authors may use (default narrow)
   --allow-proxy-image REF          repeatable; images weft.dev/proxy-image may name (default none)
+  --online-root true               the CA keeps the root key and renews its intermediate
+                                   (default: offline root; see weft ca --help)
 `;
 
 const flags = {
@@ -51,6 +53,7 @@ const flags = {
   'max-lifetime-seconds': {},
   'capture-overrides': {},
   'allow-proxy-image': { multiple: true },
+  'online-root': {},
 };
 
 const Schema = z.strictObject({
@@ -67,6 +70,7 @@ const Schema = z.strictObject({
   maxLifetimeSeconds: z.string().optional(),
   captureOverrides: z.string().optional(),
   allowProxyImage: z.array(z.string()).optional(),
+  onlineRoot: z.string().optional(),
 });
 
 const defined = (o: Record<string, unknown>): Record<string, unknown> =>
@@ -77,7 +81,12 @@ function configs(args: readonly string[]): { ca: CaConfig; webhook: WebhookConfi
   const shared = { kubeconfig: f.kubeconfig, trustDomain: f.trustDomain, logLevel: f.logLevel };
   const ca = parseConfig(
     CaConfigSchema,
-    defined({ ...shared, listen: f.caListen, maxLifetimeSeconds: f.maxLifetimeSeconds }),
+    defined({
+      ...shared,
+      listen: f.caListen,
+      maxLifetimeSeconds: f.maxLifetimeSeconds,
+      onlineRoot: f.onlineRoot,
+    }),
   );
   const webhook = parseConfig(
     WebhookConfigSchema,

@@ -6,6 +6,7 @@ import type { ErrorRequestHandler, Express, Request } from 'express';
 import type { Registry } from 'prom-client';
 import { ErrorCode, WeftError, asWeftError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { limitLogger } from '../log-limit.js';
 
 export interface AppOptions {
   readonly registry: Registry;
@@ -57,12 +58,15 @@ export function finishApp(app: Express, log: Logger, onError?: (e: WeftError) =>
   app.use((req: Request) => {
     throw new WeftError(ErrorCode.NotFound, `no route for ${req.method} ${req.path}`);
   });
+  // Any peer can cause a refusal per request: lines are rate-limited per error code
+  // (never per path or message, which the peer chooses).
+  const limited = limitLogger(log);
   const handler: ErrorRequestHandler = (err, req, res, _next) => {
     const e = fromBodyParser(err) ?? asWeftError(err);
     onError?.(e);
     const fields = { code: e.code, status: e.status, method: req.method, path: req.path };
-    if (e.status >= 500) log.error(e.message, { ...fields, err: e.cause ?? e });
-    else log.warn(e.message, fields);
+    if (e.status >= 500) limited.log('error', e.message, { ...fields, err: e.cause ?? e }, e.code);
+    else limited.warn(e.message, fields, e.code);
     if (e.retryAfterSeconds) res.setHeader('Retry-After', String(e.retryAfterSeconds));
     res.status(e.status).json({ error: { code: e.code, message: e.message } });
   };

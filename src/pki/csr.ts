@@ -121,48 +121,107 @@ function readSans(der: Uint8Array, value: Node, into: MutableNames): void {
   }
 }
 
-function readExtensionRequest(der: Uint8Array, set: Node, into: MutableNames): void {
-  for (const exts of children(der, expect(set, Tag.Set, 'extensionRequest values'))) {
-    for (const ext of children(der, expect(exts, Tag.Sequence, 'Extensions'))) {
-      const parts = children(der, expect(ext, Tag.Sequence, 'Extension'));
-      const id = readOid(der, expect(parts[0], Tag.Oid, 'extnID'));
-      const octets = expect(parts[parts.length - 1], Tag.OctetString, 'extnValue');
-      if (id === SUBJECT_ALT_NAME) readSans(der, read(der, octets.start), into);
-    }
+/**
+ * A request that standard parsers would read differently from weft. Go (the API
+ * server, `kubectl describe csr`) and OpenSSL read only the first value of the first
+ * extensionRequest; OpenSSL also reads the Microsoft attribute. A human approves what
+ * those tools show, so anything they might read otherwise is refused, never guessed.
+ */
+const ambiguous = (message: string): WeftError =>
+  new WeftError(ErrorCode.CsrMalformed, `CSR is ambiguous: ${message}`);
+
+/** Attributes a CSR may carry (RFC 2985); any other is refused rather than ignored. */
+const ALLOWED_ATTRIBUTES = new Set([
+  EXTENSION_REQUEST,
+  '1.2.840.113549.1.9.7', // challengePassword
+  '1.2.840.113549.1.9.2', // unstructuredName
+]);
+const MS_EXTENSION_REQUEST = '1.3.6.1.4.1.311.2.1.14';
+
+/** Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }. */
+function readExtension(der: Uint8Array, ext: Node): { id: string; value: Node } {
+  const parts = children(der, expect(ext, Tag.Sequence, 'Extension'));
+  if (parts.length === 3) expect(parts[1], Tag.Boolean, 'critical');
+  else if (parts.length !== 2) throw new DerError('Extension: expected 2 or 3 fields');
+  const id = readOid(der, expect(parts[0], Tag.Oid, 'extnID'));
+  const octets = expect(parts[parts.length - 1], Tag.OctetString, 'extnValue');
+  const value = read(der, octets.start);
+  if (octets.start === octets.end || value.end !== octets.end) {
+    throw new DerError(`extnValue of ${id}: not exactly one DER value`);
   }
+  return { id, value };
+}
+
+function readExtensionRequest(der: Uint8Array, set: Node, into: MutableNames): void {
+  const values = children(der, expect(set, Tag.Set, 'extensionRequest values'));
+  if (values.length !== 1) {
+    throw ambiguous(`extensionRequest must hold exactly one value, it holds ${values.length}`);
+  }
+  const seen = new Set<string>();
+  for (const ext of children(der, expect(values[0], Tag.Sequence, 'Extensions'))) {
+    const { id, value } = readExtension(der, ext);
+    if (seen.has(id)) throw ambiguous(`extension ${id} appears twice`);
+    seen.add(id);
+    if (id === SUBJECT_ALT_NAME) readSans(der, value, into);
+  }
+}
+
+function attributeType(der: Uint8Array, attr: Node): { id: string; values: Node } {
+  const [type, values, extra] = children(der, expect(attr, Tag.Sequence, 'Attribute'));
+  if (extra) throw new DerError('Attribute: trailing data');
+  const id = readOid(der, expect(type, Tag.Oid, 'attribute type'));
+  return { id, values: expect(values, Tag.Set, 'attribute values') };
 }
 
 function requestedNames(der: Uint8Array, attributes: Node | undefined): RequestedNames {
   const names: MutableNames = { uris: [], dnsNames: [], ips: [], emails: [], other: [] };
   if (!attributes) return names;
+  const seen = new Set<string>();
   for (const attr of children(der, attributes)) {
-    const [type, values] = children(der, expect(attr, Tag.Sequence, 'Attribute'));
-    if (readOid(der, expect(type, Tag.Oid, 'attribute type')) === EXTENSION_REQUEST) {
-      readExtensionRequest(der, expect(values, Tag.Set, 'attribute values'), names);
+    const { id, values } = attributeType(der, attr);
+    if (seen.has(id)) throw ambiguous(`attribute ${id} appears more than once`);
+    seen.add(id);
+    if (id === MS_EXTENSION_REQUEST) {
+      throw ambiguous(
+        `extensions in the Microsoft attribute ${id} (OpenSSL reads them); use extensionRequest`,
+      );
     }
+    if (!ALLOWED_ATTRIBUTES.has(id)) throw ambiguous(`attribute ${id} is not accepted`);
+    if (id === EXTENSION_REQUEST) readExtensionRequest(der, values, names);
   }
   return names;
 }
 
-function structure(der: Uint8Array): {
-  cri: Node;
-  sigAlg: string;
-  signature: Uint8Array;
-  fields: Node[];
-} {
+interface Structure {
+  readonly cri: Node;
+  readonly spki: Uint8Array;
+  readonly attributes: Node | undefined;
+  readonly sigAlg: string;
+  readonly signature: Uint8Array;
+}
+
+/** CertificationRequestInfo ::= SEQUENCE { version 0, subject, subjectPKInfo, [0] attributes }. */
+function structure(der: Uint8Array): Structure {
   const [cri, alg, sig, extra] = children(
     der,
     expect(read(der), Tag.Sequence, 'CertificationRequest'),
   );
   if (extra) throw new DerError('trailing data after signature');
   const fields = children(der, expect(cri, Tag.Sequence, 'certificationRequestInfo'));
+  const [version, subject, spki, attributes, more] = fields;
+  expect(version, Tag.Integer, 'version');
+  expect(subject, Tag.Sequence, 'subject');
+  expect(spki, Tag.Sequence, 'subjectPKInfo');
+  if (attributes) expect(attributes, 0xa0, 'attributes');
+  if (more) throw new DerError('certificationRequestInfo: trailing fields');
   const [algOid] = children(der, expect(alg, Tag.Sequence, 'signatureAlgorithm'));
   const sigBits = content(der, expect(sig, Tag.BitString, 'signature'));
   return {
     cri: cri!,
+    spki: whole(der, spki!),
+    attributes,
     sigAlg: readOid(der, expect(algOid, Tag.Oid, 'signature algorithm')),
     signature: sigBits.subarray(1),
-    fields,
   };
 }
 
@@ -175,8 +234,7 @@ export function parseCsr(pem: string): ParsedCsr {
   } catch (cause) {
     throw malformed('CSR is not a valid PKCS#10 request', cause);
   }
-  const { cri, sigAlg, signature, fields } = parts;
-  const spki = whole(der, expect(fields[2], Tag.Sequence, 'subjectPKInfo'));
+  const { cri, spki, attributes, sigAlg, signature } = parts;
   // One key object serves both the type check and the signature check (each
   // createPublicKey validates the point, the costliest step here).
   const { key, keyType } = publicKeyOf(spki);
@@ -192,8 +250,9 @@ export function parseCsr(pem: string): ParsedCsr {
   }
   let names;
   try {
-    names = requestedNames(der, fields[3]?.tag === 0xa0 ? fields[3] : undefined);
+    names = requestedNames(der, attributes);
   } catch (cause) {
+    if (cause instanceof WeftError) throw cause;
     throw malformed('CSR extensions are malformed', cause);
   }
   return { keyType, spki, names };

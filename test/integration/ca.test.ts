@@ -16,6 +16,14 @@ import { startControlPlane } from '../controlplane/testenv.js';
 import type { ControlPlane } from '../controlplane/testenv.js';
 import { createNamespace, createToken, eventually, uniqueName } from '../support/cluster.js';
 import { makeCsr, tamperSignature } from '../support/csr.js';
+import {
+  OID,
+  attribute,
+  basicConstraintsExtension,
+  extensions,
+  handmadeCsr,
+  sanExtension,
+} from '../fixtures/pki/handmade-csr.js';
 import { request } from '../support/https.js';
 import { kubectl } from '../support/kubectl.js';
 
@@ -212,6 +220,30 @@ describe('weft ca against a real control plane', () => {
         /DNS evil.example, IP 10.0.0.1/,
       ],
       [
+        'a CSR whose extensionRequest holds two values (what Go and OpenSSL show is the first)',
+        async () => ({
+          body: {
+            csr: handmadeCsr({
+              attributes: [
+                attribute(OID.extensionRequest, extensions(), extensions(sanExtension(spiffe))),
+              ],
+            }),
+          },
+          bearer: await token(),
+        }),
+        400,
+        /csr_malformed.*ambiguous/,
+      ],
+      [
+        'a CSR without a SubjectPublicKeyInfo',
+        async () => ({
+          body: { csr: handmadeCsr({ omitPublicKey: true }) },
+          bearer: await token(),
+        }),
+        400,
+        /csr_malformed/,
+      ],
+      [
         'a negative ttl',
         async () => ({
           body: { csr: (await makeCsr()).pem, ttlSeconds: -5 },
@@ -230,6 +262,63 @@ describe('weft ca against a real control plane', () => {
         assert.doesNotMatch(res.body, /BEGIN CERTIFICATE-----/);
       });
     }
+  });
+
+  it('answers a token the API server refuses with a 401 that keeps the server’s reason to itself', async () => {
+    const [h, p] = (await token()).split('.');
+    const res = await post({ csr: (await makeCsr()).pem }, `${h}.${p}.AAAA`);
+    assert.equal(res.status, 401, res.body);
+    assert.deepEqual(res.json(), {
+      error: { code: 'token_invalid', message: 'token is not valid for audience weft-ca' },
+    });
+  });
+
+  it('keeps the root key out of the running CA: a Secret it can create but never read', async () => {
+    const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+    const caSecret = await core.readNamespacedSecret({ namespace: 'weft-system', name: 'weft-ca' });
+    assert.deepEqual(Object.keys(caSecret.data ?? {}).sort(), [
+      'chain.pem',
+      'issuer.crt',
+      'issuer.key',
+      'roots.pem',
+    ]);
+    const rootSecret = await core.readNamespacedSecret({
+      namespace: 'weft-system',
+      name: 'weft-ca-root',
+    });
+    assert.ok(rootSecret.data?.['root.key'], 'the root key is kept for the admin');
+    const asCa = await kubectl(testCa.kubeconfig, [
+      '-n',
+      'weft-system',
+      'get',
+      'secret',
+      'weft-ca-root',
+    ]);
+    assert.notEqual(asCa.code, 0);
+    assert.match(asCa.stderr, /forbidden/);
+    assert.equal(
+      testCa.logs.filter((l) => /weft-ca-root.*kubectl.*delete secret weft-ca-root/.test(l)).length,
+      1,
+      'one log line says how to move the key offline',
+    );
+  });
+
+  it('may create ConfigMaps and Secrets only under the names its code uses', async () => {
+    const asCa = (args: string[]) => kubectl(testCa.kubeconfig, args);
+    const cm = await asCa(['-n', ns, 'create', 'configmap', 'not-a-bundle', '--from-literal=a=b']);
+    assert.notEqual(cm.code, 0);
+    assert.match(cm.stderr, /only the weft-trust-bundle ConfigMap/);
+    const secret = await asCa([
+      '-n',
+      'weft-system',
+      'create',
+      'secret',
+      'generic',
+      'other',
+      '--from-literal=a=b',
+    ]);
+    assert.notEqual(secret.code, 0);
+    assert.match(secret.stderr, /only the weft-ca and weft-ca-root Secrets/);
   });
 
   it('stops issuing for a pod-bound token once its pod is deleted', async () => {
@@ -453,6 +542,41 @@ describe('weft ca against a real control plane', () => {
         /DNS db.example/,
       );
       assert.equal(csr.status?.certificate, undefined);
+    });
+
+    it('denies a CSR with two extensionRequest values before any human can approve it', async () => {
+      // kubectl describe (Go) shows the first value: no SAN. The second names the control plane.
+      const name = uniqueName('ambiguous');
+      const pem = handmadeCsr({
+        commonName: spiffe,
+        attributes: [
+          attribute(
+            OID.extensionRequest,
+            extensions(basicConstraintsExtension()),
+            extensions(sanExtension('spiffe://cluster.local/ns/weft-system/sa/weft-control-plane')),
+          ),
+        ],
+      });
+      await submit(name, pem);
+      const csr = await conditionOf(name, 'Denied');
+      const denied = csr.status!.conditions!.find((c) => c.type === 'Denied')!;
+      assert.match(denied.message!, /ambiguous.*exactly one value/);
+      await kubectl(cp.kubeconfigPath, ['certificate', 'approve', '--force', name]);
+      await new Promise((r) => setTimeout(r, 1500));
+      const after = await csrApi().readCertificateSigningRequest({ name });
+      assert.equal(after.status?.certificate, undefined, 'never signed');
+    });
+
+    it('denies, never approves, a ServiceAccount’s own CSR with a usage it does not allow', async () => {
+      const name = uniqueName('own-usage');
+      await submit(name, (await makeCsr({ uris: [spiffe] })).pem, await token(cp.server + '/'), [
+        'digital signature',
+        'code signing',
+      ]);
+      const csr = await conditionOf(name, 'Denied');
+      const types = csr.status!.conditions!.map((c) => c.type);
+      assert.deepEqual(types, ['Denied']);
+      assert.equal(csr.status!.conditions![0]!.reason, 'WeftUsageNotAllowed');
     });
 
     it('fails an approved CSR with a usage it does not allow', async () => {

@@ -55,6 +55,7 @@ describe('certificate agent', () => {
       renewFraction: 0.5,
       jitter: 0,
       backoff: { initialMs: 100, maxMs: 400 },
+      minDelayMs: 500,
       registry,
       log: createLogger({}, 'error', () => undefined),
     });
