@@ -310,17 +310,17 @@ describe('inbound listener', () => {
 
   it('closes a client that never speaks after the first-byte timeout, without dialling the app', async () => {
     h = await harness({ mode: 'PERMISSIVE', firstByteTimeoutSeconds: 1 });
-    const silentFor = async (port: number): Promise<Promise<number>> => {
+    const silentFor = async (port: number): Promise<{ closed: Promise<number> }> => {
       h!.target = { address: '127.0.0.1', port };
       const s = net.connect({ host: '127.0.0.1', port: h!.port });
       s.on('error', () => undefined);
       const started = Date.now();
       const closed = new Promise<number>((r) => s.on('close', () => r(Date.now() - started)));
       await sleep(100); // accepted, its destination read
-      return closed;
+      return { closed };
     };
     const waits = [await silentFor(h.app.http), await silentFor(UNDECLARED_PORT)];
-    const closed = await Promise.all(waits);
+    const closed = await Promise.all(waits.map((w) => w.closed));
     for (const ms of closed) assert.ok(ms >= 900 && ms < 3000, `closed after ${ms} ms`);
     assert.equal(await h.refused('first_byte_timeout'), 2);
     assert.equal(h.app.accepted(), 0);
