@@ -326,6 +326,17 @@ describe('inbound listener', () => {
     assert.equal(h.app.accepted(), 0);
   });
 
+  it('closes a silent client under STRICT when its handshake has not started in time', async () => {
+    h = await harness({ mode: 'STRICT', firstByteTimeoutSeconds: 1 });
+    const s = net.connect({ host: '127.0.0.1', port: h.port });
+    s.on('error', () => undefined);
+    const started = Date.now();
+    await new Promise((r) => s.once('close', r));
+    const ms = Date.now() - started;
+    assert.ok(ms >= 900 && ms < 3000, `closed after ${ms} ms`);
+    assert.equal(h.app.accepted(), 0);
+  });
+
   it('closes an opaque TCP stream idle past the TCP idle timeout', async () => {
     h = await harness({ mode: 'PERMISSIVE', tcpIdleTimeoutSeconds: 1 });
     h.target = { address: '127.0.0.1', port: h.app.tcp };

@@ -104,6 +104,8 @@ function peerIdentity(t: tls.TLSSocket): { peer: string } | { refusal: string } 
 interface PendingTls {
   readonly dst: Destination;
   readonly settle: Settle;
+  /** Stops the handshake clock (set by terminateTls). */
+  readonly secured?: () => void;
 }
 
 // The original destination is read from the raw socket; the TLS socket the server
@@ -147,6 +149,7 @@ export function createTlsTerminator(
     pending.delete(key);
     const id = peerIdentity(t);
     if (!waiting) return refuse(t, 'destination_lost', deps);
+    waiting.secured?.();
     if ('refusal' in id) return refuse(t, id.refusal, deps, { port: waiting.dst.port });
     waiting.settle();
     const alpn = typeof t.alpnProtocol === 'string' ? ALPN_PROTOCOLS[t.alpnProtocol] : undefined;
@@ -165,8 +168,17 @@ function terminateTls(
 ): void {
   if (!deps.creds.ready()) return refuse(socket, 'no_certificate', deps);
   const key = peerKey(socket);
-  pending.set(key, at);
-  socket.once('close', () => pending.delete(key));
+  // Node's handshakeTimeout does not fire for a client that never sends a byte on a
+  // socket handed to the server like this one: the handshake is bounded here too.
+  const timer = setTimeout(
+    () => refuse(socket, 'handshake_timeout', deps, { port: at.dst.port }),
+    deps.handshakeTimeoutMs,
+  );
+  pending.set(key, { ...at, secured: () => clearTimeout(timer) });
+  socket.once('close', () => {
+    clearTimeout(timer);
+    pending.delete(key);
+  });
   deps.tls.emit('connection', socket);
 }
 
