@@ -6,6 +6,7 @@ import type { Express, RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
 import type { Probers } from '../src/app-probes.js';
 import { createApp, finishApp } from '../src/http/app.js';
+import { limitLogger } from '../src/log-limit.js';
 import type { Logger } from '../src/log.js';
 import type { MeshIndex } from '../src/mesh/mesh-index.js';
 import { runProbe } from './app-health.js';
@@ -20,12 +21,30 @@ export interface AdminDeps {
   readonly drain: () => void;
   readonly quit: () => void;
   readonly probers: Probers;
+  /** Where probes without a host go, as the kubelet sends them: the pod's IP. */
+  readonly podIp: string;
 }
 
-function base(deps: AdminDeps): Express {
+/**
+ * The log for a server a peer can reach (15020): warn and error lines are
+ * rate-limited by error code, since their text carries the request's path.
+ */
+const codeOf = (fields: Record<string, unknown>): string | undefined =>
+  typeof fields.code === 'string' ? fields.code : undefined;
+
+function peerFacing(log: Logger): Logger {
+  const limited = limitLogger(log);
+  const keyed =
+    (level: 'warn' | 'error') =>
+    (msg: string, fields: Record<string, unknown> = {}): void =>
+      limited.log(level, msg, fields, `${level}|${codeOf(fields) ?? msg}`);
+  return { ...log, warn: keyed('warn'), error: keyed('error') };
+}
+
+function base(deps: AdminDeps, log: Logger): Express {
   const app = createApp({
     registry: deps.registry,
-    log: deps.log,
+    log,
     ready: deps.ready,
     bodyLimitBytes: 1024,
   });
@@ -48,7 +67,7 @@ function base(deps: AdminDeps): Express {
 }
 
 export function adminApp(deps: AdminDeps): Express {
-  const app = base(deps);
+  const app = base(deps, deps.log);
   app.get('/config_dump', (_req, res) => {
     res.json(deps.mesh().config);
   });
@@ -79,14 +98,15 @@ export function adminApp(deps: AdminDeps): Express {
 }
 
 export function healthApp(deps: AdminDeps): Express {
-  const app = base(deps);
+  const log = peerFacing(deps.log);
+  const app = base(deps, log);
   app.get('/app-health/:container/:kind', (req, res, next) => {
     const prober = deps.probers[req.path];
     if (!prober) return next();
-    void runProbe(prober).then((status) => {
+    void runProbe(prober, deps.podIp).then((status) => {
       res.status(status).type('text/plain').send(`${status}\n`);
     });
   });
-  finishApp(app, deps.log);
+  finishApp(app, log);
   return app;
 }

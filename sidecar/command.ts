@@ -1,9 +1,7 @@
 // `weft sidecar`: the weft-proxy container. Flags fall back to the WEFT_*
 // environment the injector sets.
-import { PROBERS_ENV } from '../src/app-probes.js';
-import type { Probers } from '../src/app-probes.js';
+import { PROBERS_ENV, parseProbers } from '../src/app-probes.js';
 import { parseConfig, parseFlags } from '../src/config/parse.js';
-import { ErrorCode, WeftError } from '../src/errors.js';
 import { onShutdownSignal } from '../src/http/serve.js';
 import { createLogger } from '../src/log.js';
 import { createRegistry, withProcessMetrics } from '../src/metrics.js';
@@ -35,18 +33,12 @@ Flags:
   --access-log true|false        one JSON line per request on stdout (default false) [WEFT_ACCESS_LOG]
   --max-connections N            per listener (default 16384)
   --max-header-bytes N           request head limit (default 16384)
-  --idle-timeout-seconds N       idle client connections close (default 300)
+  --idle-timeout-seconds N       idle HTTP client connections close (default 300)
+  --first-byte-timeout-seconds N a client whose first bytes decide its protocol
+                                 (TLS or not, HTTP or not) must send them within N (default 10)
+  --tcp-idle-timeout-seconds N   opaque TCP streams with no byte either way close (default 3600)
   --log-level debug|info|warn|error  (default info) [WEFT_LOG_LEVEL]
 `;
-
-function probersFromEnv(text: string | undefined): Probers {
-  if (!text) return {};
-  try {
-    return JSON.parse(text) as Probers;
-  } catch (cause) {
-    throw new WeftError(ErrorCode.ConfigInvalid, `${PROBERS_ENV} is not JSON`, { cause });
-  }
-}
 
 export async function runSidecarCommand(args: readonly string[]): Promise<number> {
   if (args.includes('--help') || args.includes('-h')) {
@@ -63,7 +55,7 @@ export async function runSidecarCommand(args: readonly string[]): Promise<number
     : undefined;
   const registry = withProcessMetrics(createRegistry('sidecar'));
   const sidecar = await startSidecar(config, registry, log, {
-    probers: probersFromEnv(process.env[PROBERS_ENV]),
+    probers: parseProbers(process.env[PROBERS_ENV]),
     accessLog,
     onQuit: () => process.exit(0),
   });

@@ -27,6 +27,8 @@ export const sidecarFlags: FlagSpec = {
   'max-connections': {},
   'max-header-bytes': {},
   'idle-timeout-seconds': {},
+  'first-byte-timeout-seconds': {},
+  'tcp-idle-timeout-seconds': {},
   'log-level': {},
 };
 
@@ -70,6 +72,11 @@ export const SidecarConfigSchema = z.strictObject({
   maxConnections: positiveInt(1_000_000).default(16_384),
   maxHeaderBytes: positiveInt(1024 * 1024).default(16 * 1024),
   idleTimeoutSeconds: positiveInt(86_400).default(300),
+  // Envoy's listener filter timeout is of this order: a client whose first bytes
+  // decide what it is (TLS or not, HTTP or not) must send them within it.
+  firstByteTimeoutSeconds: positiveInt(600).default(10),
+  // Envoy's TCP proxy idle_timeout default: one hour.
+  tcpIdleTimeoutSeconds: positiveInt(86_400).default(3600),
   logLevel: logLevel.default('info'),
 });
 export type SidecarConfig = z.infer<typeof SidecarConfigSchema>;

@@ -6,9 +6,9 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
-import type { Logger } from '../src/log.js';
+import type { LimitedLogger } from '../src/log-limit.js';
 import { connectionOf } from './connection.js';
-import type { Handler } from './exchange.js';
+import type { Exchange, Handler } from './exchange.js';
 import { newExchange } from './exchange.js';
 
 export interface Limits {
@@ -26,7 +26,21 @@ export interface ServerHooks {
   readonly request: Handler;
   readonly upgrade: Handler;
   readonly refused: (reason: string) => void;
-  readonly log: Logger;
+  /** Every line here can be triggered by a peer: rate-limited. */
+  readonly peerLog: LimitedLogger;
+}
+
+/**
+ * Runs a request through its stack. The rescue layer answers every failure it can
+ * see; this is the last guard, for a throw outside it (telemetry, a bug): the
+ * exchange is dropped and logged, never left to crash the process.
+ */
+function run(handler: Handler, ex: Exchange, hooks: ServerHooks): void {
+  handler(ex).catch((err: unknown) => {
+    hooks.refused('internal_error');
+    hooks.peerLog.log('error', 'request failed outside the rescue layer', { err });
+    ex.res.destroy();
+  });
 }
 
 function answer(socket: Duplex, status: number, text: string): void {
@@ -40,10 +54,13 @@ export function createHttpServers(hooks: ServerHooks, limits: Limits): HttpServe
     requestTimeout: 0, // streams may be long; idle connections are bounded below
     keepAliveTimeout: limits.idleTimeoutMs,
   });
+  // No byte either way for this long closes the connection, whatever it is doing
+  // (headersTimeout is only enforced for servers that listen themselves; these never do).
+  h1.timeout = limits.idleTimeoutMs;
   h1.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     const conn = connectionOf(req);
     if (!conn) return void res.destroy();
-    void hooks.request(newExchange(req, res, conn));
+    run(hooks.request, newExchange(req, res, conn), hooks);
   });
   h1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const conn = connectionOf(req);
@@ -52,13 +69,13 @@ export function createHttpServers(hooks: ServerHooks, limits: Limits): HttpServe
     res.assignSocket(socket as never);
     const ex = newExchange(req, res, conn);
     ex.upgrade = { socket, head };
-    void hooks.upgrade(ex);
+    run(hooks.upgrade, ex, hooks);
   });
   h1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     const reason = err.code ?? 'client_error';
     if (reason === 'ECONNRESET' || !socket.writable) return void socket.destroy();
     hooks.refused(reason);
-    hooks.log.warn('malformed HTTP request refused', { reason });
+    hooks.peerLog.warn('malformed HTTP request refused', { reason }, `malformed|${reason}`);
     if (reason === 'HPE_HEADER_OVERFLOW') answer(socket, 431, 'Request Header Fields Too Large');
     else answer(socket, 400, 'Bad Request');
   });
@@ -77,11 +94,12 @@ export function createHttpServers(hooks: ServerHooks, limits: Limits): HttpServe
   h2.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
     const conn = connectionOf(req);
     if (!conn) return void res.stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
-    void hooks.request(newExchange(req, res, conn));
+    run(hooks.request, newExchange(req, res, conn), hooks);
   });
   h2.on('sessionError', (err: NodeJS.ErrnoException) => {
-    hooks.refused(err.code ?? 'h2_session_error');
-    hooks.log.warn('HTTP/2 session error', { reason: err.code ?? err.message });
+    const reason = err.code ?? 'h2_session_error';
+    hooks.refused(reason);
+    hooks.peerLog.warn('HTTP/2 session error', { reason }, `h2|${reason}`);
   });
   return { h1, h2, h2Sessions };
 }

@@ -3,13 +3,18 @@
 // PERMISSIVE also takes plaintext (told apart by the first byte: a TLS record
 // starts with 0x16), DISABLE takes plaintext only. A verified client's SPIFFE ID
 // travels with the connection to policy, metrics and the app (XFCC).
+//
+// The app is reached on the address the peer dialled, the pod's own IP, never on
+// loopback (as Istio does since 1.10): an app bound to 127.0.0.1 stays out of
+// reach, as it is without the mesh. The proxy's own ports are never targets.
 import net from 'node:net';
 import tls from 'node:tls';
+import { parseSpiffeId } from '../src/identity.js';
 import type { Protocol } from '../src/mesh/config.js';
 import { detectProtocol } from '../src/mesh/protocol.js';
 import type { Destination } from '../src/net/original-dst.js';
-import { captureListener } from './capture-listener.js';
-import type { ListenerDeps } from './capture-listener.js';
+import { captureListener, refuse } from './capture-listener.js';
+import type { ListenerDeps, Settle } from './capture-listener.js';
 import { setConnection } from './connection.js';
 import { ALPN, spiffeIdOf } from './credentials.js';
 import { firstChunk } from './sniff.js';
@@ -17,6 +22,10 @@ import { pipeTcp } from './tcp-proxy.js';
 
 export interface InboundDeps extends ListenerDeps {
   readonly handshakeTimeoutMs: number;
+  /** The pod's IP: the one loopback-looking destination that may be forwarded (dev runs). */
+  readonly podIp: string;
+  /** Ports the sidecar itself serves: captured connections to them are refused. */
+  readonly proxyPorts: ReadonlySet<number>;
   /** Set by createInboundListener. */
   tls: tls.Server;
 }
@@ -33,9 +42,29 @@ interface Accepted {
   readonly protocol: Protocol;
   /** The verified client SPIFFE ID; undefined for plaintext. */
   readonly peer: string | undefined;
+  readonly settle: Settle;
 }
 
-function toApp(socket: net.Socket, { dst, protocol, peer }: Accepted, deps: InboundDeps): void {
+const LOOPBACK = new net.BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+LOOPBACK.addAddress('0.0.0.0', 'ipv4');
+LOOPBACK.addAddress('::', 'ipv6');
+
+/** Why a captured destination may not be forwarded at all, if it may not. */
+export function refusedTarget(dst: Destination, deps: InboundDeps): string | undefined {
+  if (deps.proxyPorts.has(dst.port)) return 'proxy_port';
+  const family = net.isIPv6(dst.address) ? 'ipv6' : 'ipv4';
+  // Only a peer that forged a loopback destination on the wire gets here.
+  if (dst.address !== deps.podIp && LOOPBACK.check(dst.address, family)) return 'loopback_target';
+  return undefined;
+}
+
+function toApp(
+  socket: net.Socket,
+  { dst, protocol, peer, settle }: Accepted,
+  deps: InboundDeps,
+): void {
   setConnection(socket, {
     direction: 'inbound',
     destination: dst,
@@ -44,22 +73,54 @@ function toApp(socket: net.Socket, { dst, protocol, peer }: Accepted, deps: Inbo
     mtls: peer !== undefined,
   });
   if (protocol === 'tcp') {
-    const app = net.connect({ host: '127.0.0.1', port: dst.port });
+    const app = net.connect({ host: dst.address, port: dst.port });
     app.on('error', (err) => deps.log.debug('app connection failed', { err, port: dst.port }));
     const remote = socket.remoteAddress ?? '';
     const peers = deps.peers.inbound(peer, remote, dst.port);
-    return pipeTcp(socket, app, { metrics: deps.metrics, peers });
+    return pipeTcp(socket, app, {
+      metrics: deps.metrics,
+      peers,
+      idleTimeoutMs: deps.tcpIdleTimeoutMs,
+      onFirstByte: settle,
+    });
   }
   (protocol === 'http' ? deps.http.h1 : deps.http.h2).emit('connection', socket);
   socket.resume();
 }
+
+/** A verified peer's SPIFFE ID if it is a workload identity; the refusal reason otherwise. */
+function peerIdentity(t: tls.TLSSocket): { peer: string } | { refusal: string } {
+  const peer = t.authorized ? spiffeIdOf(t.getPeerCertificate()) : undefined;
+  if (!peer) return { refusal: 'peer_without_spiffe_id' };
+  try {
+    parseSpiffeId(peer);
+  } catch {
+    // Chains to our roots, yet not an ID weft's CA issues: fail closed.
+    return { refusal: 'peer_identity_invalid' };
+  }
+  return { peer };
+}
+
+interface PendingTls {
+  readonly dst: Destination;
+  readonly settle: Settle;
+  /** Stops the handshake clock (set by terminateTls). */
+  readonly secured?: () => void;
+}
+
+// The original destination is read from the raw socket; the TLS socket the server
+// makes of it shares its address pair, which finds it again.
+const peerKey = (s: net.Socket): string => `${s.remoteAddress}|${s.remotePort}`;
 
 /**
  * The mTLS terminator: a tls.Server that never listens; the listener hands it the
  * connections it classified. Node's server path verifies the client chain against
  * the roots and refuses unverified or certificate-less clients during the handshake.
  */
-export function createTlsTerminator(deps: InboundDeps): tls.Server {
+export function createTlsTerminator(
+  deps: InboundDeps,
+  pending: Map<string, PendingTls>,
+): tls.Server {
   const server = tls.createServer({
     requestCert: true,
     rejectUnauthorized: true,
@@ -74,72 +135,89 @@ export function createTlsTerminator(deps: InboundDeps): tls.Server {
   refresh();
   deps.creds.on('change', refresh);
   server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: tls.TLSSocket) => {
+    const reason = err.code ?? 'unknown';
     deps.refused('tls_handshake');
-    deps.log.warn('mTLS handshake refused', {
-      reason: err.code ?? err.message,
-      from: socket.remoteAddress,
-    });
+    deps.peerLog.warn(
+      'mTLS handshake refused',
+      { reason, from: socket.remoteAddress },
+      `tls|${reason}`,
+    );
   });
   server.on('secureConnection', (t: tls.TLSSocket) => {
     const key = peerKey(t);
-    const dst = pending.get(key);
+    const waiting = pending.get(key);
     pending.delete(key);
-    const peer = t.authorized ? spiffeIdOf(t.getPeerCertificate()) : undefined;
-    if (!peer || !dst) {
-      deps.refused('peer_without_spiffe_id');
-      deps.log.warn('mTLS peer has no SPIFFE ID; closing', { port: dst?.port });
-      return void t.destroy();
-    }
+    const id = peerIdentity(t);
+    if (!waiting) return refuse(t, 'destination_lost', deps);
+    waiting.secured?.();
+    if ('refusal' in id) return refuse(t, id.refusal, deps, { port: waiting.dst.port });
+    waiting.settle();
     const alpn = typeof t.alpnProtocol === 'string' ? ALPN_PROTOCOLS[t.alpnProtocol] : undefined;
-    const declared = deps.mesh().inbound(dst.port).protocol;
+    const declared = deps.mesh().inbound(waiting.dst.port).protocol;
     const protocol = alpn ?? (declared === 'detect' ? 'tcp' : declared);
-    toApp(t, { dst, protocol, peer }, deps);
+    toApp(t, { dst: waiting.dst, protocol, peer: id.peer, settle: waiting.settle }, deps);
   });
   return server;
 }
 
-// The original destination is read from the raw socket; the TLS socket the server
-// makes of it shares its address pair, which finds it again.
-const pending = new Map<string, Destination>();
-const peerKey = (s: net.Socket): string => `${s.remoteAddress}|${s.remotePort}`;
-
-function terminateTls(socket: net.Socket, dst: Destination, deps: InboundDeps): void {
-  if (!deps.creds.ready()) {
-    deps.refused('no_certificate');
-    return void socket.destroy();
-  }
+function terminateTls(
+  socket: net.Socket,
+  at: PendingTls,
+  deps: InboundDeps,
+  pending: Map<string, PendingTls>,
+): void {
+  if (!deps.creds.ready()) return refuse(socket, 'no_certificate', deps);
   const key = peerKey(socket);
-  pending.set(key, dst);
-  socket.once('close', () => pending.delete(key));
+  // Node's handshakeTimeout does not fire for a client that never sends a byte on a
+  // socket handed to the server like this one: the handshake is bounded here too.
+  const timer = setTimeout(
+    () => refuse(socket, 'handshake_timeout', deps, { port: at.dst.port }),
+    deps.handshakeTimeoutMs,
+  );
+  pending.set(key, { ...at, secured: () => clearTimeout(timer) });
+  socket.once('close', () => {
+    clearTimeout(timer);
+    pending.delete(key);
+  });
   deps.tls.emit('connection', socket);
 }
 
-async function plaintext(
+async function dispatch(
   socket: net.Socket,
-  dst: Destination,
-  chunk: Buffer | undefined,
+  at: PendingTls,
   deps: InboundDeps,
+  pending: Map<string, PendingTls>,
 ): Promise<void> {
-  const declared = deps.mesh().inbound(dst.port).protocol;
-  if (declared !== 'detect')
-    return toApp(socket, { dst, protocol: declared, peer: undefined }, deps);
-  const head = chunk ?? (await firstChunk(socket, deps.sniffMs));
-  const protocol = head ? (detectProtocol(head, true) ?? 'tcp') : 'tcp';
-  toApp(socket, { dst, protocol, peer: undefined }, deps);
-}
-
-async function dispatch(socket: net.Socket, dst: Destination, deps: InboundDeps): Promise<void> {
-  const { mode } = deps.mesh().inbound(dst.port);
-  if (mode === 'STRICT') return terminateTls(socket, dst, deps);
-  if (mode === 'DISABLE') return plaintext(socket, dst, undefined, deps);
-  const chunk = await firstChunk(socket, deps.sniffMs);
+  const { dst, settle } = at;
+  const refusal = refusedTarget(dst, deps);
+  if (refusal) return refuse(socket, refusal, deps, { port: dst.port });
+  const { mode, protocol } = deps.mesh().inbound(dst.port);
+  if (mode === 'STRICT') return terminateTls(socket, at, deps, pending);
+  // A declared TCP port may carry a server-first protocol (the app speaks first):
+  // wait for the client briefly, then connect; it stays evictable until it speaks.
+  const serverFirst = protocol === 'tcp';
+  const plain = (p: Protocol): void =>
+    toApp(socket, { dst, protocol: p, peer: undefined, settle }, deps);
+  if (serverFirst && mode === 'DISABLE') return plain('tcp');
+  const chunk = await firstChunk(socket, serverFirst ? deps.sniffMs : deps.firstByteTimeoutMs);
   if (socket.destroyed) return;
-  if (chunk?.[0] === TLS_HANDSHAKE) return terminateTls(socket, dst, deps);
-  return plaintext(socket, dst, chunk, deps);
+  if (!chunk) {
+    if (serverFirst) return plain('tcp');
+    // No connection to the app is made for a client that never speaks.
+    return refuse(socket, 'first_byte_timeout', deps, { port: dst.port });
+  }
+  settle();
+  if (mode === 'PERMISSIVE' && chunk[0] === TLS_HANDSHAKE) {
+    return terminateTls(socket, at, deps, pending);
+  }
+  plain(protocol === 'detect' ? (detectProtocol(chunk, true) ?? 'tcp') : protocol);
 }
 
 export function createInboundListener(options: Omit<InboundDeps, 'tls'>): net.Server {
+  const pending = new Map<string, PendingTls>();
   const deps = { ...options } as InboundDeps;
-  deps.tls = createTlsTerminator(deps);
-  return captureListener('inbound', deps, (socket, dst) => dispatch(socket, dst, deps));
+  deps.tls = createTlsTerminator(deps, pending);
+  return captureListener('inbound', deps, (socket, dst, settle) =>
+    dispatch(socket, { dst, settle }, deps, pending),
+  );
 }

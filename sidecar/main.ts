@@ -1,11 +1,10 @@
 // Assembles the sidecar: certificate agent and trust bundle → credentials; mesh
-// config → index; the outbound and inbound request stacks (see stacks.ts); the
-// listeners; admin and health servers; drain and shutdown.
+// config → index; the data path (proxy.ts: request stacks and listeners); admin
+// and health servers; drain and shutdown.
 import { readFile, unwatchFile, watchFile } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type net from 'node:net';
-import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Probers } from '../src/app-probes.js';
 import { CertificateAgent } from '../src/cert-agent/agent.js';
@@ -13,22 +12,9 @@ import type { Logger } from '../src/log.js';
 import { adminApp, healthApp } from './admin.js';
 import type { SidecarConfig } from './config.js';
 import { Credentials } from './credentials.js';
-import type { Direction, Handler } from './exchange.js';
-import { createHttpServers, drainServers } from './http-servers.js';
-import type { HttpServers } from './http-servers.js';
-import { createInboundListener } from './inbound.js';
-import { IstioMetrics } from './istio-metrics.js';
-import { balance } from './layers/balance.js';
-import { forwardInbound, forwardOutbound } from './layers/forward.js';
-import { rescue } from './layers/rescue.js';
-import { route } from './layers/route.js';
-import { telemetry } from './layers/telemetry.js';
-import { trace } from './layers/trace.js';
+import { drainServers } from './http-servers.js';
 import { MeshSource } from './mesh-source.js';
-import { createOutboundListener } from './outbound.js';
-import { PeerLabels } from './peers.js';
-import { compose } from './stacks.js';
-import { UpstreamPool } from './upstream-pool.js';
+import { createProxy } from './proxy.js';
 
 export interface RunningSidecar {
   readonly ports: { admin: number; health: number; outbound: number; inbound: number };
@@ -101,85 +87,16 @@ export async function startSidecar(
   watchTrustBundle(config.trustBundleFile, creds, config.reloadSeconds * 1000, log);
   void agent.start();
 
-  const pool = new UpstreamPool(creds);
-  const metrics = new IstioMetrics(registry);
   const workload = config.workload ?? workloadOf(config.podName);
-  const self = {
-    namespace: config.podNamespace,
-    ip: config.podIp,
+  const { outbound, inbound, outboundHttp, inboundHttp, pool } = createProxy({
+    config,
     workload,
-    app: workload,
-    version: 'unknown',
-    principal: () => creds.certificate()?.spiffeId,
-  };
-  const peers = new PeerLabels(self, mesh);
-  const refusedTotal = new Counter({
-    name: 'weft_sidecar_refused_total',
-    help: 'Connections and requests refused before reaching an upstream, by reason.',
-    labelNames: ['direction', 'reason'],
-    registers: [registry],
+    registry,
+    log,
+    creds,
+    mesh,
+    accessLog: extras.accessLog,
   });
-  const refused =
-    (direction: Direction) =>
-    (reason: string): void =>
-      refusedTotal.inc({ direction, reason });
-
-  const outboundStack: Handler = compose([
-    telemetry({
-      metrics,
-      peersOf: (ex) => peers.outbound(ex.target?.service, ex.endpoint),
-      accessLog: extras.accessLog,
-    }),
-    rescue(log),
-    trace,
-    route(mesh),
-    balance,
-    forwardOutbound(pool, mesh),
-  ]);
-  const inboundStack: Handler = compose([
-    telemetry({
-      metrics,
-      peersOf: (ex) =>
-        peers.inbound(ex.conn.peerIdentity, ex.conn.remoteAddress, ex.conn.destination.port),
-      accessLog: extras.accessLog,
-    }),
-    rescue(log),
-    trace,
-    forwardInbound(pool, self.principal),
-  ]);
-  const limits = {
-    maxHeaderBytes: config.maxHeaderBytes,
-    idleTimeoutMs: config.idleTimeoutSeconds * 1000,
-  };
-  const servers = (direction: Direction, stack: Handler, upgrade: Handler): HttpServers =>
-    createHttpServers(
-      { request: stack, upgrade, refused: refused(direction), log: log.child({ direction }) },
-      limits,
-    );
-  const outboundHttp = servers(
-    'outbound',
-    outboundStack,
-    compose([rescue(log), route(mesh), balance, forwardOutbound(pool, mesh)]),
-  );
-  const inboundHttp = servers(
-    'inbound',
-    inboundStack,
-    compose([rescue(log), forwardInbound(pool, self.principal)]),
-  );
-  const common = { mesh, creds, metrics, peers, log, sniffMs: 100 };
-  const outbound = createOutboundListener({
-    ...common,
-    http: outboundHttp,
-    refused: refused('outbound'),
-  });
-  const inbound = createInboundListener({
-    ...common,
-    http: inboundHttp,
-    refused: refused('inbound'),
-    handshakeTimeoutMs: 10_000,
-  });
-  outbound.maxConnections = config.maxConnections;
-  inbound.maxConnections = config.maxConnections;
 
   let draining: Promise<void> | undefined;
   let stopped: Promise<void> | undefined;
@@ -224,6 +141,7 @@ export async function startSidecar(
     drain: () => void drain(),
     quit: () => void stop().then(() => extras.onQuit?.()),
     probers: extras.probers ?? {},
+    podIp: config.podIp,
   };
   const adminServer = http.createServer(adminApp(adminDeps));
   const healthServer = http.createServer(healthApp(adminDeps));

@@ -9,7 +9,7 @@ import type { Target } from '../src/mesh/mesh-index.js';
 import { detectProtocol } from '../src/mesh/protocol.js';
 import type { Destination } from '../src/net/original-dst.js';
 import { captureListener } from './capture-listener.js';
-import type { ListenerDeps } from './capture-listener.js';
+import type { ListenerDeps, Settle } from './capture-listener.js';
 import { setConnection } from './connection.js';
 import { ALPN } from './credentials.js';
 import { balancerFor } from './layers/balance.js';
@@ -19,12 +19,28 @@ import { tlsOptions } from './upstream-pool.js';
 
 export type OutboundDeps = ListenerDeps;
 
-function passthrough(socket: net.Socket, dst: Destination, deps: OutboundDeps): void {
+function passthrough(
+  socket: net.Socket,
+  dst: Destination,
+  deps: OutboundDeps,
+  settle: Settle,
+): void {
   const up = net.connect({ host: dst.address, port: dst.port });
-  pipeTcp(socket, up, { metrics: deps.metrics, peers: deps.peers.outbound(undefined, undefined) });
+  up.on('error', (err) => deps.log.debug('passthrough failed', { err, to: dst.address }));
+  pipeTcp(socket, up, {
+    metrics: deps.metrics,
+    peers: deps.peers.outbound(undefined, undefined),
+    idleTimeoutMs: deps.tcpIdleTimeoutMs,
+    onFirstByte: settle,
+  });
 }
 
-function tcpToEndpoint(socket: net.Socket, target: Target, deps: OutboundDeps): void {
+function tcpToEndpoint(
+  socket: net.Socket,
+  target: Target,
+  deps: OutboundDeps,
+  settle: Settle,
+): void {
   const endpoint = target.endpoint ?? balancerFor(target.service).pick();
   if (!endpoint) {
     deps.log.debug('no endpoints for TCP service', { service: target.service.name });
@@ -48,12 +64,19 @@ function tcpToEndpoint(socket: net.Socket, target: Target, deps: OutboundDeps): 
   pipeTcp(socket, up, {
     metrics: deps.metrics,
     peers: deps.peers.outbound(target.service, endpoint),
+    idleTimeoutMs: deps.tcpIdleTimeoutMs,
+    onFirstByte: settle,
   });
 }
 
-async function dispatch(socket: net.Socket, dst: Destination, deps: OutboundDeps): Promise<void> {
+async function dispatch(
+  socket: net.Socket,
+  dst: Destination,
+  deps: OutboundDeps,
+  settle: Settle,
+): Promise<void> {
   const target = deps.mesh().byDestination(dst.address, dst.port);
-  if (!target) return passthrough(socket, dst, deps);
+  if (!target) return passthrough(socket, dst, deps, settle);
   let protocol = target.protocol;
   if (protocol === 'detect') {
     const chunk = await firstChunk(socket, deps.sniffMs);
@@ -66,12 +89,16 @@ async function dispatch(socket: net.Socket, dst: Destination, deps: OutboundDeps
     remoteAddress: socket.remoteAddress ?? '',
     mtls: false,
   });
-  if (protocol === 'tcp') return tcpToEndpoint(socket, target, deps);
+  if (protocol === 'tcp') return tcpToEndpoint(socket, target, deps, settle);
+  // The app is this pod's own: its HTTP connections count as having spoken.
+  settle();
   const server = protocol === 'http' ? deps.http.h1 : deps.http.h2;
   server.emit('connection', socket);
   socket.resume();
 }
 
 export function createOutboundListener(deps: OutboundDeps): net.Server {
-  return captureListener('outbound', deps, (socket, dst) => dispatch(socket, dst, deps));
+  return captureListener('outbound', deps, (socket, dst, settle) =>
+    dispatch(socket, dst, deps, settle),
+  );
 }

@@ -127,7 +127,7 @@ export class PeerLabels {
       const caller = this.mesh().endpointAt(address);
       const src: Side = {
         workload: caller?.endpoint.workload ?? UNKNOWN,
-        namespace: peer ? parseSpiffeId(peer).namespace : UNKNOWN,
+        namespace: namespaceOf(peer),
         principal: peer ?? UNKNOWN,
         app: caller?.service.name ?? UNKNOWN,
         version: UNKNOWN,
@@ -138,6 +138,16 @@ export class PeerLabels {
       if (this.inboundCache.size < 10_000) this.inboundCache.set(k, p);
     }
     return p;
+  }
+}
+
+/** The namespace in a peer's SPIFFE ID; never throws: an odd ID is recorded as unknown. */
+function namespaceOf(peer: string | undefined): string {
+  if (!peer) return UNKNOWN;
+  try {
+    return parseSpiffeId(peer).namespace;
+  } catch {
+    return UNKNOWN;
   }
 }
 

@@ -7,7 +7,7 @@
 //         → balance (endpoint: which pod, per request)
 //         → forward (mTLS to that pod's sidecar, pooled)
 //
-// inbound:  telemetry → rescue → trace → forward (the app on loopback)
+// inbound:  telemetry → rescue → trace → forward (the app on the pod's own IP)
 //
 // Authorization and routing rules (a later issue) slot in after route (outbound)
 // and before forward (inbound), where the target and the verified peer are known.

@@ -1,6 +1,7 @@
 // Kubelet probes of app containers are redirected to the sidecar's health port
 // (as Istio does), because under STRICT mTLS the kubelet's plaintext probe would
-// be refused on the app port. The sidecar runs the original probe on localhost.
+// be refused on the app port. The sidecar runs the original probe as the kubelet
+// would (scheme, host, headers; the pod IP when no host is given).
 // Pure: the original actions travel in the sidecar's WEFT_APP_PROBERS variable.
 import type { V1Container, V1Probe } from '@kubernetes/client-node';
 export { PROBERS_ENV } from '../src/app-probes.js';
@@ -45,8 +46,12 @@ function original(container: V1Container, probe: V1Probe, field: ProbeField): Pr
     };
   }
   if (probe.tcpSocket) {
+    const { host } = probe.tcpSocket;
     return {
-      tcpSocket: { port: resolvePort(container, probe.tcpSocket.port, field) },
+      tcpSocket: {
+        port: resolvePort(container, probe.tcpSocket.port, field),
+        ...(host !== undefined ? { host } : {}),
+      },
     };
   }
   return undefined; // exec and grpc probes run without the network path we capture

@@ -1,6 +1,7 @@
 // The innermost layers: send the exchange upstream. Outbound goes to the chosen
 // endpoint's sidecar over mTLS (plaintext only to endpoints marked without one);
-// inbound goes to the app on loopback, telling it who called (XFCC, as Envoy does).
+// inbound goes to the app on the pod IP the peer dialled (never loopback, see
+// inbound.ts), telling it who called (XFCC, as Envoy does).
 import type { MeshIndex } from '../../src/mesh/mesh-index.js';
 import type { Exchange, Layer } from '../exchange.js';
 import { authorityOf, isHttp2Request } from '../exchange.js';
@@ -37,7 +38,7 @@ export const forwardInbound =
   (pool: UpstreamPool, self: () => string | undefined): Layer =>
   () =>
   (ex) => {
-    const u = { address: '127.0.0.1', port: ex.conn.destination.port };
+    const u = { address: ex.conn.destination.address, port: ex.conn.destination.port };
     // Replaces whatever the caller sent: only this sidecar vouches for the peer.
     const xfcc = ex.conn.peerIdentity ? `By=${self() ?? ''};URI=${ex.conn.peerIdentity}` : '';
     delete ex.req.headers['x-forwarded-client-cert'];

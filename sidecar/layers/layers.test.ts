@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCode, WeftError } from '../../src/errors.js';
+import { limitLogger } from '../../src/log-limit.js';
 import { createLogger } from '../../src/log.js';
 import { MeshConfigSchema } from '../../src/mesh/config.js';
 import type { ConnectionInfo, Exchange, ProxyRequest, ProxyResponse } from '../exchange.js';
@@ -80,7 +81,7 @@ describe('header hygiene', () => {
 });
 
 describe('rescue', () => {
-  const log = createLogger({}, 'error', () => undefined);
+  const log = limitLogger(createLogger({}, 'error', () => undefined));
   const cases: [WeftError, number, string][] = [
     [new WeftError(ErrorCode.NoRoute, 'no route'), 404, 'NR'],
     [new WeftError(ErrorCode.NoHealthyUpstream, 'none'), 503, 'UH'],

@@ -1,9 +1,10 @@
 // The one place a failure becomes a response: typed errors map to their status
 // (404 no route, 503 no upstream or failed connect, 504 timeout) with the Envoy
-// response flag recorded; the body names the failure but not internal detail.
+// response flag recorded; the body names the failure but not internal detail. A
+// peer can make a failure per request, so the log lines are rate-limited by code.
 import { asWeftError } from '../../src/errors.js';
 import type { ErrorCode } from '../../src/errors.js';
-import type { Logger } from '../../src/log.js';
+import type { LimitedLogger } from '../../src/log-limit.js';
 import type { Layer } from '../exchange.js';
 
 const FLAGS: Partial<Record<ErrorCode, string>> = {
@@ -16,7 +17,7 @@ const FLAGS: Partial<Record<ErrorCode, string>> = {
 };
 
 export const rescue =
-  (log: Logger): Layer =>
+  (log: LimitedLogger): Layer =>
   (next) =>
   async (ex) => {
     try {
@@ -25,8 +26,10 @@ export const rescue =
       const e = asWeftError(err);
       ex.flags = FLAGS[e.code] ?? 'DPE';
       const fields = { code: e.code, direction: ex.conn.direction, flags: ex.flags };
-      if (e.status >= 500 && !FLAGS[e.code]) log.error(e.message, { ...fields, err: e.cause ?? e });
-      else log.debug(e.message, fields);
+      const key = `rescue|${e.code}`;
+      if (e.status >= 500 && !FLAGS[e.code])
+        log.log('error', e.message, { ...fields, err: e.cause ?? e }, key);
+      else log.log('debug', e.message, fields, key);
       const { res } = ex;
       if (res.headersSent) {
         res.destroy();

@@ -3,6 +3,12 @@
 // outbound port, with the sidecar's own traffic (UID/GID 1337) and loopback left
 // alone so neither loops nor the app's calls to itself are captured. Pure: the
 // command applies what this returns.
+//
+// The proxy's own ports stay captured inbound, so a peer that dials 15000, 15001
+// or 15006 lands on the inbound listener, which refuses (and counts) it; only the
+// health port passes, always, whatever the arguments say: the kubelet's probes and
+// Prometheus reach it in plaintext even under STRICT.
+import { Ports } from './capture-spec.js';
 import type { CaptureSpec } from './capture-spec.js';
 
 export const Chain = {
@@ -19,9 +25,8 @@ export const JUMPS: readonly (readonly [string, readonly string[]])[] = [
 ];
 
 function inbound(spec: CaptureSpec): string[] {
-  const rules = spec.excludeInboundPorts.map(
-    (p) => `-A ${Chain.Inbound} -p tcp --dport ${p} -j RETURN`,
-  );
+  const excluded = [...new Set([Ports.Health, ...spec.excludeInboundPorts])];
+  const rules = excluded.map((p) => `-A ${Chain.Inbound} -p tcp --dport ${p} -j RETURN`);
   if (spec.includeInboundPorts === '*')
     rules.push(`-A ${Chain.Inbound} -p tcp -j ${Chain.InRedirect}`);
   else

@@ -23,7 +23,16 @@ describe('weft init-iptables in a network namespace', () => {
 
   before(async () => {
     pair = netnsPair();
-    listener = pair.spawn(pair.server, [node, PROBE, 'listen', '15001', '15006', '15020', '25']);
+    listener = pair.spawn(pair.server, [
+      node,
+      PROBE,
+      'listen',
+      '15000',
+      '15001',
+      '15006',
+      '15020',
+      '25',
+    ]);
     let buffer = '';
     await new Promise<void>((resolve) => {
       listener.stdout!.on('data', (d: Buffer) => {
@@ -109,6 +118,25 @@ describe('weft init-iptables in a network namespace', () => {
       seen.map((s) => s.port),
       [25],
       'only the loopback call reached a listener, on its own port',
+    );
+  });
+
+  it('lets the health port through even when the arguments do not exclude it; admin stays captured', async () => {
+    pair.exec(pair.server, [node, WEFT_BIN, 'init-iptables', '--exclude-outbound-ports=25']);
+    seen.length = 0;
+    assert.equal(connect(pair.client, pair.serverIp, 15020), 'connected');
+    await settle();
+    assert.deepEqual(
+      seen.map((s) => s.port),
+      [15020],
+    );
+    seen.length = 0;
+    // A peer dialling the admin port lands on the inbound listener, which refuses it.
+    assert.equal(connect(pair.client, pair.serverIp, 15000), 'connected');
+    await settle();
+    assert.deepEqual(
+      seen.map((s) => s.port),
+      [15006],
     );
   });
 });

@@ -3,18 +3,23 @@
 // client app calls http://echo with no knowledge of the mesh.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { ECHO_VIP, startMesh } from '../support/mesh-fixture.js';
 import type { MeshFixture } from '../support/mesh-fixture.js';
 import { NODE_IP } from '../support/mesh-net.js';
 import { foreignLeaf, meshLeaf, plainAttempt, tlsAttempt } from '../support/mtls-attempt.js';
+import type { Outcome } from '../support/mtls-attempt.js';
 import { startPrometheus } from '../support/prometheus.js';
 import { eventually } from '../support/cluster.js';
 
 // Short-lived certificates: every sidecar renews every few seconds for the whole
 // suite, so each test also runs across rotations.
 const CERT_TTL_SECONDS = 8;
+const ODD_ID = 'spiffe://cluster.local/not/a/workload';
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Many {
   results: { status: number; pod?: string; xfcc?: string; traceparent?: string; error?: string }[];
@@ -158,6 +163,16 @@ describe('sidecar mesh', { timeout: 240_000 }, () => {
         ),
       'no SPIFFE ID': async () =>
         tlsAttempt(at, roots, '/neg-nospiffe', await meshLeaf(authority, {})),
+      // Chains to the mesh's roots, but is not /ns/<ns>/sa/<sa>: once crashed the sidecar.
+      'odd SPIFFE ID over HTTP': async () =>
+        tlsAttempt(at, roots, '/neg-odd', await meshLeaf(authority, { uri: ODD_ID })),
+      'odd SPIFFE ID over TCP': async () =>
+        tlsAttempt(
+          { ...at, alpn: 'weft-tcp' },
+          roots,
+          '/neg-odd',
+          await meshLeaf(authority, { uri: ODD_ID }),
+        ),
     };
     const before = await mesh.metric(target, 'weft_sidecar_refused_total', 'direction="inbound"');
     for (const [name, attempt] of Object.entries(cases)) {
@@ -179,6 +194,94 @@ describe('sidecar mesh', { timeout: 240_000 }, () => {
     assert.equal(r.results[0]!.status, 503);
     assert.equal(r.results[0]!.error, 'upstream_connect_failed');
     assert.equal(seenByApps('/impostor'), 0);
+  });
+
+  it("keeps the proxy's ports and loopback-only apps out of another pod's reach (STRICT, PERMISSIVE)", async () => {
+    const target = mesh.servers[0]!;
+    const ip = target.pod.ip;
+    // The outsider holds a valid mesh identity: under STRICT that is all an attacker needs.
+    const credFile = path.join(mesh.dir, 'outsider-credential.json');
+    const valid = await meshLeaf(mesh.ca.ca.authority(), { uri: mesh.spiffe('client') });
+    writeFileSync(credFile, JSON.stringify({ ...valid, roots: mesh.ca.ca.roots() }));
+    const send = (mode: string, port: number, request: string): Promise<Outcome> => {
+      if (mode === 'STRICT') return mesh.outside<Outcome>('tls', ip, port, credFile, request);
+      const [method, url] = request.includes(' ') ? request.split(' ') : ['GET', request];
+      const raw = `${method} ${url} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`;
+      return mesh.outside<Outcome>('plain', ip, port, Buffer.from(raw).toString('base64'));
+    };
+    const blocked: [number, string][] = [
+      [15000, '/config_dump'],
+      [15000, '/certs'],
+      [15000, 'POST /quitquitquit'],
+      [15001, '/'],
+      [15006, '/'],
+    ];
+    const refusedFor = (reason: string): Promise<number> =>
+      mesh.metric(target, 'weft_sidecar_refused_total', `reason="${reason}"`);
+    for (const mode of ['STRICT', 'PERMISSIVE']) {
+      if (mode === 'PERMISSIVE') {
+        mesh.writeConfig((c) => void (c.inbound.mode = 'PERMISSIVE'));
+        await eventually('PERMISSIVE to apply', async () => {
+          const r = await send(mode, 8080, '/outsider-permissive');
+          return 'response' in r && r.response === 'HTTP/1.1 200 OK' ? true : undefined;
+        });
+      }
+      const before = await refusedFor('proxy_port');
+      for (const [port, request] of blocked) {
+        const outcome = await send(mode, port, request);
+        assert.ok('refused' in outcome, `${mode} :${port} ${request}: ${JSON.stringify(outcome)}`);
+      }
+      // 15006 dialled directly is the listener itself: refused as not redirected.
+      assert.equal((await refusedFor('proxy_port')) - before, 4, mode);
+      // The app's loopback-only debug server: the sidecar dials the pod IP, where it is not.
+      const debug = await send(mode, 6060, '/debug-from-outside');
+      assert.ok(!('response' in debug) || !debug.response.includes(' 200 '), JSON.stringify(debug));
+      // The app's real port still answers.
+      assert.deepEqual(await send(mode, 8080, '/outsider-ok'), { response: 'HTTP/1.1 200 OK' });
+    }
+    assert.equal(seenByApps('debug-from-outside'), 0);
+    assert.equal(target.sidecar.child.exitCode, null, 'quitquitquit from outside was refused');
+    mesh.writeConfig(() => undefined);
+    await eventually('STRICT to apply again', async () => {
+      const plain = await plainAttempt(ip, 8080, 'GET / HTTP/1.1\r\n\r\n');
+      return 'refused' in plain ? true : undefined;
+    });
+  });
+
+  it("runs the app's probes as the kubelet would: HTTPS unverified, its headers, the pod IP", async () => {
+    const ip = mesh.servers[0]!.pod.ip;
+    const probe = async (p: string): Promise<number> =>
+      (await fetch(`http://${ip}:15020/app-health/app/${p}`)).status;
+    // HTTPS with a self-signed certificate and the X-Probe header the app requires.
+    assert.equal(await probe('livez'), 200);
+    // The loopback-only debug server fails its probe, as it would for the kubelet.
+    assert.equal(await probe('readyz'), 503);
+  });
+
+  it('serves real clients while another pod holds silent connections (max-connections 20)', async () => {
+    const pod = mesh.servers[2]!;
+    await pod.restartSidecar(['--max-connections', '20']);
+    try {
+      // 60 connections that never send a byte, held 14 s (the handshake bound is 10 s).
+      const holder = mesh.spawnOutside('silent', pod.pod.ip, 8080, 60, 14);
+      await holder.waitFor(/"opened":60/);
+      await sleep(300);
+      const r = await mesh.call<Many>('http', 'http://echo/while-silent', 9);
+      assert.deepEqual(
+        r.results.map((x) => x.status),
+        Array(9).fill(200),
+      );
+      assert.ok(r.results.some((x) => x.pod === pod.name));
+      const evicted = await mesh.metric(pod, 'weft_sidecar_refused_total', 'evicted_silent');
+      assert.ok(evicted >= 40, `evicted ${evicted}`);
+      // Every silent connection was closed by the sidecar: evicted, or past the bound.
+      const end = JSON.parse(await holder.waitFor(/closedByServer/, 20_000)) as {
+        closedByServer: number;
+      };
+      assert.equal(end.closedByServer, 60);
+    } finally {
+      await pod.restartSidecar();
+    }
   });
 
   it('passes unknown destinations through as plain TCP', async () => {

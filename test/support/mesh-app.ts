@@ -1,11 +1,15 @@
 // The app in a test pod, knowing nothing of the mesh: HTTP/1.1 on 8080 (echoes
 // what it saw as JSON, answers WebSocket-style upgrades by echoing bytes), h2c on
-// 9090 (gRPC-shaped: answers with grpc-status in trailers) and a TCP echo on 5432.
+// 9090 (gRPC-shaped: answers with grpc-status in trailers), a TCP echo on 5432, a
+// debug server bound to loopback only on 6060 (which no other pod may reach) and
+// HTTPS with a self-signed certificate on 8446 (for the kubelet's HTTPS probes).
 // Prints one JSON line per HTTP request it receives, so tests can prove what was
 // (and was not) forwarded.
 import http from 'node:http';
 import http2 from 'node:http2';
+import https from 'node:https';
 import net from 'node:net';
+import { createEphemeralCa } from '../../src/pki/index.js';
 
 const pod = process.argv[2] ?? 'app';
 /** Ports the fixture leaves out of capture (see BYPASS_PORTS in mesh-fixture.ts). */
@@ -86,3 +90,22 @@ h2Bypass.on('stream', (stream, headers) => h2.emit('stream', stream, headers));
 h2Bypass.listen(BYPASS_H2, '0.0.0.0');
 
 net.createServer((s) => s.pipe(s)).listen(5432, '0.0.0.0', () => seen({ listening: true }));
+
+// What an app exposes to itself only (pprof, admin consoles): loopback, port 6060.
+export const DEBUG_PORT = 6060;
+http
+  .createServer((req, res) => {
+    seen({ debug: req.url });
+    res.end('debug\n');
+  })
+  .listen(DEBUG_PORT, '127.0.0.1');
+
+// HTTPS with a certificate nobody trusts, as apps serve their own probes.
+export const HTTPS_PORT = 8446;
+const selfSigned = await createEphemeralCa(`${pod}-self-signed`, 3_600_000);
+https
+  .createServer(await selfSigned.serving({ dnsNames: [`${pod}.internal`] }), (req, res) => {
+    seen({ https: req.url, probe: req.headers['x-probe'] });
+    res.writeHead(req.headers['x-probe'] === 'yes' ? 200 : 400).end();
+  })
+  .listen(HTTPS_PORT, '0.0.0.0');

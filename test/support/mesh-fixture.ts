@@ -22,6 +22,21 @@ import type { WeftProcess } from './weft-process.js';
 
 export const APP = path.resolve(import.meta.dirname, 'mesh-app.js');
 export const CLIENT = path.resolve(import.meta.dirname, 'mesh-client.js');
+export const OUTSIDER = path.resolve(import.meta.dirname, 'mesh-outsider.js');
+/** The app's probes as the injector would hand them to the sidecar (WEFT_APP_PROBERS). */
+export const APP_PROBERS = {
+  // HTTPS with a self-signed certificate, a header the app insists on.
+  '/app-health/app/livez': {
+    httpGet: {
+      port: 8446,
+      path: '/healthz',
+      scheme: 'HTTPS',
+      httpHeaders: [{ name: 'X-Probe', value: 'yes' }],
+    },
+  },
+  // The loopback-only debug server: the kubelet (pod IP) could not reach it either.
+  '/app-health/app/readyz': { httpGet: { port: 6060, path: '/debug' } },
+};
 export const ECHO_VIP = '203.0.113.10';
 /**
  * Ports outside the capture in every pod: the app's direct listeners (8099 HTTP,
@@ -37,7 +52,8 @@ export interface MeshPod {
   readonly serviceAccount: string;
   readonly app: WeftProcess;
   sidecar: WeftProcess;
-  restartSidecar(): Promise<void>;
+  /** SIGTERM, then a new sidecar with the suite's flags plus `extraArgs`. */
+  restartSidecar(extraArgs?: readonly string[]): Promise<void>;
 }
 
 export interface MeshFixture {
@@ -50,6 +66,12 @@ export interface MeshFixture {
   readonly meshConfigFile: string;
   readonly client: MeshPod;
   readonly servers: readonly MeshPod[];
+  /** A pod with no sidecar and no capture: another workload with network reach. */
+  readonly outsider: Pod;
+  /** Runs test/support/mesh-outsider.ts in the outsider pod; its last JSON line. */
+  outside<T>(...args: (string | number)[]): Promise<T>;
+  /** Starts mesh-outsider.ts in the outsider pod and leaves it running. */
+  spawnOutside(...args: (string | number)[]): WeftProcess;
   /**
    * Runs test/support/mesh-client.ts in the client pod and parses its JSON line.
    * Never synchronously: the CA runs in this process and must keep answering.
@@ -185,7 +207,7 @@ async function populate(cp: ControlPlane, net: MeshNet, o: MeshOptions): Promise
       `--exclude-outbound-ports=${BYPASS_PORTS.join(',')}`,
     ]);
     const app = watchProcess(pod.spawn(['node', APP, name]));
-    const startSidecar = (): WeftProcess =>
+    const startSidecar = (extraArgs: readonly string[] = []): WeftProcess =>
       watchProcess(
         pod.spawn(
           [
@@ -200,9 +222,16 @@ async function populate(cp: ControlPlane, net: MeshNet, o: MeshOptions): Promise
             ...['--reload-seconds', '1', '--drain-seconds', '1'],
             ...(o.certTtlSeconds ? ['--cert-ttl-seconds', String(o.certTtlSeconds)] : []),
             ...(o.accessLog ? ['--access-log', 'true'] : []),
+            ...extraArgs,
           ],
-          // As the injector sets it on weft-proxy.
-          { uid: 1337, env: { NODE_OPTIONS: SIDECAR_NODE_OPTIONS } },
+          // As the injector sets them on weft-proxy.
+          {
+            uid: 1337,
+            env: {
+              NODE_OPTIONS: SIDECAR_NODE_OPTIONS,
+              ...(i > 0 ? { WEFT_APP_PROBERS: JSON.stringify(APP_PROBERS) } : {}),
+            },
+          },
         ),
       );
     const mp: MeshPod = {
@@ -211,9 +240,9 @@ async function populate(cp: ControlPlane, net: MeshNet, o: MeshOptions): Promise
       serviceAccount,
       app,
       sidecar: startSidecar(),
-      async restartSidecar() {
+      async restartSidecar(extraArgs = []) {
         await mp.sidecar.signal('SIGTERM');
-        mp.sidecar = startSidecar();
+        mp.sidecar = startSidecar(extraArgs);
         await waitReady(pod, mp.sidecar);
       },
     };
@@ -228,6 +257,15 @@ async function populate(cp: ControlPlane, net: MeshNet, o: MeshOptions): Promise
     impostor: IMPOSTOR_VIP,
   };
   client.pod.setHosts(hosts);
+  const outsider = net.addPod('outsider');
+  const inOutsider = (args: (string | number)[]): string[] => [
+    'netns',
+    'exec',
+    outsider.ns,
+    'node',
+    OUTSIDER,
+    ...args.map(String),
+  ];
   return {
     cp,
     ca,
@@ -243,6 +281,13 @@ async function populate(cp: ControlPlane, net: MeshNet, o: MeshOptions): Promise
       const { stdout } = await promisify(execFile)('ip', cmd, { timeout: 60_000 });
       return JSON.parse(stdout.trim().split('\n').pop()!) as T;
     },
+    outsider,
+    async outside<T>(...args: (string | number)[]): Promise<T> {
+      const { stdout } = await promisify(execFile)('ip', inOutsider(args), { timeout: 60_000 });
+      return JSON.parse(stdout.trim().split('\n').pop()!) as T;
+    },
+    spawnOutside: (...args) =>
+      watchProcess(outsider.spawn(['node', OUTSIDER, ...args.map(String)])),
     spiffe: (sa) => `spiffe://cluster.local/ns/${namespace}/sa/${sa}`,
     async metric(pod, name, match = '') {
       const text = await scrape(`http://${pod.pod.ip}:15020/stats/prometheus`);

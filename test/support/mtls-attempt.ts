@@ -22,7 +22,9 @@ export interface Credential {
 export type Outcome = { readonly response: string } | { readonly refused: string };
 
 const REQUEST = (path: string): string =>
-  `GET ${path} HTTP/1.1\r\nHost: echo\r\nConnection: close\r\n\r\n`;
+  path.startsWith('POST ')
+    ? `${path} HTTP/1.1\r\nHost: echo\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`
+    : `GET ${path} HTTP/1.1\r\nHost: echo\r\nConnection: close\r\n\r\n`;
 
 function settle(socket: net.Socket, resolve: (o: Outcome) => void): void {
   let data = '';
@@ -36,8 +38,9 @@ function settle(socket: net.Socket, resolve: (o: Outcome) => void): void {
   );
 }
 
+/** `alpn` is the protocol the client offers (http/1.1 unless given; weft-tcp for TCP). */
 export function tlsAttempt(
-  { host, port }: { host: string; port: number },
+  { host, port, alpn = 'http/1.1' }: { host: string; port: number; alpn?: string | undefined },
   roots: string,
   path: string,
   credential?: Credential,
@@ -48,7 +51,7 @@ export function tlsAttempt(
       port,
       ca: roots,
       ...credential,
-      ALPNProtocols: ['http/1.1'],
+      ALPNProtocols: [alpn],
       // The server's SPIFFE ID is checked by the sidecars; here only the chain matters.
       checkServerIdentity: () => undefined,
     });
