@@ -8,7 +8,8 @@
 #   echo   weft.test/echo:dev, the test app (test/cluster/echo-app.ts) on node.
 # Needs `npm run build` first. The image configs (entrypoint, user, workdir, env)
 # live in images/<name>/image.json; the Dockerfile declares the same (a test checks).
-# Usage: images/build.sh <output-dir>   (prints one "<tag> <tar>" line per image)
+# Usage: images/build.sh <output-dir>   (prints "<tag> <tar> <content-key>" per image;
+# an image whose inputs did not change is not rebuilt)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:?usage: images/build.sh <output-dir>}
@@ -17,6 +18,8 @@ out=$(cd "$out" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/weft-images-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 log() { printf '[images] %s\n' "$*" >&2; }
+# What `weft` loads at run time (tests and benchmarks stay out of the image).
+runtime_dirs="src ca webhook sidecar"
 
 [ -f "$repo/dist/src/cli/weft.js" ] || { log "dist/ is missing: run 'npm run build' first"; exit 1; }
 [ -f "$repo/native/build/Release/original_dst.node" ] || { log "the native addon is missing: run 'npm run build' first"; exit 1; }
@@ -63,7 +66,8 @@ app_tree() { # root
   local app=$1/app
   mkdir -p "$app/native/build/Release"
   cp "$repo/package.json" "$repo/package-lock.json" "$app/"
-  cp -r "$repo/dist" "$app/dist"
+  mkdir -p "$app/dist"
+  for d in $runtime_dirs; do cp -r "$repo/dist/$d" "$app/dist/$d"; done
   find "$app/dist" -name '*.map' -delete
   cp "$repo/native/build/Release/original_dst.node" "$app/native/build/Release/"
   cp -r "$repo/node_modules" "$app/node_modules"
@@ -71,28 +75,53 @@ app_tree() { # root
   rm -f "$app/package-lock.json"
 }
 
-archive() { # name root
-  local name=$1 root=$2 tar="$out/$1.tar"
+archive() { # name root key
+  local name=$1 root=$2 key=$3 tar="$out/$1.tar"
   tar --numeric-owner --owner=0 --group=0 --sort=name --mtime=@0 -C "$root" -cf "$work/$name-layer.tar" .
   node "$repo/dist/test/cluster/image-archive.js" "$repo/images/$name/image.json" "$work/$name-layer.tar" "$tar.tmp"
   mv "$tar.tmp" "$tar"
-  printf '%s %s\n' "$(node "$repo/dist/test/cluster/image-archive.js" --tag "$repo/images/$name/image.json")" "$tar"
+  printf '%s\n' "$key" >"$out/$name.key"
 }
 
-start=$SECONDS
-mkdir -p "$work/pause"
-gcc -static -O2 -s -o "$work/pause/pause" "$repo/images/pause/pause.c"
-archive pause "$work/pause"
+# A content key per image: what goes into it, so an unchanged image is not rebuilt
+# (and, by the cluster, not re-imported).
+key_of() { # files...
+  { sha256sum "$repo/images/build.sh" "$@"; node --version; } | sha256sum | cut -d' ' -f1
+}
 
-node_root "$work/weft"
-iptables_tools "$work/weft"
-app_tree "$work/weft"
-chmod -R a+rX "$work/weft/app"
-archive weft "$work/weft"
+# Builds image $1 with function $2 unless $out holds it with the same key; prints
+# "<tag> <tar> <key>".
+image() { # name builder key
+  local name=$1 builder=$2 key=$3
+  if [ ! -f "$out/$name.tar" ] || [ "$(cat "$out/$name.key" 2>/dev/null)" != "$key" ]; then
+    local start=$SECONDS
+    "$builder" "$work/$name"
+    archive "$name" "$work/$name" "$key"
+    log "$name: built in $((SECONDS - start)) s"
+  fi
+  printf '%s %s %s\n' "$(node "$repo/dist/test/cluster/image-archive.js" --tag "$repo/images/$name/image.json")" "$out/$name.tar" "$key"
+}
 
-node_root "$work/echo"
-mkdir -p "$work/echo/echo"
-cp "$repo/dist/test/cluster/echo-app.js" "$work/echo/echo/echo-app.js"
-printf '{"type":"module"}\n' >"$work/echo/echo/package.json"
-archive echo "$work/echo"
-log "built pause, weft and echo in $((SECONDS - start)) s into $out"
+pause_image() { # root
+  mkdir -p "$1"
+  gcc -static -O2 -s -o "$1/pause" "$repo/images/pause/pause.c"
+}
+
+weft_image() { # root
+  node_root "$1"
+  iptables_tools "$1"
+  app_tree "$1"
+  chmod -R a+rX "$1/app"
+}
+
+echo_image() { # root
+  node_root "$1"
+  mkdir -p "$1/echo"
+  cp "$repo/dist/test/cluster/echo-app.js" "$1/echo/echo-app.js"
+  printf '{"type":"module"}\n' >"$1/echo/package.json"
+}
+
+image pause pause_image "$(key_of "$repo/images/pause/pause.c" "$repo/images/pause/image.json")"
+cd "$repo"
+image weft weft_image "$(key_of images/weft/image.json package.json package-lock.json native/build/Release/original_dst.node $(cd dist && find $runtime_dirs -type f ! -name '*.map' | sort | sed 's|^|dist/|'))"
+image echo echo_image "$(key_of images/echo/image.json dist/test/cluster/echo-app.js)"
