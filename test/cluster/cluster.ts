@@ -52,7 +52,7 @@ export interface ClusterOptions extends ClusterNetworkOptions {
   readonly onProgress?: (line: string) => void;
 }
 
-const cacheRoot = (): string =>
+export const cacheRoot = (): string =>
   process.env.WEFT_TESTENV_CACHE ??
   path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'weft-testenv');
 

@@ -5,6 +5,8 @@
 // only, so the image needs nothing but node.
 //   node echo-app.js                 serve (HTTP_PORT, default 8080; TCP_PORT, default 9090)
 //   node echo-app.js call <url>      one GET from inside the pod; prints status and body
+//   node echo-app.js load <url> <ms> steady GETs (one at a time, 50 ms apart) for <ms>;
+//                                    prints {"ok":N,"failed":N,"errors":[...]} as JSON
 import http from 'node:http';
 import net from 'node:net';
 
@@ -67,8 +69,30 @@ async function call(url: string): Promise<void> {
   process.stdout.write(`${res.status}\n${await res.text()}\n`);
 }
 
-const [mode, url] = process.argv.slice(2);
-if (mode === 'call' && url) {
+async function load(url: string, durationMs: number): Promise<void> {
+  const result = { ok: 0, failed: 0, errors: [] as string[] };
+  const end = Date.now() + durationMs;
+  while (Date.now() < end) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+      await res.arrayBuffer();
+      if (res.status === 200) result.ok++;
+      else throw new Error(`HTTP ${res.status}`);
+    } catch (err) {
+      result.failed++;
+      const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+      if (result.errors.length < 5)
+        result.errors.push(cause instanceof Error ? cause.message : String(cause));
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+const [mode, url, arg] = process.argv.slice(2);
+if (mode === 'load' && url) {
+  await load(url, Number(arg ?? 10_000));
+} else if (mode === 'call' && url) {
   await call(url).catch((err: unknown) => {
     const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
     process.stdout.write(`ERROR ${cause instanceof Error ? cause.message : String(cause)}\n`);
