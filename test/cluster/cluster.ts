@@ -142,7 +142,7 @@ async function startContainerd(r: Run, imagesDir: string): Promise<string[]> {
 }
 
 async function startNode(r: Run): Promise<number> {
-  const [dnsReadyPort, proxyHealthPort] = [await freePort(), await freePort()];
+  const [dnsReadyPort, health, metrics] = [await freePort(), await freePort(), await freePort()];
   writeFileSync(path.join(r.dir, 'Corefile'), conf.corefile(r.net, r.paths, dnsReadyPort));
   start(
     r,
@@ -152,7 +152,7 @@ async function startNode(r: Run): Promise<number> {
   );
   start(r, 'kube-scheduler', r.bins.kubeScheduler, conf.schedulerArgs(r.paths));
   start(r, 'kubelet', r.bins.kubelet, conf.kubeletArgs(r.net, r.paths));
-  start(r, 'kube-proxy', r.bins.kubeProxy, conf.kubeProxyArgs(r.net, r.paths, proxyHealthPort));
+  start(r, 'kube-proxy', r.bins.kubeProxy, conf.kubeProxyArgs(r.net, r.paths, { health, metrics }));
   start(r, 'coredns', r.bins.coredns, ['-conf', path.join(r.dir, 'Corefile')]);
   return dnsReadyPort;
 }

@@ -198,7 +198,11 @@ export function kubeletArgs(net: ClusterNetwork, p: RunPaths): string[] {
   ];
 }
 
-export function kubeProxyArgs(net: ClusterNetwork, p: RunPaths, healthPort: number): string[] {
+export function kubeProxyArgs(
+  net: ClusterNetwork,
+  p: RunPaths,
+  ports: { health: number; metrics: number },
+): string[] {
   return [
     `--kubeconfig=${p.kubeconfig}`,
     `--hostname-override=${NODE_NAME}`,
@@ -209,7 +213,7 @@ export function kubeProxyArgs(net: ClusterNetwork, p: RunPaths, healthPort: numb
     '--conntrack-tcp-timeout-established=0',
     '--conntrack-tcp-timeout-close-wait=0',
     `--nodeport-addresses=${net.nodeIp}/32`,
-    `--healthz-bind-address=127.0.0.1:${healthPort}`,
-    '--metrics-bind-address=127.0.0.1:0',
+    `--healthz-bind-address=127.0.0.1:${ports.health}`,
+    `--metrics-bind-address=127.0.0.1:${ports.metrics}`,
   ];
 }
