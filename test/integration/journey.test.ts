@@ -240,17 +240,25 @@ describe('journey: weft on a real node, from install to uninstall', { timeout: 9
       const res = await kubectl(kc, args, env);
       assert.equal(res.code, 0, `kubectl ${args.join(' ')}:\n${res.stdout}\n${res.stderr}`);
     }
+    // Broken: a pod that runs without the sidecar in a meshed namespace (it was
+    // created before the namespace was labelled, so nothing injected it).
+    await kubectlOk(kc, ['create', 'namespace', 'journey-late']);
     const broken = {
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name: 'uninjected', namespace: NS, labels: { 'weft.dev/inject': 'false' } },
+      metadata: { name: 'uninjected', namespace: 'journey-late' },
       spec: { containers: [{ name: 'app', image: ECHO_IMAGE, imagePullPolicy: 'Never' }] },
     };
     await kubectlOk(kc, ['apply', '-f', '-'], JSON.stringify(broken));
-    const res = await kubectl(kc, ['weft', 'audit', '-n', NS, '--fail-on', 'high'], env);
+    await kubectlOk(kc, ['label', 'namespace', 'journey-late', 'weft.dev/inject=enabled']);
+    const res = await kubectl(
+      kc,
+      ['weft', 'audit', '-n', 'journey-late', '--fail-on', 'high'],
+      env,
+    );
     assert.equal(res.code, 1, `${res.stdout}\n${res.stderr}`);
-    assert.match(res.stdout, /uninjected/);
-    await kubectlOk(kc, ['delete', 'pod', '-n', NS, 'uninjected', '--wait=false']);
+    assert.match(res.stdout, /high\s+uninjected-pod\s+journey-late\s+pod\/uninjected/);
+    await kubectlOk(kc, ['delete', 'namespace', 'journey-late', '--wait=false']);
   });
 
   it('8. deleting a control-plane pod under steady traffic fails no request; a deleted app pod is replaced, injected, serving', async () => {
