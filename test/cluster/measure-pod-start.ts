@@ -14,6 +14,15 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
+async function untilReady(api: CoreV1Api, name: string, namespace: string): Promise<void> {
+  for (let k = 0; k < 1200; k++) {
+    const pod = await api.readNamespacedPod({ name, namespace });
+    if (pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${namespace}/${name} not Ready within 60 s`);
+}
+
 const cluster = await startCluster();
 try {
   const kc = cluster.kubeconfigPath;
@@ -60,11 +69,7 @@ try {
           },
         },
       });
-      for (let k = 0; k < 1200; k++) {
-        const pod = await api.readNamespacedPod({ name, namespace: ns });
-        if (pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await untilReady(api, name, ns);
       times.push(Date.now() - t0);
       await api.deleteNamespacedPod({ name, namespace: ns, gracePeriodSeconds: 0 });
     }
