@@ -16,7 +16,7 @@ Runs the sidecar injector: POST /inject takes admission.k8s.io/v1 AdmissionRevie
 Flags:
   --listen HOST:PORT               (default 0.0.0.0:15017)
   --kubeconfig PATH                (default: in-cluster, else $KUBECONFIG)
-  --register true                  register weft-injector pointing at this process; remove it on exit
+  --register[=true|false]          register weft-injector pointing at this process; remove it on exit
   --failure-policy Fail|Ignore     for --register (default Fail)
   --native-sidecars auto|on|off    (default auto: on from Kubernetes 1.29)
   --image REF                      weft image for weft-init and weft-proxy

@@ -12,7 +12,7 @@ export const WEBHOOK_SERVICE = 'weft-webhook';
 export const webhookFlags: FlagSpec = {
   listen: {},
   kubeconfig: {},
-  register: {},
+  register: { boolean: true },
   'failure-policy': {},
   'native-sidecars': {},
   image: {},

@@ -12,6 +12,8 @@ import type { WebhookConfig } from '../../webhook/config.js';
 import { startWebhook } from '../../webhook/main.js';
 import type { ServingTls } from '../../webhook/main.js';
 import { parseConfig, parseFlags } from '../config/parse.js';
+import { loadKubeConfig } from '../k8s/client.js';
+import { ensurePrerequisites } from './first-run.js';
 import { onShutdownSignal } from '../http/serve.js';
 import { createLogger } from '../log.js';
 import { createRegistry, withProcessMetrics } from '../metrics.js';
@@ -22,13 +24,14 @@ export const CONTROL_PLANE_USAGE = `Usage: weft control-plane [flags]
 Runs weft's control plane: the certificate authority and the sidecar injector.
 From outside a cluster, this brings weft up against it:
 
-  weft control-plane --kubeconfig ~/.kube/config --register true
+  weft control-plane --kubeconfig ~/.kube/config --register
 
 Flags:
   --kubeconfig PATH                (default: in-cluster, else $KUBECONFIG)
   --ca-listen HOST:PORT            (default 0.0.0.0:15012)
   --webhook-listen HOST:PORT       (default 0.0.0.0:15017)
-  --register true                  register weft-injector pointing at this process; remove it on exit
+  --register[=true|false]          register weft-injector pointing at this process; remove it on exit;
+                                   first creates the weft-system namespace and weft's CRDs if missing
   --failure-policy Fail|Ignore     (default Fail)
   --native-sidecars auto|on|off    (default auto)
   --image REF   --ca-address HOST:PORT   --trust-domain NAME   --log-level LEVEL
@@ -43,7 +46,7 @@ const flags = {
   kubeconfig: {},
   'ca-listen': {},
   'webhook-listen': {},
-  register: {},
+  register: { boolean: true },
   'failure-policy': {},
   'native-sidecars': {},
   image: {},
@@ -135,6 +138,13 @@ export async function runControlPlane(args: readonly string[]): Promise<number> 
   }
   const { ca: caConfig, webhook: webhookConfig } = configs(args);
   const log = createLogger({ component: 'control-plane' }, caConfig.logLevel);
+  // From outside a fresh cluster, create the namespace and CRDs (or say what to apply).
+  if (webhookConfig.register) {
+    await ensurePrerequisites(
+      loadKubeConfig(caConfig.kubeconfig),
+      log.child({ component: 'first-run' }),
+    );
+  }
   const registry = withProcessMetrics(createRegistry('control-plane'));
   const ca = await startCa(caConfig, registry, log.child({ component: 'ca' }));
   const local = webhookConfig.register;

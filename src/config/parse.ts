@@ -4,8 +4,35 @@ import { parseArgs } from 'node:util';
 import type { z } from 'zod';
 import { ErrorCode, WeftError } from '../errors.js';
 
-/** Flag definitions: `--kebab-name` → `camelName`, all strings, optionally repeatable. */
-export type FlagSpec = Record<string, { multiple?: boolean }>;
+/**
+ * Flag definitions: `--kebab-name` → `camelName`, all strings, optionally repeatable.
+ * A `boolean` flag may stand alone (`--register` means true), take `=true|false`, or,
+ * as older scripts wrote it, a separate `true`/`false` argument.
+ */
+export type FlagSpec = Record<string, { multiple?: boolean; boolean?: boolean }>;
+
+/** Rewrites boolean flags to `--name=value` so one string-typed parser reads them all. */
+function normalizeBooleans(args: readonly string[], spec: FlagSpec): string[] {
+  const booleans = new Set(
+    Object.entries(spec)
+      .filter(([, o]) => o.boolean)
+      .map(([name]) => `--${name}`),
+  );
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    if (arg === '--') return [...out, ...args.slice(i)];
+    if (!booleans.has(arg)) {
+      out.push(arg);
+      continue;
+    }
+    const next = args[i + 1];
+    const explicit = next === 'true' || next === 'false';
+    out.push(`${arg}=${explicit ? next : 'true'}`);
+    if (explicit) i++;
+  }
+  return out;
+}
 
 const camel = (flag: string): string =>
   flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -14,7 +41,7 @@ export function parseFlags(args: readonly string[], spec: FlagSpec): Record<stri
   let values: Record<string, unknown>;
   try {
     values = parseArgs({
-      args: [...args],
+      args: normalizeBooleans(args, spec),
       options: Object.fromEntries(
         Object.entries(spec).map(([name, o]) => [name, { type: 'string', multiple: !!o.multiple }]),
       ),

@@ -37,12 +37,13 @@ async function issue(
   return { cert: cert.toString('pem'), key: await privateKeyToPem(keys.privateKey) };
 }
 
-export async function writeControlPlaneCerts(dir: string): Promise<ControlPlaneCerts> {
+/** `serverSans`: the API server's names (the test cluster adds its node and Service IPs). */
+export async function writeControlPlaneCerts(
+  dir: string,
+  serverSans: SubjectAltNames = { ips: ['127.0.0.1'], dnsNames: ['localhost'] },
+): Promise<ControlPlaneCerts> {
   const ca = await createEphemeralCa('weft-testenv-ca', DAY);
-  const server = await issue(ca, 'CN=kube-apiserver', ExtendedKeyUsage.ServerAuth, {
-    ips: ['127.0.0.1'],
-    dnsNames: ['localhost'],
-  });
+  const server = await issue(ca, 'CN=kube-apiserver', ExtendedKeyUsage.ServerAuth, serverSans);
   const admin = await issue(ca, 'CN=weft-admin, O=system:masters', ExtendedKeyUsage.ClientAuth);
   const saKeys = await generateKeyPair(KeyType.EcdsaP256);
 
