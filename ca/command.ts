@@ -34,7 +34,7 @@ Flags:
   --rate-limit-per-second N          then this many per second (default 10); past it, 429
   --min-issuer-remaining-seconds N   refuse (503) to issue from an issuer with less left (default 3600)
   --shutdown-seconds N               stop within this after SIGTERM (default 5)
-  --online-root true                 keep the root key in the CA Secret and renew the
+  --online-root[=true|false]         keep the root key in the CA Secret and renew the
                                      intermediate automatically (default: offline root)
   --root-key-secret-name NAME        where a first start puts the root key (default weft-ca-root)
   --log-level debug|info|warn|error  (default info)

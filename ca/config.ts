@@ -33,7 +33,7 @@ export const caFlags: FlagSpec = {
   'rate-limit-per-second': {},
   'min-issuer-remaining-seconds': {},
   'shutdown-seconds': {},
-  'online-root': {},
+  'online-root': { boolean: true },
   'root-key-secret-name': {},
 };
 

@@ -32,7 +32,7 @@ Rotates the mesh's root with overlap, one step at a time:
 Flags:
   --kubeconfig PATH   --namespace NAME (default weft-system)
   --secret-name NAME (default weft-ca)   --trust-domain NAME (default cluster.local)
-  --max-lifetime-seconds N (the CA's; default 172800)   --force true
+  --max-lifetime-seconds N (the CA's; default 172800)   --force[=true|false]
   --root-key-secret-name NAME (default weft-ca-root): where root keys live when the
                       root is offline (the CA Secret holds no root.key)
 `;
@@ -53,7 +53,7 @@ const flags = {
   'secret-name': {},
   'trust-domain': {},
   'max-lifetime-seconds': {},
-  force: {},
+  force: { boolean: true },
   'root-key-secret-name': {},
 };
 

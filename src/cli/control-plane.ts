@@ -38,7 +38,7 @@ Flags:
   --max-lifetime-seconds N         (default 172800)
   --capture-overrides none|narrow|any   capture annotations pod authors may use (default narrow)
   --allow-proxy-image REF          repeatable; images weft.dev/proxy-image may name (default none)
-  --online-root true               the CA keeps the root key and renews its intermediate
+  --online-root[=true|false]       the CA keeps the root key and renews its intermediate
                                    (default: offline root; see weft ca --help)
 `;
 
@@ -56,7 +56,7 @@ const flags = {
   'max-lifetime-seconds': {},
   'capture-overrides': {},
   'allow-proxy-image': { multiple: true },
-  'online-root': {},
+  'online-root': { boolean: true },
 };
 
 const Schema = z.strictObject({
