@@ -59,6 +59,12 @@ for (const [what, body, pattern] of [
     { ...ok, request: { ...ok.request, object: { metadata: { annotations: { a: 1 } } } } },
     /request\.object\.metadata\.annotations\.a: /,
   ],
+  // String() of an object whose toString is not a function throws a TypeError.
+  [
+    'an apiVersion that cannot be printed',
+    { ...ok, apiVersion: { toString: 0 } },
+    /got object, AdmissionReview/,
+  ],
   [
     'a namespace that is a number',
     { ...ok, request: { ...ok.request, namespace: 7 } },

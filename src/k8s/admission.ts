@@ -71,11 +71,14 @@ function checkRequest(req: Record<string, unknown>): void {
 const isPodKind = (kind: Record<string, unknown>): boolean =>
   (kind.group ?? '') === '' && kind.version === 'v1' && kind.kind === 'Pod';
 
+/** A value for an error message: strings as they are, anything else by its type (String() may throw). */
+const shown = (v: unknown): string => (typeof v === 'string' ? v : typeof v);
+
 export function parseAdmissionReview(body: unknown): AdmissionRequest {
   if (!isObject(body)) throw bad('body must be a JSON AdmissionReview object');
   if (body.apiVersion !== 'admission.k8s.io/v1' || body.kind !== 'AdmissionReview') {
     throw bad(
-      `expected apiVersion admission.k8s.io/v1, kind AdmissionReview; got ${String(body.apiVersion)}, ${String(body.kind)}`,
+      `expected apiVersion admission.k8s.io/v1, kind AdmissionReview; got ${shown(body.apiVersion)}, ${shown(body.kind)}`,
     );
   }
   const req = body.request;
