@@ -1,0 +1,111 @@
+// The weft sidecar's inbound HTTP layer, in this process: the HTTP servers the
+// listener hands connections to (sidecar/http-servers.ts), the inbound request
+// stack (rescue → trace → forward, as sidecar/main.ts assembles it) and its
+// upstream pool, in front of a strict recording upstream standing in for the app.
+// Each client connection carries a peer identity naming the input, so the
+// forwarded requests of one input are told apart by the XFCC header the sidecar
+// adds (and any XFCC a client sent is replaced).
+import type http from 'node:http';
+import net from 'node:net';
+import { createLogger } from '../../../src/log.js';
+import { setConnection } from '../../../sidecar/connection.js';
+import { Credentials } from '../../../sidecar/credentials.js';
+import type { Handler, Layer } from '../../../sidecar/exchange.js';
+import { createHttpServers } from '../../../sidecar/http-servers.js';
+import type { HttpServers } from '../../../sidecar/http-servers.js';
+import { forwardInbound } from '../../../sidecar/layers/forward.js';
+import { rescue } from '../../../sidecar/layers/rescue.js';
+import { trace } from '../../../sidecar/layers/trace.js';
+import { compose } from '../../../sidecar/stacks.js';
+import { UpstreamPool } from '../../../sidecar/upstream-pool.js';
+import type { ParsedRequest } from './wire.js';
+import { close, listen, recordingServer } from './wire.js';
+
+export const MAX_HEADER_BYTES = 16 * 1024;
+const SELF = 'spiffe://cluster.local/ns/fuzz/sa/sidecar';
+export const peerFor = (input: number): string =>
+  `spiffe://cluster.local/ns/fuzz/sa/input-${input}`;
+export const xfccFor = (input: number): string => `By=${SELF};URI=${peerFor(input)}`;
+
+export interface Forwarded {
+  readonly request: ParsedRequest;
+}
+
+export class SidecarUnderTest {
+  /** Requests the app received, by the XFCC value naming their input. */
+  readonly forwarded = new Map<string, ParsedRequest[]>();
+  /** llhttp refusals at the app: bytes the sidecar forwarded that a strict parser rejects. */
+  readonly upstreamErrors: string[] = [];
+  /** Requests inside the sidecar's stack right now. */
+  inflight = 0;
+  port = 0;
+  private upstream: http.Server | undefined;
+  private front: net.Server | undefined;
+  private servers: HttpServers | undefined;
+  private pool: UpstreamPool | undefined;
+  private input = 0;
+
+  async open(): Promise<void> {
+    this.upstream = recordingServer(
+      64 * 1024,
+      (r) => {
+        const key = String(r.headers['x-forwarded-client-cert'] ?? '');
+        this.forwarded.set(key, [...(this.forwarded.get(key) ?? []), r]);
+      },
+      (code) => this.upstreamErrors.push(code),
+    );
+    const upstreamPort = await listen(this.upstream);
+    const log = createLogger({}, 'error', () => undefined);
+    this.pool = new UpstreamPool(new Credentials());
+    const counting: Layer = (next) => async (ex) => {
+      this.inflight++;
+      try {
+        await next(ex);
+      } finally {
+        this.inflight--;
+      }
+    };
+    const request: Handler = compose([
+      counting,
+      rescue(log),
+      trace,
+      forwardInbound(this.pool, () => SELF),
+    ]);
+    const upgrade: Handler = compose([
+      counting,
+      rescue(log),
+      forwardInbound(this.pool, () => SELF),
+    ]);
+    this.servers = createHttpServers(
+      { request, upgrade, refused: () => undefined, log },
+      { maxHeaderBytes: MAX_HEADER_BYTES, idleTimeoutMs: 5000 },
+    );
+    const h1 = this.servers.h1;
+    // What sidecar/inbound.ts does with a classified plaintext HTTP/1.1 connection.
+    this.front = net.createServer({ noDelay: true }, (socket) => {
+      socket.on('error', () => undefined);
+      setConnection(socket, {
+        direction: 'inbound',
+        destination: { address: '127.0.0.1', port: upstreamPort },
+        remoteAddress: socket.remoteAddress ?? '',
+        peerIdentity: peerFor(this.input),
+        mtls: true,
+      });
+      h1.emit('connection', socket);
+      socket.resume();
+    });
+    this.port = await listen(this.front);
+  }
+
+  /** Starts a new input: connections accepted from now on carry its identity. */
+  next(): number {
+    return ++this.input;
+  }
+
+  async close(): Promise<void> {
+    this.servers?.h1.closeAllConnections();
+    this.pool?.close();
+    if (this.front) await close(this.front);
+    if (this.upstream) await close(this.upstream);
+  }
+}

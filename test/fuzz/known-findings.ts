@@ -1,0 +1,56 @@
+// Violations the fuzzing found in code another branch is fixing right now. Each is
+// matched narrowly (error class, message, target), counted and printed by every
+// run instead of stopping it, so the rest of that target keeps being fuzzed.
+// `known findings still reproduce` (fuzz.test.ts) fails once a fix lands: then
+// delete the entry, and the property is strict again.
+import { DerError } from '../../src/pki/der.js';
+import { FuzzViolation } from './target.js';
+
+export interface KnownFinding {
+  readonly id: string;
+  readonly target: string;
+  /** Who fixes it, and where the failure is. */
+  readonly note: string;
+  readonly matches: (err: unknown) => boolean;
+  /** An input that shows it, for the still-reproduces test. */
+  readonly reproducer: unknown;
+}
+
+const causeOf = (err: unknown): unknown => (err instanceof FuzzViolation ? err.cause : undefined);
+
+export const KNOWN_FINDINGS: readonly KnownFinding[] = [
+  {
+    id: 'csr-without-spki',
+    target: 'csr',
+    note:
+      'issue 10 item 13 (CA/PKI branch): a CertificationRequestInfo without a SubjectPublicKeyInfo ' +
+      'throws DerError out of parseCsr (src/pki/csr.ts, expect(fields[2]) outside the try), answered 500',
+    matches: (err: unknown): boolean => {
+      const cause = causeOf(err);
+      return cause instanceof DerError && /^subjectPKInfo: expected tag/.test(cause.message);
+    },
+    // SEQUENCE { SEQUENCE { INTEGER 0, SEQUENCE {} }, SEQUENCE { ecdsa-with-SHA256 }, BIT STRING }
+    reproducer:
+      '-----BEGIN CERTIFICATE REQUEST-----\n' +
+      'MFYwBQIBADAAMAoGCCqGSM49BAMCA0EAAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB\n' +
+      'AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQ==\n' +
+      '-----END CERTIFICATE REQUEST-----\n',
+  },
+  {
+    id: 'http1-version-2-forwarded-as-h2c',
+    target: 'sidecar-http1',
+    note:
+      'sidecar branch: an HTTP/1.1 connection whose request line says HTTP/2.0 ("GET / HTTP/2.0") is ' +
+      'accepted by llhttp, and isHttp2Request (sidecar/exchange.ts) decides by httpVersionMajor === 2, ' +
+      'so forwardHttp2 opens an h2c session to the app: an HTTP/1.1 app reads the h2 preface ' +
+      '(HPE_PAUSED_H2_UPGRADE) and the client gets 503; an h2c app gets a request the client never sent as h2',
+    matches: (err: unknown): boolean =>
+      err instanceof FuzzViolation &&
+      /refused what the sidecar forwarded: .*HPE_PAUSED_H2_UPGRADE/.test(err.message),
+    reproducer: 'GET / HTTP/2.0\r\n\r\n',
+  },
+];
+
+export function knownFinding(target: string, err: unknown): KnownFinding | undefined {
+  return KNOWN_FINDINGS.find((k) => k.target === target && k.matches(err));
+}
