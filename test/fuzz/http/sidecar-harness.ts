@@ -6,6 +6,7 @@
 // forwarded requests of one input are told apart by the XFCC header the sidecar
 // adds (and any XFCC a client sent is replaced).
 import type http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { createLogger } from '../../../src/log.js';
 import { setConnection } from '../../../sidecar/connection.js';
@@ -27,8 +28,10 @@ export const peerFor = (input: number): string =>
   `spiffe://cluster.local/ns/fuzz/sa/input-${input}`;
 export const xfccFor = (input: number): string => `By=${SELF};URI=${peerFor(input)}`;
 
-export interface Forwarded {
-  readonly request: ParsedRequest;
+/** What an HTTP/2 app received on one stream. */
+export interface ForwardedH2 {
+  readonly pseudo: Record<string, string>;
+  readonly headers: Record<string, string | string[]>;
 }
 
 export class SidecarUnderTest {
@@ -36,11 +39,17 @@ export class SidecarUnderTest {
   readonly forwarded = new Map<string, ParsedRequest[]>();
   /** llhttp refusals at the app: bytes the sidecar forwarded that a strict parser rejects. */
   readonly upstreamErrors: string[] = [];
+  /** Streams the HTTP/2 app received, by the XFCC value naming their input. */
+  readonly forwardedH2 = new Map<string, ForwardedH2[]>();
   /** Requests inside the sidecar's stack right now. */
   inflight = 0;
   port = 0;
+  /** Where HTTP/2 (h2c) connections go: the sidecar's HTTP/2 server, then an h2c app. */
+  h2Port = 0;
   private upstream: http.Server | undefined;
+  private upstreamH2: http2.Http2Server | undefined;
   private front: net.Server | undefined;
+  private frontH2: net.Server | undefined;
   private servers: HttpServers | undefined;
   private pool: UpstreamPool | undefined;
   private input = 0;
@@ -80,9 +89,30 @@ export class SidecarUnderTest {
       { request, upgrade, refused: () => undefined, log },
       { maxHeaderBytes: MAX_HEADER_BYTES, idleTimeoutMs: 5000 },
     );
-    const h1 = this.servers.h1;
-    // What sidecar/inbound.ts does with a classified plaintext HTTP/1.1 connection.
-    this.front = net.createServer({ noDelay: true }, (socket) => {
+    this.front = this.frontFor(this.servers.h1, upstreamPort);
+    this.port = await listen(this.front);
+    this.upstreamH2 = http2.createServer();
+    this.upstreamH2.on('stream', (stream, headers) => {
+      const pseudo: Record<string, string> = {};
+      const rest: Record<string, string | string[]> = {};
+      for (const [k, v] of Object.entries(headers)) {
+        if (v === undefined) continue;
+        if (k.startsWith(':')) pseudo[k] = String(v);
+        else rest[k] = v;
+      }
+      const key = String(headers['x-forwarded-client-cert'] ?? '');
+      this.forwardedH2.set(key, [...(this.forwardedH2.get(key) ?? []), { pseudo, headers: rest }]);
+      stream.on('error', () => undefined);
+      stream.respond({ ':status': 200 }, { endStream: true });
+    });
+    const upstreamH2Port = await listen(this.upstreamH2);
+    this.frontH2 = this.frontFor(this.servers.h2, upstreamH2Port);
+    this.h2Port = await listen(this.frontH2);
+  }
+
+  /** What sidecar/inbound.ts does with a classified plaintext connection. */
+  private frontFor(server: net.Server, upstreamPort: number): net.Server {
+    return net.createServer({ noDelay: true }, (socket) => {
       socket.on('error', () => undefined);
       setConnection(socket, {
         direction: 'inbound',
@@ -91,10 +121,9 @@ export class SidecarUnderTest {
         peerIdentity: peerFor(this.input),
         mtls: true,
       });
-      h1.emit('connection', socket);
+      server.emit('connection', socket);
       socket.resume();
     });
-    this.port = await listen(this.front);
   }
 
   /** Starts a new input: connections accepted from now on carry its identity. */
@@ -104,8 +133,10 @@ export class SidecarUnderTest {
 
   async close(): Promise<void> {
     this.servers?.h1.closeAllConnections();
+    for (const session of this.servers?.h2Sessions ?? []) session.destroy();
     this.pool?.close();
-    if (this.front) await close(this.front);
-    if (this.upstream) await close(this.upstream);
+    for (const server of [this.front, this.frontH2, this.upstream, this.upstreamH2]) {
+      if (server) await close(server);
+    }
   }
 }

@@ -82,6 +82,8 @@ export function listen(server: net.Server): Promise<number> {
 export function close(server: net.Server): Promise<void> {
   return new Promise((resolve) => {
     if ('closeAllConnections' in server) (server as http.Server).closeAllConnections();
+    // HTTP/2 servers: close() waits for sessions, which the sidecar's pool may keep open.
+    setTimeout(() => resolve(), 500).unref();
     server.close(() => resolve());
   });
 }

@@ -4,6 +4,7 @@ import { admissionTarget } from './admission.js';
 import { annotationsTarget } from './annotations.js';
 import { csrTarget } from './csr.js';
 import { http1Target } from './http1.js';
+import { http2Target } from './http2.js';
 import { identityTarget } from './identity.js';
 import { meshConfigTarget } from './mesh-config.js';
 
@@ -14,4 +15,5 @@ export const TARGETS: readonly FuzzTarget<never>[] = [
   csrTarget,
   admissionTarget,
   http1Target,
+  http2Target,
 ] as unknown as FuzzTarget<never>[];
