@@ -49,6 +49,27 @@ export const KNOWN_FINDINGS: readonly KnownFinding[] = [
       /refused what the sidecar forwarded: .*HPE_PAUSED_H2_UPGRADE/.test(err.message),
     reproducer: 'GET / HTTP/2.0\r\n\r\n',
   },
+  {
+    id: 'h2-repeated-field-with-empty-value-dropped',
+    target: 'sidecar-http2',
+    note:
+      'sidecar branch: an HTTP/2 request carrying a field twice, one value empty ("x-a: b", "x-a: "; cookies alike) ' +
+      'reaches the sidecar as x-a: "b, " (Node joins repeated fields with ", "); forwardHttp2 ' +
+      '(sidecar/forward-http2.ts, headers from forwardHeaders(req.headers)) sends that joined value, ' +
+      'which ends in whitespace, invalid in HTTP/2, and the field never reaches the app: a direct ' +
+      'Node server reads x-a: "b, ". Forwarding req.rawHeaders pairs keeps each field as sent',
+    matches: (err: unknown): boolean =>
+      err instanceof FuzzViolation &&
+      /^app read fields .*the client sent .*[,;] "/.test(err.message),
+    reproducer: [
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':path', '/x'],
+      [':authority', 'app'],
+      ['x-a', 'b'],
+      ['x-a', ''],
+    ],
+  },
 ];
 
 export function knownFinding(target: string, err: unknown): KnownFinding | undefined {
