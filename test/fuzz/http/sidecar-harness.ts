@@ -41,8 +41,8 @@ export class SidecarUnderTest {
   readonly upstreamErrors: string[] = [];
   /** Streams the HTTP/2 app received, by the XFCC value naming their input. */
   readonly forwardedH2 = new Map<string, ForwardedH2[]>();
-  /** Requests inside the sidecar's stack right now. */
-  inflight = 0;
+  /** Requests inside the sidecar's stack right now, by the peer identity naming their input. */
+  readonly inflight = new Map<string, number>();
   port = 0;
   /** Where HTTP/2 (h2c) connections go: the sidecar's HTTP/2 server, then an h2c app. */
   h2Port = 0;
@@ -67,11 +67,14 @@ export class SidecarUnderTest {
     const log = createLogger({}, 'error', () => undefined);
     this.pool = new UpstreamPool(new Credentials());
     const counting: Layer = (next) => async (ex) => {
-      this.inflight++;
+      const key = ex.conn.peerIdentity ?? '';
+      this.inflight.set(key, (this.inflight.get(key) ?? 0) + 1);
       try {
         await next(ex);
       } finally {
-        this.inflight--;
+        const left = (this.inflight.get(key) ?? 1) - 1;
+        if (left) this.inflight.set(key, left);
+        else this.inflight.delete(key);
       }
     };
     const request: Handler = compose([
@@ -124,6 +127,16 @@ export class SidecarUnderTest {
       server.emit('connection', socket);
       socket.resume();
     });
+  }
+
+  /** Waits (bounded) until no request of this input is inside the sidecar; returns how many are. */
+  async settle(input: number, ms = 2000): Promise<number> {
+    const key = peerFor(input);
+    for (const until = Date.now() + ms; this.inflight.has(key) && Date.now() < until;) {
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    return this.inflight.get(key) ?? 0;
   }
 
   /** Starts a new input: connections accepted from now on carry its identity. */

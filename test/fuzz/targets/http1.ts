@@ -249,11 +249,6 @@ function compare(i: number, ref: ParsedRequest, got: ParsedRequest, id: number):
     );
 }
 
-async function settle(sidecar: SidecarUnderTest): Promise<void> {
-  for (let i = 0; i < 2000 && sidecar.inflight > 0; i++) await new Promise((r) => setTimeout(r, 1));
-  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
-}
-
 function checkAnswers(received: Buffer, ref: StrictParse): void {
   const heads = ref.requests.map((r) => r.method === 'HEAD');
   for (const res of parseResponses(received, heads)) {
@@ -296,7 +291,8 @@ export const http1Target: FuzzTarget<string> = {
       timeoutMs: 4000,
       enough: (got) => !waitForClose && parseResponses(got, heads).length >= final,
     });
-    await settle(s);
+    const stuck = await s.settle(id);
+    if (stuck) violation(`${stuck} request(s) still inside the sidecar 2 s after the client left`);
     const forwarded = s.forwarded.get(xfccFor(id)) ?? [];
     s.forwarded.delete(xfccFor(id));
     const errors = s.upstreamErrors

@@ -184,7 +184,8 @@ export const http2Target: FuzzTarget<Field[]> = {
     const s = sidecar!;
     const id = s.next();
     await h2Exchange(s.h2Port, h2Request(list), 4000);
-    for (let i = 0; i < 2000 && s.inflight > 0; i++) await new Promise((r) => setTimeout(r, 1));
+    const stuck = await s.settle(id);
+    if (stuck) violation(`${stuck} stream(s) still inside the sidecar 2 s after the client left`);
     const got = s.forwardedH2.get(xfccFor(id)) ?? [];
     s.forwardedH2.delete(xfccFor(id));
     const why = malformed(list);
