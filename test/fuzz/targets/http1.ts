@@ -258,6 +258,33 @@ function checkAnswers(received: Buffer, ref: StrictParse): void {
   }
 }
 
+/**
+ * Pairs each forwarded request with a request the reference read. Pipelined
+ * requests travel to the app over pooled connections, so they may arrive in any
+ * order (the client still gets its answers in order); each must match one.
+ */
+function matchAll(
+  forwarded: readonly ParsedRequest[],
+  refs: readonly ParsedRequest[],
+  id: number,
+): void {
+  const left = [...refs.keys()];
+  for (const [i, got] of forwarded.entries()) {
+    let firstError: unknown;
+    const at = left.findIndex((j) => {
+      try {
+        compare(i, refs[j]!, got, id);
+        return true;
+      } catch (err) {
+        firstError ??= err;
+        return false;
+      }
+    });
+    if (at === -1) throw firstError;
+    left.splice(at, 1);
+  }
+}
+
 let reference: StrictReference | undefined;
 let sidecar: SidecarUnderTest | undefined;
 
@@ -305,7 +332,7 @@ export const http1Target: FuzzTarget<string> = {
         `the app received ${forwarded.length} requests, the reference read ${ref.requests.length}`,
       );
     }
-    forwarded.forEach((got, i) => compare(i, ref.requests[i]!, got, id));
+    matchAll(forwarded, ref.requests, id);
     checkAnswers(answer.received, ref);
   },
 };
