@@ -18,6 +18,13 @@ export interface KnownFinding {
 
 const causeOf = (err: unknown): unknown => (err instanceof FuzzViolation ? err.cause : undefined);
 
+// Also found (sidecar branch), a process crash rather than a property violation, so
+// not listed below: an Upgrade request pipelined after an ordinary one on the same
+// connection ("GET /1 HTTP/1.1\r\nHost: app\r\n\r\nGET /2 HTTP/1.1\r\nHost: app\r\n
+// Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n") throws ERR_HTTP_SOCKET_ASSIGNED from
+// res.assignSocket in the 'upgrade' listener (sidecar/http-servers.ts), uncaught: the
+// sidecar exits. The generator makes it about once in 1,500 HTTP/1.1 inputs; once fixed,
+// add that string to http/smuggling-corpus.ts.
 export const KNOWN_FINDINGS: readonly KnownFinding[] = [
   {
     id: 'csr-without-spki',
