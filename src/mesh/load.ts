@@ -6,6 +6,10 @@ import type { z } from 'zod';
 import { ErrorCode, WeftError } from '../errors.js';
 import { MeshConfigSchema } from './config.js';
 import type { MeshConfig } from './config.js';
+import { flowDepth } from './flow-depth.js';
+
+/** Far above the five levels a mesh config uses; bounds the YAML parser's work. */
+export const MAX_FLOW_DEPTH = 32;
 
 function describe(issues: readonly z.core.$ZodIssue[]): string {
   return issues
@@ -15,9 +19,16 @@ function describe(issues: readonly z.core.$ZodIssue[]): string {
 }
 
 export function parseMeshConfig(text: string, source: string): MeshConfig {
+  if (flowDepth(text, MAX_FLOW_DEPTH) > MAX_FLOW_DEPTH) {
+    throw new WeftError(
+      ErrorCode.ConfigInvalid,
+      `${source}: nested deeper than ${MAX_FLOW_DEPTH} levels of [ ] or { }`,
+    );
+  }
   let raw: unknown;
   try {
-    raw = YAML.parse(text, { maxAliasCount: 100 });
+    // logLevel error: a bad file is refused with its message, not warned about on stderr.
+    raw = YAML.parse(text, { maxAliasCount: 100, logLevel: 'error' });
   } catch (cause) {
     throw new WeftError(ErrorCode.ConfigInvalid, `${source}: not YAML or JSON: ${String(cause)}`, {
       cause,
