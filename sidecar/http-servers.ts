@@ -66,7 +66,16 @@ export function createHttpServers(hooks: ServerHooks, limits: Limits): HttpServe
     const conn = connectionOf(req);
     if (!conn) return void socket.destroy();
     const res = new http.ServerResponse(req);
-    res.assignSocket(socket as never);
+    try {
+      res.assignSocket(socket as never);
+    } catch {
+      // An Upgrade pipelined behind a request still being answered: Node allows one
+      // response per socket (ERR_HTTP_SOCKET_ASSIGNED). Found by fuzzing; it used to
+      // escape the listener and end the process. Refuse the connection instead.
+      hooks.refused('upgrade_pipelined');
+      hooks.peerLog.warn('pipelined upgrade refused', { reason: 'upgrade_pipelined' });
+      return void socket.destroy();
+    }
     const ex = newExchange(req, res, conn);
     ex.upgrade = { socket, head };
     run(hooks.upgrade, ex, hooks);

@@ -3,7 +3,6 @@
 // run instead of stopping it, so the rest of that target keeps being fuzzed.
 // `known findings still reproduce` (fuzz.test.ts) fails once a fix lands: then
 // delete the entry, and the property is strict again.
-import { DerError } from '../../src/pki/der.js';
 import { FuzzViolation } from './target.js';
 
 export interface KnownFinding {
@@ -16,46 +15,7 @@ export interface KnownFinding {
   readonly reproducer: unknown;
 }
 
-const causeOf = (err: unknown): unknown => (err instanceof FuzzViolation ? err.cause : undefined);
-
-// Also found (sidecar branch), a process crash rather than a property violation, so
-// not listed below: an Upgrade request pipelined after an ordinary one on the same
-// connection ("GET /1 HTTP/1.1\r\nHost: app\r\n\r\nGET /2 HTTP/1.1\r\nHost: app\r\n
-// Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n") throws ERR_HTTP_SOCKET_ASSIGNED from
-// res.assignSocket in the 'upgrade' listener (sidecar/http-servers.ts), uncaught: the
-// sidecar exits. The generator makes it about once in 1,500 HTTP/1.1 inputs; once fixed,
-// add that string to http/smuggling-corpus.ts.
 export const KNOWN_FINDINGS: readonly KnownFinding[] = [
-  {
-    id: 'csr-without-spki',
-    target: 'csr',
-    note:
-      'issue 10 item 13 (CA/PKI branch): a CertificationRequestInfo without a SubjectPublicKeyInfo ' +
-      'throws DerError out of parseCsr (src/pki/csr.ts, expect(fields[2]) outside the try), answered 500',
-    matches: (err: unknown): boolean => {
-      const cause = causeOf(err);
-      return cause instanceof DerError && /^subjectPKInfo: expected tag/.test(cause.message);
-    },
-    // SEQUENCE { SEQUENCE { INTEGER 0, SEQUENCE {} }, SEQUENCE { ecdsa-with-SHA256 }, BIT STRING }
-    reproducer:
-      '-----BEGIN CERTIFICATE REQUEST-----\n' +
-      'MFYwBQIBADAAMAoGCCqGSM49BAMCA0EAAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB\n' +
-      'AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQ==\n' +
-      '-----END CERTIFICATE REQUEST-----\n',
-  },
-  {
-    id: 'http1-version-2-forwarded-as-h2c',
-    target: 'sidecar-http1',
-    note:
-      'sidecar branch: an HTTP/1.1 connection whose request line says HTTP/2.0 ("GET / HTTP/2.0") is ' +
-      'accepted by llhttp, and isHttp2Request (sidecar/exchange.ts) decides by httpVersionMajor === 2, ' +
-      'so forwardHttp2 opens an h2c session to the app: an HTTP/1.1 app reads the h2 preface ' +
-      '(HPE_PAUSED_H2_UPGRADE) and the client gets 503; an h2c app gets a request the client never sent as h2',
-    matches: (err: unknown): boolean =>
-      err instanceof FuzzViolation &&
-      /refused what the sidecar forwarded: .*HPE_PAUSED_H2_UPGRADE/.test(err.message),
-    reproducer: 'GET / HTTP/2.0\r\n\r\n',
-  },
   {
     id: 'h2-repeated-field-with-empty-value-dropped',
     target: 'sidecar-http2',

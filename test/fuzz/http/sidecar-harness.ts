@@ -8,6 +8,7 @@
 import type http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
+import { limitLogger } from '../../../src/log-limit.js';
 import { createLogger } from '../../../src/log.js';
 import { setConnection } from '../../../sidecar/connection.js';
 import { Credentials } from '../../../sidecar/credentials.js';
@@ -64,7 +65,7 @@ export class SidecarUnderTest {
       (code) => this.upstreamErrors.push(code),
     );
     const upstreamPort = await listen(this.upstream);
-    const log = createLogger({}, 'error', () => undefined);
+    const log = limitLogger(createLogger({}, 'error', () => undefined));
     this.pool = new UpstreamPool(new Credentials());
     const counting: Layer = (next) => async (ex) => {
       const key = ex.conn.peerIdentity ?? '';
@@ -89,7 +90,7 @@ export class SidecarUnderTest {
       forwardInbound(this.pool, () => SELF),
     ]);
     this.servers = createHttpServers(
-      { request, upgrade, refused: () => undefined, log },
+      { request, upgrade, refused: () => undefined, peerLog: log },
       { maxHeaderBytes: MAX_HEADER_BYTES, idleTimeoutMs: 5000 },
     );
     this.front = this.frontFor(this.servers.h1, upstreamPort);

@@ -108,4 +108,9 @@ export const SMUGGLING_CORPUS: readonly string[] = [
   head(['GET /1 HTTP/1.1', 'Host: app']) +
     `GET /2 HTTP/1.1${R}Content-Length: 1${R}Content-Length: 2${R}${R}xx` +
     head(['GET /3 HTTP/1.1', 'Host: app']),
+  // An Upgrade pipelined behind an ordinary request (once crashed the sidecar).
+  head(['GET /1 HTTP/1.1', 'Host: app']) +
+    head(['GET /2 HTTP/1.1', 'Host: app', 'Connection: Upgrade', 'Upgrade: websocket']),
+  // A request line claiming HTTP/2.0 on an HTTP/1.1 connection (once forwarded as h2c).
+  'GET / HTTP/2.0\r\n\r\n',
 ];
