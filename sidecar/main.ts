@@ -10,9 +10,11 @@ import type { Registry } from 'prom-client';
 import type { Probers } from '../src/app-probes.js';
 import { CertificateAgent } from '../src/cert-agent/agent.js';
 import type { Logger } from '../src/log.js';
+import { CONTROL_PLANE_SERVICE_ACCOUNT, WEFT_NAMESPACE } from '../src/names.js';
 import { adminApp, healthApp } from './admin.js';
 import type { SidecarConfig } from './config.js';
 import { Credentials } from './credentials.js';
+import { DiscoveryClient } from './discovery-client.js';
 import type { Direction, Handler } from './exchange.js';
 import { createHttpServers, drainServers } from './http-servers.js';
 import type { HttpServers } from './http-servers.js';
@@ -100,6 +102,18 @@ export async function startSidecar(
   agent.on('certificate', (cert) => creds.setCertificate(cert));
   watchTrustBundle(config.trustBundleFile, creds, config.reloadSeconds * 1000, log);
   void agent.start();
+  const discovery = config.discoveryAddress
+    ? new DiscoveryClient({
+        addresses: config.discoveryAddress,
+        serverIdentity: `spiffe://${config.trustDomain}/ns/${WEFT_NAMESPACE}/sa/${CONTROL_PLANE_SERVICE_ACCOUNT}`,
+        clusterDomain: 'cluster.local',
+        creds,
+        registry,
+        log: log.child({ part: 'discovery' }),
+        apply: (c) => source.setConfig(c),
+      })
+    : undefined;
+  discovery?.start();
 
   const pool = new UpstreamPool(creds);
   const metrics = new IstioMetrics(registry);
@@ -186,6 +200,7 @@ export async function startSidecar(
   const ready = (): string | undefined => {
     if (draining) return 'draining';
     if (!creds.ready()) return 'no workload certificate yet';
+    if (discovery && !discovery.ready()) return 'no mesh view from discovery yet';
     return undefined;
   };
   // Inbound stops taking connections and asks open ones to close; outbound keeps
@@ -204,6 +219,7 @@ export async function startSidecar(
       await drain();
       agent.stop();
       source.stop();
+      discovery?.stop();
       unwatchFile(config.trustBundleFile);
       for (const s of [outboundHttp, inboundHttp]) {
         s.h1.closeAllConnections();

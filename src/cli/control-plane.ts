@@ -5,6 +5,9 @@ import { z } from 'zod';
 import { CaConfigSchema } from '../../ca/config.js';
 import type { CaConfig } from '../../ca/config.js';
 import { startCa } from '../../ca/main.js';
+import { DiscoveryConfigSchema } from '../../discovery/config.js';
+import type { DiscoveryConfig } from '../../discovery/config.js';
+import { startDiscovery } from '../../discovery/main.js';
 import type { RunningCa } from '../../ca/main.js';
 import { issueServingCertificate } from '../../ca/serving-cert.js';
 import { WEBHOOK_DNS_NAMES, WebhookConfigSchema } from '../../webhook/config.js';
@@ -19,7 +22,8 @@ import { WEFT_NAMESPACE } from '../names.js';
 
 export const CONTROL_PLANE_USAGE = `Usage: weft control-plane [flags]
 
-Runs weft's control plane: the certificate authority and the sidecar injector.
+Runs weft's control plane: the certificate authority, the sidecar injector and
+discovery (each sidecar's config stream).
 From outside a cluster, this brings weft up against it:
 
   weft control-plane --kubeconfig ~/.kube/config --register true
@@ -28,6 +32,7 @@ Flags:
   --kubeconfig PATH                (default: in-cluster, else $KUBECONFIG)
   --ca-listen HOST:PORT            (default 0.0.0.0:15012)
   --webhook-listen HOST:PORT       (default 0.0.0.0:15017)
+  --discovery-listen HOST:PORT     (default 0.0.0.0:15010)
   --register true                  register weft-injector pointing at this process; remove it on exit
   --failure-policy Fail|Ignore     (default Fail)
   --native-sidecars auto|on|off    (default auto)
@@ -39,6 +44,7 @@ const flags = {
   kubeconfig: {},
   'ca-listen': {},
   'webhook-listen': {},
+  'discovery-listen': {},
   register: {},
   'failure-policy': {},
   'native-sidecars': {},
@@ -53,6 +59,7 @@ const Schema = z.strictObject({
   kubeconfig: z.string().optional(),
   caListen: z.string().optional(),
   webhookListen: z.string().optional(),
+  discoveryListen: z.string().optional(),
   register: z.string().optional(),
   failurePolicy: z.string().optional(),
   nativeSidecars: z.string().optional(),
@@ -66,7 +73,11 @@ const Schema = z.strictObject({
 const defined = (o: Record<string, unknown>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
-function configs(args: readonly string[]): { ca: CaConfig; webhook: WebhookConfig } {
+function configs(args: readonly string[]): {
+  ca: CaConfig;
+  webhook: WebhookConfig;
+  discovery: DiscoveryConfig;
+} {
   const f = parseConfig(Schema, parseFlags(args, flags));
   const shared = { kubeconfig: f.kubeconfig, trustDomain: f.trustDomain, logLevel: f.logLevel };
   const ca = parseConfig(
@@ -85,7 +96,11 @@ function configs(args: readonly string[]): { ca: CaConfig; webhook: WebhookConfi
       caAddress: f.caAddress,
     }),
   );
-  return { ca, webhook };
+  const discovery = parseConfig(
+    DiscoveryConfigSchema,
+    defined({ ...shared, listen: f.discoveryListen }),
+  );
+  return { ca, webhook, discovery };
 }
 
 async function webhookTls(
@@ -116,7 +131,7 @@ export async function runControlPlane(args: readonly string[]): Promise<number> 
     process.stdout.write(CONTROL_PLANE_USAGE);
     return 0;
   }
-  const { ca: caConfig, webhook: webhookConfig } = configs(args);
+  const { ca: caConfig, webhook: webhookConfig, discovery: discoveryConfig } = configs(args);
   const log = createLogger({ component: 'control-plane' }, caConfig.logLevel);
   const registry = withProcessMetrics(createRegistry('control-plane'));
   const ca = await startCa(caConfig, registry, log.child({ component: 'ca' }));
@@ -127,6 +142,14 @@ export async function runControlPlane(args: readonly string[]): Promise<number> 
     tls,
     registry,
     log.child({ component: 'webhook' }),
+  );
+  // Discovery serves with a certificate for the control plane's identity (which
+  // sidecars check) and verifies sidecars against the mesh's roots.
+  const discovery = await startDiscovery(
+    discoveryConfig,
+    { cert: tls.cert, key: tls.key, roots: ca.roots() },
+    registry,
+    log.child({ component: 'discovery' }),
   );
   // Follow the CA: a new issuer or root (rotation) or half-life re-issues the
   // webhook's certificate and rewrites the caBundle.
@@ -141,6 +164,7 @@ export async function runControlPlane(args: readonly string[]): Promise<number> 
       .then(async (next) => {
         tls = next;
         await webhook.setTls(next);
+        discovery.setTls({ cert: next.cert, key: next.key, roots: next.caPem });
         log.info('webhook certificate renewed');
       })
       .catch((err: unknown) => log.warn('webhook certificate renewal failed', { err }));
@@ -149,6 +173,7 @@ export async function runControlPlane(args: readonly string[]): Promise<number> 
   onShutdownSignal(log, async () => {
     clearInterval(timer);
     await webhook.stop();
+    await discovery.stop();
     await ca.stop();
   });
   return new Promise<number>(() => undefined);

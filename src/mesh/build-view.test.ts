@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { ClusterObjects } from './build-view.js';
-import { buildInboundResource, buildServiceResources, keyOf, workloadOfPod } from './build-view.js';
+import {
+  buildInboundResource,
+  inboundPortsByIp,
+  buildServiceResources,
+  keyOf,
+  workloadOfPod,
+} from './build-view.js';
 import { compileMesh } from './mesh-index.js';
 import { parsePeerAuthentication } from './peer-authentication.js';
 import type { PeerAuthentication } from './peer-authentication.js';
@@ -208,7 +214,7 @@ describe('view builder', () => {
     assert.ok('policy' in strictPort);
     const o = objects({ services: [cart], slices, pods, policies: [strictPort.policy] });
     const services = buildServiceResources(o);
-    const inbound = buildInboundResource(o, pods[0]!, services);
+    const inbound = buildInboundResource(o, pods[0]!, inboundPortsByIp(services));
     assert.deepEqual(inbound.kind === 'inbound' && inbound.inbound, {
       mode: 'PERMISSIVE',
       by: 'default',
@@ -241,7 +247,7 @@ describe('view builder', () => {
   it('compiles into the index the data plane uses', () => {
     const o = objects({ services: [cart], slices, pods });
     const view = buildServiceResources(o);
-    view.set('inbound', buildInboundResource(o, pods[0]!, view));
+    view.set('inbound', buildInboundResource(o, pods[0]!, inboundPortsByIp(view)));
     const mesh = compileMesh(toMeshConfig(view, 'cluster.local'), NS);
     assert.equal(mesh.byHost('cart', 80)?.port.targetPort, 8080);
     assert.equal(mesh.byDestination('fd00::1', 9090)?.protocol, 'grpc');

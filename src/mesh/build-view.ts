@@ -150,6 +150,13 @@ function endpointsOf(
   return [...seen.values()].sort((a, b) => a.address.localeCompare(b.address));
 }
 
+/** Every ClusterIP (dual-stack) and external IP: kube-proxy routes each the same way. */
+function serviceAddresses(svc: V1Service): string[] {
+  const spec = svc.spec ?? {};
+  const ips = spec.clusterIPs ?? (spec.clusterIP ? [spec.clusterIP] : []);
+  return [...ips, ...(spec.externalIPs ?? [])].filter((a) => a && a !== 'None');
+}
+
 /** The resources every sidecar may see: each Service's catalog entry and endpoints. */
 export function buildServiceResources(objects: ClusterObjects): Map<string, Resource> {
   const out = new Map<string, Resource>();
@@ -161,8 +168,7 @@ export function buildServiceResources(objects: ClusterObjects): Map<string, Reso
     const slices = bySvc.get(`${namespace}/${name}`) ?? [];
     const ports = servicePorts(svc, slices);
     if (!ports.length) continue;
-    const ips = svc.spec?.clusterIPs ?? (svc.spec?.clusterIP ? [svc.spec.clusterIP] : []);
-    const addresses = ips.filter((a) => a && a !== 'None');
+    const addresses = serviceAddresses(svc);
     const sk = serviceKey(namespace, name);
     out.set(
       sk,
@@ -181,18 +187,31 @@ export function buildServiceResources(objects: ClusterObjects): Map<string, Reso
   return out;
 }
 
-/** Target ports → protocol, from the Services whose endpoints include this pod's address. */
-function inboundProtocols(
+/** Pod address → its target ports and the service ports they serve, for the inbound protocols. */
+export function inboundPortsByIp(
   resources: ReadonlyMap<string, Resource>,
-  podIps: ReadonlySet<string>,
-): Map<number, ServicePort> {
-  const out = new Map<number, ServicePort>();
+): Map<string, Map<number, ServicePort>> {
+  const out = new Map<string, Map<number, ServicePort>>();
   for (const r of resources.values()) {
     if (r.kind !== 'service') continue;
     const eps = resources.get(endpointsKey(r.service.namespace, r.service.name));
-    if (eps?.kind !== 'endpoints' || !eps.endpoints.some((e) => podIps.has(e.address))) continue;
-    for (const p of r.service.ports) out.set(p.targetPort ?? p.port, p);
+    if (eps?.kind !== 'endpoints') continue;
+    for (const e of eps.endpoints) {
+      const ports = out.get(e.address) ?? new Map<number, ServicePort>();
+      for (const p of r.service.ports) ports.set(p.targetPort ?? p.port, p);
+      out.set(e.address, ports);
+    }
   }
+  return out;
+}
+
+function podPorts(
+  pod: V1Pod,
+  byIp: ReadonlyMap<string, ReadonlyMap<number, ServicePort>>,
+): Map<number, ServicePort> {
+  const ips = new Set((pod.status?.podIPs ?? []).map((p) => p.ip).concat(pod.status?.podIP ?? []));
+  const out = new Map<number, ServicePort>();
+  for (const ip of ips) for (const [port, sp] of byIp.get(ip) ?? []) out.set(port, sp);
   return out;
 }
 
@@ -200,11 +219,10 @@ function inboundProtocols(
 export function buildInboundResource(
   objects: ClusterObjects,
   pod: V1Pod,
-  services: ReadonlyMap<string, Resource>,
+  portsByIp: ReadonlyMap<string, ReadonlyMap<number, ServicePort>>,
 ): Resource {
   const modes = inboundModesOf(objects, pod);
-  const ips = new Set((pod.status?.podIPs ?? []).map((p) => p.ip).concat(pod.status?.podIP ?? []));
-  const protocols = inboundProtocols(services, ips);
+  const protocols = podPorts(pod, portsByIp);
   const ports = new Set([...protocols.keys(), ...modes.ports.keys()]);
   const inbound = [...ports]
     .sort((a, b) => a - b)

@@ -18,8 +18,9 @@ function pa(
 }
 
 const pod = { namespace: 'shop', labels: { app: 'cart' } };
+// As discovery passes them: an iterator over its cache, not an array.
 const resolve = (policies: PeerAuthentication[]) =>
-  resolveInboundModes(policies, pod, 'weft-system');
+  resolveInboundModes(policies.values(), pod, 'weft-system');
 
 describe('PeerAuthentication', () => {
   it('defaults to PERMISSIVE with no policy (as Istio)', () => {

@@ -105,10 +105,9 @@ export function applicablePolicies(
   pod: { namespace: string; labels: Record<string, string> },
   rootNamespace: string,
 ): { workload?: PeerAuthentication; namespace?: PeerAuthentication; mesh?: PeerAuthentication } {
-  const inNs = [...policies].filter((p) => p.namespace === pod.namespace).sort(oldestFirst);
-  const mesh = [...policies]
-    .filter((p) => p.namespace === rootNamespace && !p.selector)
-    .sort(oldestFirst)[0];
+  const all = [...policies]; // an iterator can be spread once
+  const inNs = all.filter((p) => p.namespace === pod.namespace).sort(oldestFirst);
+  const mesh = all.filter((p) => p.namespace === rootNamespace && !p.selector).sort(oldestFirst)[0];
   return {
     workload: inNs.find((p) => p.selector && matches(p.selector, pod.labels)),
     namespace: inNs.find((p) => !p.selector),
