@@ -3,7 +3,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const components = ['webhook', 'ca', 'sidecar'];
+const components = ['webhook', 'ca', 'sidecar', 'discovery'];
 
 /** Imports that a file in `folder` may not make: the other components (and, for src/, all of them). */
 function forbiddenFrom(folder) {

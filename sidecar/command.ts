@@ -17,6 +17,7 @@ environment variable in brackets, which the injector sets.
 
 Flags:
   --mesh-config FILE             services, endpoints, modes (YAML/JSON) [WEFT_MESH_CONFIG]
+  --discovery-address H:P[,H:P]  stream the mesh from the control plane [WEFT_DISCOVERY_ADDRESS]
   --ca-address HOST:PORT         weft's CA [WEFT_CA_ADDRESS]
   --token-file PATH              ServiceAccount token for the CA [WEFT_TOKEN_FILE]
   --trust-bundle-file PATH       the mesh's roots (watched) [WEFT_TRUST_BUNDLE_FILE]

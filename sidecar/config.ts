@@ -8,6 +8,7 @@ import { DEFAULT_TRUST_DOMAIN } from '../src/names.js';
 
 export const sidecarFlags: FlagSpec = {
   'mesh-config': {},
+  'discovery-address': {},
   'ca-address': {},
   'token-file': {},
   'trust-bundle-file': {},
@@ -35,6 +36,7 @@ export const sidecarFlags: FlagSpec = {
 /** Flag → environment variable the injected pod carries. */
 export const SIDECAR_ENV: Record<string, string> = {
   meshConfig: 'WEFT_MESH_CONFIG',
+  discoveryAddress: 'WEFT_DISCOVERY_ADDRESS',
   caAddress: 'WEFT_CA_ADDRESS',
   tokenFile: 'WEFT_TOKEN_FILE',
   trustBundleFile: 'WEFT_TRUST_BUNDLE_FILE',
@@ -52,6 +54,12 @@ const listen = (port: number, host = '0.0.0.0'): z.ZodType<{ host: string; port:
 
 export const SidecarConfigSchema = z.strictObject({
   meshConfig: z.string().min(1).optional(),
+  /** Discovery replicas, HOST:PORT[,HOST:PORT…]; the mesh file is for development. */
+  discoveryAddress: z
+    .string()
+    .regex(/^[^\s,]+:\d{1,5}(,[^\s,]+:\d{1,5})*$/, 'expected HOST:PORT[,HOST:PORT…]')
+    .transform((s) => s.split(','))
+    .optional(),
   caAddress: z.string().min(1),
   tokenFile: z.string().min(1),
   trustBundleFile: z.string().min(1),

@@ -9,9 +9,11 @@ import type { Registry } from 'prom-client';
 import type { Probers } from '../src/app-probes.js';
 import { CertificateAgent } from '../src/cert-agent/agent.js';
 import type { Logger } from '../src/log.js';
+import { CONTROL_PLANE_SERVICE_ACCOUNT, WEFT_NAMESPACE } from '../src/names.js';
 import { adminApp, healthApp } from './admin.js';
 import type { SidecarConfig } from './config.js';
 import { Credentials } from './credentials.js';
+import { DiscoveryClient } from './discovery-client.js';
 import { drainServers } from './http-servers.js';
 import { MeshSource } from './mesh-source.js';
 import { createProxy } from './proxy.js';
@@ -86,6 +88,18 @@ export async function startSidecar(
   agent.on('certificate', (cert) => creds.setCertificate(cert));
   watchTrustBundle(config.trustBundleFile, creds, config.reloadSeconds * 1000, log);
   void agent.start();
+  const discovery = config.discoveryAddress
+    ? new DiscoveryClient({
+        addresses: config.discoveryAddress,
+        serverIdentity: `spiffe://${config.trustDomain}/ns/${WEFT_NAMESPACE}/sa/${CONTROL_PLANE_SERVICE_ACCOUNT}`,
+        clusterDomain: 'cluster.local',
+        creds,
+        registry,
+        log: log.child({ part: 'discovery' }),
+        apply: (c) => source.setConfig(c),
+      })
+    : undefined;
+  discovery?.start();
 
   const workload = config.workload ?? workloadOf(config.podName);
   const { outbound, inbound, outboundHttp, inboundHttp, pool } = createProxy({
@@ -103,6 +117,7 @@ export async function startSidecar(
   const ready = (): string | undefined => {
     if (draining) return 'draining';
     if (!creds.ready()) return 'no workload certificate yet';
+    if (discovery && !discovery.ready()) return 'no mesh view from discovery yet';
     return undefined;
   };
   // Inbound stops taking connections and asks open ones to close; outbound keeps
@@ -121,6 +136,7 @@ export async function startSidecar(
       await drain();
       agent.stop();
       source.stop();
+      discovery?.stop();
       unwatchFile(config.trustBundleFile);
       for (const s of [outboundHttp, inboundHttp]) {
         s.h1.closeAllConnections();

@@ -6,6 +6,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../src/log.js';
 import { MeshConfigSchema } from '../src/mesh/config.js';
+import type { MeshConfig } from '../src/mesh/config.js';
 import { parseMeshConfig } from '../src/mesh/load.js';
 import type { MeshIndex } from '../src/mesh/mesh-index.js';
 import { compileMesh } from '../src/mesh/mesh-index.js';
@@ -88,8 +89,13 @@ export class MeshSource {
 
   private apply(text: string): void {
     const config = parseMeshConfig(text, this.file ?? 'mesh config');
-    this.index = compileMesh(config, this.namespace);
+    this.setConfig(config);
     this.text = text;
+  }
+
+  /** Swaps in a validated config (from the file or the discovery stream) whole. */
+  setConfig(config: MeshConfig): void {
+    this.index = compileMesh(config, this.namespace);
     this.reloads.inc();
     this.services.set(config.services.length);
     this.log.info('mesh config applied', { services: config.services.length });

@@ -4,6 +4,8 @@ export const CONTROL_PLANE_SERVICE_ACCOUNT = 'weft-control-plane';
 export const CA_SECRET_NAME = 'weft-ca';
 export const CA_SERVICE = 'weft-ca';
 export const CA_PORT = 15012;
+/** The discovery stream (mTLS, HTTP/2); beside the CA's port on the same Service. */
+export const DISCOVERY_PORT = 15010;
 export const TOKEN_AUDIENCE = 'weft-ca';
 export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
 export const CSR_SIGNER_NAME = 'weft.dev/workload';

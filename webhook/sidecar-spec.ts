@@ -3,6 +3,7 @@ import type { V1Container, V1EnvVar, V1Volume } from '@kubernetes/client-node';
 import { PROXY_GID, PROXY_UID, Ports, captureArgs } from '../src/capture/capture-spec.js';
 import type { CaptureSpec } from '../src/capture/capture-spec.js';
 import {
+  DISCOVERY_PORT,
   TOKEN_AUDIENCE,
   TRUST_BUNDLE_CONFIGMAP,
   TRUST_BUNDLE_KEY,
@@ -97,6 +98,10 @@ function resources(r: ResourceOverrides): V1Container['resources'] {
   };
 }
 
+/** The CA's HOST:PORT with discovery's port: both run in the control plane. */
+export const discoveryAddress = (caAddress: string): string =>
+  `${caAddress.slice(0, caAddress.lastIndexOf(':'))}:${DISCOVERY_PORT}`;
+
 export function proxyContainer(p: ProxyInputs): V1Container {
   const readiness = { httpGet: { path: READY_PATH, port: Ports.Health, scheme: 'HTTP' } };
   const env: V1EnvVar[] = [
@@ -106,6 +111,8 @@ export function proxyContainer(p: ProxyInputs): V1Container {
     fieldEnv('WEFT_SERVICE_ACCOUNT', 'spec.serviceAccountName'),
     fieldEnv('WEFT_NODE_NAME', 'spec.nodeName'),
     { name: 'WEFT_CA_ADDRESS', value: p.config.caAddress },
+    // Discovery listens beside the CA, on the same Service (see src/names.ts).
+    { name: 'WEFT_DISCOVERY_ADDRESS', value: discoveryAddress(p.config.caAddress) },
     { name: 'WEFT_TRUST_DOMAIN', value: p.config.trustDomain },
     { name: 'WEFT_LOG_LEVEL', value: p.logLevel },
     { name: 'WEFT_TOKEN_FILE', value: `${Mount.Token}/token` },

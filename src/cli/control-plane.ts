@@ -5,6 +5,9 @@ import { z } from 'zod';
 import { CaConfigSchema } from '../../ca/config.js';
 import type { CaConfig } from '../../ca/config.js';
 import { startCa } from '../../ca/main.js';
+import { DiscoveryConfigSchema } from '../../discovery/config.js';
+import type { DiscoveryConfig } from '../../discovery/config.js';
+import { startDiscovery } from '../../discovery/main.js';
 import type { RunningCa } from '../../ca/main.js';
 import { issueServingCertificate } from '../../ca/serving-cert.js';
 import { WEBHOOK_DNS_NAMES, WebhookConfigSchema } from '../../webhook/config.js';
@@ -21,7 +24,8 @@ import { WEFT_NAMESPACE } from '../names.js';
 
 export const CONTROL_PLANE_USAGE = `Usage: weft control-plane [flags]
 
-Runs weft's control plane: the certificate authority and the sidecar injector.
+Runs weft's control plane: the certificate authority, the sidecar injector and
+discovery (each sidecar's config stream).
 From outside a cluster, this brings weft up against it:
 
   weft control-plane --kubeconfig ~/.kube/config --register
@@ -30,6 +34,7 @@ Flags:
   --kubeconfig PATH                (default: in-cluster, else $KUBECONFIG)
   --ca-listen HOST:PORT            (default 0.0.0.0:15012)
   --webhook-listen HOST:PORT       (default 0.0.0.0:15017)
+  --discovery-listen HOST:PORT     (default 0.0.0.0:15010)
   --register[=true|false]          register weft-injector pointing at this process; remove it on exit;
                                    first creates the weft-system namespace and weft's CRDs if missing
   --failure-policy Fail|Ignore     (default Fail)
@@ -46,6 +51,7 @@ const flags = {
   kubeconfig: {},
   'ca-listen': {},
   'webhook-listen': {},
+  'discovery-listen': {},
   register: { boolean: true },
   'failure-policy': {},
   'native-sidecars': {},
@@ -63,6 +69,7 @@ const Schema = z.strictObject({
   kubeconfig: z.string().optional(),
   caListen: z.string().optional(),
   webhookListen: z.string().optional(),
+  discoveryListen: z.string().optional(),
   register: z.string().optional(),
   failurePolicy: z.string().optional(),
   nativeSidecars: z.string().optional(),
@@ -79,7 +86,11 @@ const Schema = z.strictObject({
 const defined = (o: Record<string, unknown>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
-function configs(args: readonly string[]): { ca: CaConfig; webhook: WebhookConfig } {
+function configs(args: readonly string[]): {
+  ca: CaConfig;
+  webhook: WebhookConfig;
+  discovery: DiscoveryConfig;
+} {
   const f = parseConfig(Schema, parseFlags(args, flags));
   const shared = { kubeconfig: f.kubeconfig, trustDomain: f.trustDomain, logLevel: f.logLevel };
   const ca = parseConfig(
@@ -105,7 +116,11 @@ function configs(args: readonly string[]): { ca: CaConfig; webhook: WebhookConfi
       allowProxyImage: f.allowProxyImage,
     }),
   );
-  return { ca, webhook };
+  const discovery = parseConfig(
+    DiscoveryConfigSchema,
+    defined({ ...shared, listen: f.discoveryListen }),
+  );
+  return { ca, webhook, discovery };
 }
 
 async function webhookTls(
@@ -136,7 +151,7 @@ export async function runControlPlane(args: readonly string[]): Promise<number> 
     process.stdout.write(CONTROL_PLANE_USAGE);
     return 0;
   }
-  const { ca: caConfig, webhook: webhookConfig } = configs(args);
+  const { ca: caConfig, webhook: webhookConfig, discovery: discoveryConfig } = configs(args);
   const log = createLogger({ component: 'control-plane' }, caConfig.logLevel);
   // From outside a fresh cluster, create the namespace and CRDs (or say what to apply).
   if (webhookConfig.register) {
@@ -155,6 +170,14 @@ export async function runControlPlane(args: readonly string[]): Promise<number> 
     registry,
     log.child({ component: 'webhook' }),
   );
+  // Discovery serves with a certificate for the control plane's identity (which
+  // sidecars check) and verifies sidecars against the mesh's roots.
+  const discovery = await startDiscovery(
+    discoveryConfig,
+    { cert: tls.cert, key: tls.key, roots: ca.roots() },
+    registry,
+    log.child({ component: 'discovery' }),
+  );
   // Follow the CA: a new issuer or root (rotation) or half-life re-issues the
   // webhook's certificate and rewrites the caBundle.
   let issuer = ca.authority().issuer.serialNumber;
@@ -168,6 +191,7 @@ export async function runControlPlane(args: readonly string[]): Promise<number> 
       .then(async (next) => {
         tls = next;
         await webhook.setTls(next);
+        discovery.setTls({ cert: next.cert, key: next.key, roots: next.caPem });
         log.info('webhook certificate renewed');
       })
       .catch((err: unknown) => log.warn('webhook certificate renewal failed', { err }));
@@ -176,6 +200,7 @@ export async function runControlPlane(args: readonly string[]): Promise<number> 
   onShutdownSignal(log, async () => {
     clearInterval(timer);
     await webhook.stop();
+    await discovery.stop();
     await ca.stop();
   });
   return new Promise<number>(() => undefined);

@@ -5,7 +5,9 @@ import { z } from 'zod';
 import { parseSpiffeId } from '../identity.js';
 
 const port = z.number().int().min(1).max(65535);
-const name = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS-1123 label');
+export const name = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a DNS-1123 label');
 const spiffeId = z.string().refine((s) => {
   try {
     parseSpiffeId(s);
@@ -14,7 +16,7 @@ const spiffeId = z.string().refine((s) => {
     return false;
   }
 }, 'must be a workload SPIFFE ID (spiffe://<trust-domain>/ns/<ns>/sa/<sa>)');
-const ip = z.union([z.ipv4(), z.ipv6()]);
+export const ip = z.union([z.ipv4(), z.ipv6()]);
 
 export const Protocol = z.enum(['http', 'http2', 'grpc', 'tcp']);
 export type Protocol = z.infer<typeof Protocol>;
@@ -22,7 +24,7 @@ export type Protocol = z.infer<typeof Protocol>;
 export const MtlsMode = z.enum(['STRICT', 'PERMISSIVE', 'DISABLE']);
 export type MtlsMode = z.infer<typeof MtlsMode>;
 
-const ServicePort = z.strictObject({
+export const ServicePort = z.strictObject({
   port,
   /** The pod port endpoints listen on (defaults to `port`). */
   targetPort: port.optional(),
@@ -33,7 +35,7 @@ const ServicePort = z.strictObject({
 });
 export type ServicePort = z.infer<typeof ServicePort>;
 
-const Endpoint = z.strictObject({
+export const Endpoint = z.strictObject({
   address: ip,
   /** The SPIFFE ID this endpoint's sidecar presents. */
   identity: spiffeId,
@@ -69,7 +71,7 @@ const Service = z.strictObject({
 });
 export type Service = z.infer<typeof Service>;
 
-const InboundPort = z.strictObject({
+export const InboundPort = z.strictObject({
   port,
   mode: MtlsMode.optional(),
   protocol: Protocol.optional(),

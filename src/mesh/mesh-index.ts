@@ -59,7 +59,10 @@ export function compileMesh(config: MeshConfig, selfNamespace: string): MeshInde
   const hosts = new Map<string, Service>();
   const identities = new Map<Service, ReadonlySet<string>>();
   for (const service of config.services) {
-    identities.set(service, new Set(service.endpoints.map((e) => e.identity)));
+    // Only endpoints that take mTLS vouch for an identity: a plaintext endpoint's
+    // (a pod without a sidecar, a hand-made slice) is never presented.
+    const vouched = service.endpoints.filter((e) => e.mtls).map((e) => e.identity);
+    identities.set(service, new Set(vouched));
     for (const name of hostNames(service, config.clusterDomain, selfNamespace)) {
       hosts.set(name, service);
     }

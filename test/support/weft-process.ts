@@ -93,6 +93,8 @@ export async function startLocalControlPlane(
     '127.0.0.1:0',
     '--webhook-listen',
     '127.0.0.1:0',
+    '--discovery-listen',
+    '127.0.0.1:0',
   ]);
   const caReady = JSON.parse(await weft.waitFor(/"CA ready"/)) as { port: number };
   await weft.waitFor(/registered webhook configuration/);

@@ -1,0 +1,199 @@
+// The objects discovery builds views from, kept current by one watch per kind
+// (never one per sidecar): Services, EndpointSlices, Pods and PeerAuthentications.
+// Every change marks the cache dirty and schedules one debounced flush: 100 ms
+// after the last event, at most 10 s after the first (Istio's debounce), so a
+// burst of pod churn becomes one rebuild.
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api } from '@kubernetes/client-node';
+import type {
+  KubeConfig,
+  KubernetesListObject,
+  KubernetesObject,
+  V1EndpointSlice,
+  V1Pod,
+  V1Service,
+} from '@kubernetes/client-node';
+import { watchObjects } from '../src/k8s/watch.js';
+import type { Watch } from '../src/k8s/watch.js';
+import type { Logger } from '../src/log.js';
+import type { LimitedLogger } from '../src/log-limit.js';
+import { limitLogger } from '../src/log-limit.js';
+import type { ClusterObjects } from '../src/mesh/build-view.js';
+import { keyOf } from '../src/mesh/build-view.js';
+import type {
+  PeerAuthentication,
+  PeerAuthenticationObject,
+} from '../src/mesh/peer-authentication.js';
+import { PEER_AUTHENTICATION, parsePeerAuthentication } from '../src/mesh/peer-authentication.js';
+import type { DiscoveryConfig } from './config.js';
+import type { DiscoveryMetrics } from './metrics.js';
+
+export class ClusterCache implements ClusterObjects {
+  readonly services = new Map<string, V1Service>();
+  readonly slices = new Map<string, V1EndpointSlice>();
+  readonly pods = new Map<string, V1Pod>();
+  readonly peerAuthentications = new Map<string, PeerAuthentication>();
+  /** Pod keys by pod IP, for the identity check at connect time. */
+  readonly podsByIp = new Map<string, Set<string>>();
+  readonly trustDomain: string;
+  readonly rootNamespace: string;
+
+  private readonly watches: Watch[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private firstPending = 0;
+  private readonly limited: LimitedLogger;
+
+  constructor(
+    private readonly config: DiscoveryConfig,
+    private readonly metrics: DiscoveryMetrics,
+    private readonly log: Logger,
+    /** Called after the debounce with every change since the last call. */
+    private readonly onFlush: () => void,
+  ) {
+    this.trustDomain = config.trustDomain;
+    this.rootNamespace = config.rootNamespace;
+    this.limited = limitLogger(log);
+  }
+
+  async start(kc: KubeConfig): Promise<void> {
+    const core = kc.makeApiClient(CoreV1Api);
+    const discovery = kc.makeApiClient(DiscoveryV1Api);
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const { group, version, plural } = PEER_AUTHENTICATION;
+    await Promise.all([
+      this.watch(kc, '/api/v1/services', () => core.listServiceForAllNamespaces(), this.services),
+      this.watch(
+        kc,
+        '/apis/discovery.k8s.io/v1/endpointslices',
+        () => discovery.listEndpointSliceForAllNamespaces(),
+        this.slices,
+      ),
+      this.watchPods(kc, () => core.listPodForAllNamespaces()),
+      this.watchPolicies(
+        kc,
+        `/apis/${group}/${version}/${plural}`,
+        () =>
+          custom.listClusterCustomObject({ group, version, plural }) as Promise<
+            KubernetesListObject<KubernetesObject & PeerAuthenticationObject>
+          >,
+      ),
+    ]);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    await Promise.all(this.watches.map((w) => w.stop()));
+  }
+
+  private async watch<T extends KubernetesObject>(
+    kc: KubeConfig,
+    path: string,
+    list: () => Promise<KubernetesListObject<T>>,
+    into: Map<string, T>,
+  ): Promise<void> {
+    const kind = path.slice(path.lastIndexOf('/') + 1);
+    this.watches.push(
+      await watchObjects<T>({
+        kc,
+        path,
+        list,
+        log: this.log,
+        onObject: (o) => this.changed(kind, () => into.set(keyOf(o), o)),
+        onDelete: (o) => this.changed(kind, () => into.delete(keyOf(o))),
+      }),
+    );
+  }
+
+  private async watchPods(
+    kc: KubeConfig,
+    list: () => Promise<KubernetesListObject<V1Pod>>,
+  ): Promise<void> {
+    const index = (pod: V1Pod, add: boolean): void => {
+      const key = keyOf(pod);
+      const ips = new Set([pod.status?.podIP, ...(pod.status?.podIPs ?? []).map((p) => p.ip)]);
+      for (const ip of ips) {
+        if (!ip) continue;
+        const set = this.podsByIp.get(ip) ?? new Set<string>();
+        if (add) set.add(key);
+        else set.delete(key);
+        if (set.size) this.podsByIp.set(ip, set);
+        else this.podsByIp.delete(ip);
+      }
+    };
+    this.watches.push(
+      await watchObjects<V1Pod>({
+        kc,
+        path: '/api/v1/pods',
+        list,
+        log: this.log,
+        onObject: (pod) =>
+          this.changed('pods', () => {
+            const old = this.pods.get(keyOf(pod));
+            if (old) index(old, false);
+            this.pods.set(keyOf(pod), pod);
+            index(pod, true);
+          }),
+        onDelete: (pod) =>
+          this.changed('pods', () => {
+            const old = this.pods.get(keyOf(pod));
+            if (old) index(old, false);
+            this.pods.delete(keyOf(pod));
+          }),
+      }),
+    );
+  }
+
+  private async watchPolicies(
+    kc: KubeConfig,
+    path: string,
+    list: () => Promise<KubernetesListObject<KubernetesObject & PeerAuthenticationObject>>,
+  ): Promise<void> {
+    this.watches.push(
+      await watchObjects({
+        kc,
+        path,
+        list,
+        log: this.log,
+        onObject: (o) =>
+          this.changed('peerauthentications', () => {
+            const parsed = parsePeerAuthentication(o);
+            if ('policy' in parsed) this.peerAuthentications.set(keyOf(o), parsed.policy);
+            else {
+              // Ignored as if absent (Istio rejects it at admission; we have no webhook for it).
+              this.peerAuthentications.delete(keyOf(o));
+              this.limited.warn(
+                'PeerAuthentication ignored',
+                { reason: parsed.error },
+                parsed.error,
+              );
+            }
+          }),
+        onDelete: (o) =>
+          this.changed('peerauthentications', () => this.peerAuthentications.delete(keyOf(o))),
+      }),
+    );
+  }
+
+  private changed(kind: string, apply: () => void): void {
+    apply();
+    this.metrics.events.inc({ kind });
+    const now = Date.now();
+    if (!this.timer) this.firstPending = now;
+    if (this.timer) clearTimeout(this.timer);
+    const wait = Math.min(
+      this.config.debounceMs,
+      this.firstPending + this.config.debounceMaxMs - now,
+    );
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        try {
+          this.onFlush();
+        } catch (err) {
+          // A view that cannot be built keeps the last one in force; the next change retries.
+          this.log.error('discovery rebuild failed; sidecars keep their views', { err });
+        }
+      },
+      Math.max(0, wait),
+    );
+  }
+}

@@ -1,0 +1,39 @@
+// `weft discovery` configuration (also the discovery part of `weft control-plane`):
+// validated once, at start-up, by a schema.
+import { z } from 'zod';
+import { hostPort, logLevel, positiveInt, trustDomain } from '../src/config/fields.js';
+import type { FlagSpec } from '../src/config/parse.js';
+import { DEFAULT_TRUST_DOMAIN, DISCOVERY_PORT, WEFT_NAMESPACE } from '../src/names.js';
+
+export const discoveryFlags: FlagSpec = {
+  listen: {},
+  kubeconfig: {},
+  'trust-domain': {},
+  'root-namespace': {},
+  'debounce-ms': {},
+  'debounce-max-ms': {},
+  'push-batch': {},
+  'log-level': {},
+};
+
+export const DiscoveryConfigSchema = z
+  .strictObject({
+    listen: hostPort.default({ host: '0.0.0.0', port: DISCOVERY_PORT }),
+    kubeconfig: z.string().optional(),
+    trustDomain: trustDomain.default(DEFAULT_TRUST_DOMAIN),
+    /** Where a selector-less PeerAuthentication is mesh-wide (Istio's root namespace). */
+    rootNamespace: z.string().min(1).default(WEFT_NAMESPACE),
+    /** Quiet time after the last change before a push (Istio's PILOT_DEBOUNCE_AFTER). */
+    debounceMs: positiveInt(60_000).default(100),
+    /** Longest a change waits under continuous churn (Istio's PILOT_DEBOUNCE_MAX). */
+    debounceMaxMs: positiveInt(600_000).default(10_000),
+    /** Sidecars pushed to before the event loop is yielded, so a push cannot starve anything. */
+    pushBatch: positiveInt(100_000).default(64),
+    logLevel: logLevel.default('info'),
+  })
+  .refine((c) => c.debounceMs <= c.debounceMaxMs, {
+    message: 'must not exceed --debounce-max-ms',
+    path: ['debounceMs'],
+  });
+
+export type DiscoveryConfig = z.infer<typeof DiscoveryConfigSchema>;

@@ -1,0 +1,105 @@
+// What a connected sidecar holds, without a copy per sidecar: after an ACK it is
+// the shared snapshot it was brought to (one immutable map all sidecars share),
+// minus the resources it refused, plus its own inbound policy. Only a fresh
+// connection's declared versions (its hello) are an explicit map.
+import type { Resource, View } from '../src/mesh/view.js';
+import { entryHash, formatVersion } from '../src/mesh/view.js';
+
+export type Held = SnapshotHeld | ExplicitHeld;
+
+interface ExplicitHeld {
+  readonly kind: 'explicit';
+  readonly versions: ReadonlyMap<string, string>;
+}
+
+export interface SnapshotHeld {
+  readonly kind: 'snapshot';
+  readonly shared: View;
+  /** Resource name → the version this sidecar refused (left out while unchanged). */
+  readonly excluded: ReadonlyMap<string, string>;
+  readonly inbound: Resource | undefined;
+}
+
+export interface Delta {
+  readonly resources: Resource[];
+  readonly removed: string[];
+}
+
+const excludedNow = (excluded: ReadonlyMap<string, string>, r: Resource): boolean =>
+  excluded.get(r.name) === r.version;
+
+function heldVersion(h: Held, name: string): string | undefined {
+  if (h.kind === 'explicit') return h.versions.get(name);
+  if (name === 'inbound') return h.inbound?.version;
+  const r = h.shared.get(name);
+  return r && !excludedNow(h.excluded, r) ? r.version : undefined;
+}
+
+function* heldNames(h: Held): Iterable<string> {
+  if (h.kind === 'explicit') return yield* h.versions.keys();
+  for (const r of h.shared.values()) if (!excludedNow(h.excluded, r)) yield r.name;
+  if (h.inbound) yield 'inbound';
+}
+
+/** Shared-part deltas between two snapshots, computed once per pair however many sidecars move. */
+export class DeltaCache {
+  private readonly byPrevious = new WeakMap<View, Delta>();
+  constructor(private readonly next: View) {}
+
+  between(previous: View): Delta {
+    let d = this.byPrevious.get(previous);
+    if (!d) {
+      const resources = [...this.next.values()].filter(
+        (r) => previous.get(r.name)?.version !== r.version,
+      );
+      const removed = [...previous.keys()].filter((n) => !this.next.has(n));
+      d = { resources, removed };
+      this.byPrevious.set(previous, d);
+    }
+    return d;
+  }
+}
+
+function genericDelta(held: Held, target: SnapshotHeld): Delta {
+  const resources: Resource[] = [];
+  for (const r of target.shared.values()) {
+    if (!excludedNow(target.excluded, r) && heldVersion(held, r.name) !== r.version)
+      resources.push(r);
+  }
+  const removed: string[] = [];
+  for (const n of heldNames(held)) {
+    if (n === 'inbound') continue;
+    const r = target.shared.get(n);
+    if (!r || excludedNow(target.excluded, r)) removed.push(n);
+  }
+  return { resources, removed };
+}
+
+/** The delta from what a sidecar holds to `target`. */
+export function deltaTo(held: Held, target: SnapshotHeld, cache: DeltaCache): Delta {
+  const inboundChanged = heldVersion(held, 'inbound') !== target.inbound?.version;
+  const fast = held.kind === 'snapshot' && !held.excluded.size && !target.excluded.size;
+  const shared = fast ? cache.between(held.shared) : genericDelta(held, target);
+  if (!inboundChanged) return shared;
+  return target.inbound
+    ? { resources: [...shared.resources, target.inbound], removed: shared.removed }
+    : { resources: shared.resources, removed: [...shared.removed, 'inbound'] };
+}
+
+const sharedVersions = new WeakMap<View, bigint>();
+
+/** The view version of a snapshot-kind Held (what the sidecar computes after applying). */
+export function versionOf(h: SnapshotHeld): string {
+  let x = sharedVersions.get(h.shared);
+  if (x === undefined) {
+    x = 0n;
+    for (const r of h.shared.values()) x ^= entryHash(r);
+    sharedVersions.set(h.shared, x);
+  }
+  for (const name of h.excluded.keys()) {
+    const r = h.shared.get(name);
+    if (r && excludedNow(h.excluded, r)) x ^= entryHash(r);
+  }
+  if (h.inbound) x ^= entryHash(h.inbound);
+  return formatVersion(x);
+}

@@ -1,0 +1,70 @@
+// Assembles discovery: the informers (one watch per kind), the debounced
+// rebuild, and the mTLS HTTP/2 server sidecars stream their views from.
+import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+import { loadKubeConfig } from '../src/k8s/client.js';
+import type { Logger } from '../src/log.js';
+import { ClusterCache } from './cluster-cache.js';
+import type { DiscoveryConfig } from './config.js';
+import { createDiscoveryMetrics } from './metrics.js';
+import type { ConnectionStatus } from './stream-server.js';
+import { DiscoveryStreams } from './stream-server.js';
+
+/** The serving certificate, its key, and the roots client certificates must chain to. */
+export interface DiscoveryTls {
+  readonly cert: string;
+  readonly key: string;
+  readonly roots: string;
+}
+
+export interface RunningDiscovery {
+  readonly port: number;
+  /** New handshakes take the new certificate and roots; open streams keep theirs. */
+  setTls(tls: DiscoveryTls): void;
+  connections(): ConnectionStatus[];
+  stop(): Promise<void>;
+}
+
+const secure = (tls: DiscoveryTls): http2.SecureServerOptions => ({
+  cert: tls.cert,
+  key: tls.key,
+  ca: tls.roots,
+  requestCert: true,
+  rejectUnauthorized: true,
+  minVersion: 'TLSv1.2',
+});
+
+export async function startDiscovery(
+  config: DiscoveryConfig,
+  tls: DiscoveryTls,
+  registry: Registry,
+  log: Logger,
+): Promise<RunningDiscovery> {
+  const metrics = createDiscoveryMetrics(registry);
+  const cache: ClusterCache = new ClusterCache(config, metrics, log, () => streams.rebuild());
+  const streams = new DiscoveryStreams(cache, config, metrics, log);
+  await cache.start(loadKubeConfig(config.kubeconfig));
+  streams.rebuild(); // the informers have listed: the first view is complete
+
+  const server = http2.createSecureServer(secure(tls));
+  server.on('stream', (stream, headers) => streams.handle(stream, headers));
+  // A client that fails the handshake (no or foreign certificate) never gets a stream.
+  server.on('tlsClientError', (err) => log.debug('discovery handshake failed', { err }));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.listen.port, config.listen.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.info('discovery ready', { port });
+  return {
+    port,
+    setTls: (next) => server.setSecureContext(secure(next)),
+    connections: () => streams.status(),
+    stop: async () => {
+      streams.closeAll();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await cache.stop();
+    },
+  };
+}

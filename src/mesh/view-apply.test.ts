@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { WeftError } from '../errors.js';
+import { LineReader, encodeLine } from './ndjson.js';
+import { applyMessage } from './view-apply.js';
+import { diffView } from './view-diff.js';
+import type { Resource, View } from './view.js';
+import { versionsOf, viewVersion, withVersion } from './view.js';
+import { ClientMessage, ServerMessage } from './wire.js';
+
+const svc = (name: string, port = 80): Resource =>
+  withVersion({
+    kind: 'service',
+    name: `service/shop/${name}`,
+    service: { name, namespace: 'shop', addresses: ['10.96.0.1'], ports: [{ port }] },
+  });
+const eps = (name: string, ips: string[]): Resource =>
+  withVersion({
+    kind: 'endpoints',
+    name: `endpoints/shop/${name}`,
+    endpoints: ips.map((address) => ({
+      address,
+      identity: 'spiffe://cluster.local/ns/shop/sa/x',
+      mtls: true,
+    })),
+  });
+const viewOf = (...rs: Resource[]): View => new Map(rs.map((r) => [r.name, r]));
+
+function message(held: View, desired: View, type: 'snapshot' | 'delta' = 'delta'): ServerMessage {
+  const d = diffView(new Map(Object.entries(versionsOf(held))), desired);
+  return ServerMessage.parse({
+    type,
+    nonce: 'n1',
+    version: viewVersion(desired),
+    resources: d.resources,
+    removed: d.removed,
+  });
+}
+
+describe('view apply', () => {
+  const v1 = viewOf(svc('cart'), eps('cart', ['10.1.0.1']));
+  const v2 = viewOf(svc('cart'), eps('cart', ['10.1.0.1', '10.1.0.2']), svc('db', 5432));
+
+  it('applies a snapshot, then a delta carrying only what changed', () => {
+    const first = applyMessage(new Map(), message(new Map(), v1, 'snapshot'), 'cluster.local');
+    assert.ok(first.ok);
+    assert.equal(first.config.services[0]!.endpoints.length, 1);
+    const delta = message(v1, v2);
+    assert.deepEqual(delta.resources.map((r) => (r as Resource).name).sort(), [
+      'endpoints/shop/cart',
+      'service/shop/db',
+    ]);
+    const second = applyMessage(first.view, delta, 'cluster.local');
+    assert.ok(second.ok);
+    assert.deepEqual(
+      second.config.services.map((s) => [s.name, s.endpoints.length]),
+      [
+        ['cart', 2],
+        ['db', 0],
+      ],
+    );
+    const back = applyMessage(second.view, message(v2, v1), 'cluster.local');
+    assert.ok(back.ok);
+    assert.deepEqual([...back.view.keys()].sort(), [...v1.keys()].sort());
+  });
+
+  it('refuses a whole message when one resource does not fit, naming it', () => {
+    const bad = message(v1, v2);
+    bad.resources.push({
+      kind: 'service',
+      name: 'service/shop/Bad',
+      version: 'x',
+      service: { name: 'Bad', namespace: 'shop', addresses: [], ports: [] },
+    });
+    const r = applyMessage(v1, bad, 'cluster.local');
+    assert.equal(r.ok, false);
+    assert.ok(!r.ok && r.rejected.includes('service/shop/Bad'));
+    assert.match(!r.ok ? r.error : '', /service\/shop\/Bad: service\.name/);
+  });
+
+  it('refuses a message that does not lead to the version the server names', () => {
+    const m = message(v1, v2);
+    const r = applyMessage(new Map(), { ...m, version: viewVersion(v2) }, 'cluster.local');
+    assert.equal(r.ok, false);
+    assert.match(!r.ok ? r.error : '', /view diverged/);
+  });
+
+  it('validates client messages and frames NDJSON with a bound', () => {
+    assert.equal(ClientMessage.parse({ type: 'hello' }).type, 'hello');
+    assert.throws(() => ClientMessage.parse({ type: 'nack', nonce: 'n' }));
+    const reader = new LineReader(64);
+    const line = encodeLine({ type: 'ack', nonce: 'a', version: 'b' });
+    assert.deepEqual(reader.push(Buffer.from(line.slice(0, 10))), []);
+    assert.deepEqual(reader.push(Buffer.from(line.slice(10) + line)), [
+      { type: 'ack', nonce: 'a', version: 'b' },
+      { type: 'ack', nonce: 'a', version: 'b' },
+    ]);
+    assert.throws(
+      () => reader.push(Buffer.alloc(100, 0x61)),
+      (e: unknown) => e instanceof WeftError && /over 64 bytes/.test(e.message),
+    );
+    assert.throws(() => new LineReader(64).push(Buffer.from('{no\n')), /not JSON/);
+  });
+});

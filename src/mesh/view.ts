@@ -1,0 +1,138 @@
+// A sidecar's view of the mesh as discovery streams it: named, versioned
+// resources (delta-xDS style), each small enough to change alone.
+//
+//   service/<ns>/<name>    the catalog entry: addresses, ports, protocols
+//   endpoints/<ns>/<name>  that service's endpoints with their identities
+//   inbound                the sidecar's own inbound policy (mTLS mode per port)
+//
+// The schemas here are the sidecar's side of the contract: it parses every
+// resource it receives through them and refuses (NACKs) one that does not fit.
+// `toMeshConfig` turns a view into the same compiled config the mesh file gives,
+// so the data plane does not know where its config came from.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { MeshConfig } from './config.js';
+import {
+  Endpoint,
+  InboundPort,
+  MeshConfigSchema,
+  MtlsMode,
+  ServicePort,
+  ip,
+  name as dnsLabel,
+} from './config.js';
+
+const resourceName = z.string().min(1).max(300);
+const version = z.string().min(1).max(64);
+
+export const ServiceResource = z.strictObject({
+  kind: z.literal('service'),
+  name: resourceName,
+  version,
+  service: z.strictObject({
+    name: dnsLabel,
+    namespace: dnsLabel,
+    addresses: z.array(ip).max(16),
+    ports: z.array(ServicePort).min(1).max(256),
+  }),
+});
+
+export const EndpointsResource = z.strictObject({
+  kind: z.literal('endpoints'),
+  name: resourceName,
+  version,
+  endpoints: z.array(Endpoint).max(10_000),
+});
+
+export const InboundResource = z.strictObject({
+  kind: z.literal('inbound'),
+  name: z.literal('inbound'),
+  version,
+  inbound: z.strictObject({
+    mode: MtlsMode,
+    ports: z.array(InboundPort).max(256),
+    /** Why this mode: the PeerAuthentication that set it, or `default`. */
+    by: z.string().max(300),
+  }),
+});
+
+export const Resource = z.discriminatedUnion('kind', [
+  ServiceResource,
+  EndpointsResource,
+  InboundResource,
+]);
+export type Resource = z.infer<typeof Resource>;
+export type ServiceResource = z.infer<typeof ServiceResource>;
+export type EndpointsResource = z.infer<typeof EndpointsResource>;
+export type InboundResource = z.infer<typeof InboundResource>;
+
+/** A resource before it has a version: what the view builder produces. */
+export type ResourceBody =
+  | Omit<ServiceResource, 'version'>
+  | Omit<EndpointsResource, 'version'>
+  | Omit<InboundResource, 'version'>;
+
+export type View = ReadonlyMap<string, Resource>;
+
+export const serviceKey = (ns: string, n: string): string => `service/${ns}/${n}`;
+export const endpointsKey = (ns: string, n: string): string => `endpoints/${ns}/${n}`;
+
+const hash = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16);
+
+/**
+ * A resource's version is a hash of its content: every replica computes the same
+ * version for the same data, so a sidecar reconnecting to another replica only
+ * receives what differs from what it holds.
+ */
+export function withVersion(body: ResourceBody): Resource {
+  return { ...body, version: hash(JSON.stringify(body)) };
+}
+
+const entryHashes = new WeakMap<Resource, bigint>();
+
+/** One resource's contribution to a view version (cached per resource object). */
+export function entryHash(r: Resource): bigint {
+  let h = entryHashes.get(r);
+  if (h === undefined) {
+    h = BigInt(`0x${hash(`${r.name}=${r.version}`)}`);
+    entryHashes.set(r, h);
+  }
+  return h;
+}
+
+export const formatVersion = (x: bigint): string => x.toString(16).padStart(16, '0');
+
+/**
+ * The whole view's version: the XOR of every resource's hash of name and version.
+ * Order-free and incremental, so the server computes it per sidecar from the
+ * shared part's value and the sidecar's own resources without sorting thousands
+ * of names (a consistency check between both ends, not a security measure).
+ */
+export function viewVersion(view: View): string {
+  let x = 0n;
+  for (const r of view.values()) x ^= entryHash(r);
+  return formatVersion(x);
+}
+
+/** The versions a view holds, by name (sent on reconnect, as delta-xDS's initial versions). */
+export function versionsOf(view: View): Record<string, string> {
+  return Object.fromEntries([...view.values()].map((r) => [r.name, r.version]));
+}
+
+/** A view as the mesh config the sidecar compiles: the same shape the mesh file has. */
+export function toMeshConfig(view: View, clusterDomain: string): MeshConfig {
+  const services = [];
+  let inbound: MeshConfig['inbound'] = { mode: 'PERMISSIVE', ports: [] };
+  for (const r of view.values()) {
+    if (r.kind === 'inbound') inbound = { mode: r.inbound.mode, ports: r.inbound.ports };
+    if (r.kind !== 'service') continue;
+    const { name, namespace } = r.service;
+    const eps = view.get(endpointsKey(namespace, name));
+    services.push({
+      ...r.service,
+      endpoints: eps?.kind === 'endpoints' ? eps.endpoints : [],
+    });
+  }
+  services.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+  return MeshConfigSchema.parse({ clusterDomain, inbound, services });
+}
