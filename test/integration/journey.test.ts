@@ -102,41 +102,44 @@ describe('journey: weft on a real node, from install to uninstall', { timeout: 9
     for (const pod of pods) assertInjectedAndStarted(pod);
   });
 
-  it('3. alpha calls beta by Service name through cluster DNS and the ClusterIP, captured by weft-proxy', async () => {
-    // Discovery is not built yet: the sidecar has no mesh view, so the call is
-    // captured by the outbound listener and passed through (PassthroughCluster),
-    // balanced per connection by kube-proxy. mTLS and the callee seeing the caller's
-    // SPIFFE ID are asserted by the discovery issue, which adds them here.
+  it('3. alpha calls beta by Service name through cluster DNS and the ClusterIP: captured, balanced per request, mTLS with both identities', async () => {
+    // Discovery streams alpha's sidecar the mesh: beta's endpoints are meshed, so the
+    // call is routed by Host, balanced per request over both replicas and carried over
+    // mTLS; beta's sidecar verifies alpha and tells the app in XFCC (set only for a
+    // verified peer; a caller-sent one is replaced). Both pods run as `default`.
+    const id = `spiffe://cluster.local/ns/${NS}/sa/default`;
     const [alpha] = await podsOf(kc, NS, 'app=alpha');
     const betas = (await podsOf(kc, NS, 'app=beta')).map((p) => p.metadata?.name);
-    const before_ = metricSum(await sidecarMetrics(alpha!), 'istio_tcp_connections_opened_total', {
-      reporter: 'source',
-      destination_service_name: 'PassthroughCluster',
-    });
+    const requests = async (): Promise<number> =>
+      metricSum(await sidecarMetrics(alpha!), 'istio_requests_total', {
+        reporter: 'source',
+        destination_service_name: 'beta',
+        response_code: '200',
+      });
+    const before_ = await requests();
     const seen = new Set<string>();
     let calls = 0;
     await waitUntil(
-      'calls reaching both beta replicas',
+      'calls reaching both beta replicas over mTLS',
       async () => {
         const res = await callFromPod(kc, NS, alpha!.metadata!.name!, BETA_URL);
         assert.equal(res.status, 200, res.error);
-        calls++;
-        const body = JSON.parse(res.body) as { pod: string; path: string };
+        const body = JSON.parse(res.body) as {
+          pod: string;
+          path: string;
+          headers: Record<string, string | undefined>;
+        };
         assert.equal(body.path, '/hello');
+        if (body.headers['x-forwarded-client-cert'] !== `By=${id};URI=${id}`) return false;
+        calls++;
         seen.add(body.pod);
         return seen.size === 2 && calls >= 5;
       },
       { timeoutMs: 60_000, intervalMs: 50 },
     );
     assert.deepEqual([...seen].sort(), [...betas].sort());
-    const after_ = metricSum(await sidecarMetrics(alpha!), 'istio_tcp_connections_opened_total', {
-      reporter: 'source',
-      destination_service_name: 'PassthroughCluster',
-    });
-    assert.ok(
-      after_ - before_ >= calls,
-      `weft-proxy counted ${after_ - before_} of ${calls} calls`,
-    );
+    const counted = (await requests()) - before_;
+    assert.ok(counted >= calls, `alpha's sidecar counted ${counted} of ${calls} requests to beta`);
   });
 
   it('4. a Job with an injected pod completes (the sidecar does not hold it)', async () => {
