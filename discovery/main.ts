@@ -47,7 +47,12 @@ export async function startDiscovery(
   await cache.start(loadKubeConfig(config.kubeconfig));
   streams.rebuild(); // the informers have listed: the first view is complete
 
-  const server = http2.createSecureServer(secure(tls));
+  // One stream per connection: a sidecar needs one, and more would let one pod hold
+  // many streams' buffers in the control plane.
+  const server = http2.createSecureServer({
+    ...secure(tls),
+    settings: { maxConcurrentStreams: 1 },
+  });
   server.on('stream', (stream, headers) => streams.handle(stream, headers));
   // A client that fails the handshake (no or foreign certificate) never gets a stream.
   server.on('tlsClientError', (err) => log.debug('discovery handshake failed', { err }));

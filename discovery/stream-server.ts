@@ -221,17 +221,24 @@ export class DiscoveryStreams {
     } else {
       c.nacked = { version: m.version, error: m.error, at: new Date() };
       this.metrics.nacks.inc();
+      // The key is constant: the error text is the peer's, and a varying key would
+      // give every NACK a fresh burst of log lines.
       this.limited.warn(
         'sidecar refused its view (NACK); it keeps its last good one',
-        { pod: c.podKey, error: m.error },
-        `nack:${m.error}`,
+        { pod: c.podKey, error: m.error.slice(0, 200) },
+        'nack',
       );
+      let excludedMore = false;
       for (const name of m.rejected) {
         const r = sent.delta.resources.find((x) => x.name === name);
-        if (r) c.excluded.set(name, r.version);
+        if (r && c.excluded.get(name) !== r.version) {
+          c.excluded.set(name, r.version);
+          excludedMore = true;
+        }
       }
-      // Without a named resource there is nothing to leave out: wait for the next change.
-      if (!m.rejected.length) return;
+      // Nothing newly left out (no name, or names not in what was sent): re-sending the
+      // same delta would only loop; wait for the next change.
+      if (!excludedMore) return;
       c.dirty = true;
     }
     if (c.dirty) this.push(c, 'delta');

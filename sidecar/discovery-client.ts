@@ -103,6 +103,7 @@ export class DiscoveryClient {
     session.on('error', (err: Error) => this.failed(session, address, err));
     session.on('close', () => this.failed(session, address, undefined));
     const ping = setInterval(() => {
+      if (session.destroyed) return; // between destroy() and 'close'; ping would throw
       session.ping((err) => {
         if (err) session.destroy();
       });
@@ -168,7 +169,8 @@ export class DiscoveryClient {
         rejected: [...result.rejected],
       });
       // Diverged from what the server thinks this sidecar holds: a new stream re-syncs.
-      if (/^view diverged/.test(result.error)) session.close();
+      // destroy, not close: a graceful GOAWAY leaves this stream open and never re-syncs.
+      if (/^view diverged/.test(result.error)) session.destroy();
       return;
     }
     this.o.apply(result.config);

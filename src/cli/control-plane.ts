@@ -189,9 +189,10 @@ export async function runControlPlane(args: readonly string[]): Promise<number> 
     roots = ca.roots();
     webhookTls(ca, caConfig, local)
       .then(async (next) => {
-        tls = next;
-        await webhook.setTls(next);
+        // Discovery first: a failed caBundle update must not leave it on an old certificate.
         discovery.setTls({ cert: next.cert, key: next.key, roots: next.caPem });
+        await webhook.setTls(next);
+        tls = next;
         log.info('webhook certificate renewed');
       })
       .catch((err: unknown) => log.warn('webhook certificate renewal failed', { err }));
