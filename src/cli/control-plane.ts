@@ -164,19 +164,21 @@ export async function runControlPlane(args: readonly string[]): Promise<number> 
   const ca = await startCa(caConfig, registry, log.child({ component: 'ca' }));
   const local = webhookConfig.register;
   let tls = await webhookTls(ca, caConfig, local);
-  const webhook = await startWebhook(
-    webhookConfig,
-    tls,
-    registry,
-    log.child({ component: 'webhook' }),
-  );
   // Discovery serves with a certificate for the control plane's identity (which
-  // sidecars check) and verifies sidecars against the mesh's roots.
+  // sidecars check) and verifies sidecars against the mesh's roots. It starts before
+  // the webhook registers (failure policy Fail): a discovery that cannot start must
+  // not leave a registered webhook behind a dead process.
   const discovery = await startDiscovery(
     discoveryConfig,
     { cert: tls.cert, key: tls.key, roots: ca.roots() },
     registry,
     log.child({ component: 'discovery' }),
+  );
+  const webhook = await startWebhook(
+    webhookConfig,
+    tls,
+    registry,
+    log.child({ component: 'webhook' }),
   );
   // Follow the CA: a new issuer or root (rotation) or half-life re-issues the
   // webhook's certificate and rewrites the caBundle.
