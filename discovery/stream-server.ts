@@ -20,6 +20,7 @@ import {
   inboundPortsByIp,
 } from '../src/mesh/build-view.js';
 import type { ServicePort } from '../src/mesh/config.js';
+import { spiffeIdOf } from '../src/pki/peer-spiffe-id.js';
 import { LineReader } from '../src/mesh/ndjson.js';
 import type { Resource, View } from '../src/mesh/view.js';
 import { ClientMessage, DISCOVERY_PATH, NDJSON } from '../src/mesh/wire.js';
@@ -284,13 +285,4 @@ export class DiscoveryStreams {
     this.metrics.pushBytes.inc({ type }, Buffer.byteLength(text));
     c.stream.write(text);
   }
-}
-
-/** The SPIFFE ID in a verified peer certificate's URI SANs (exactly one), or undefined. */
-function spiffeIdOf(cert: { subjectaltname?: string } | undefined): string | undefined {
-  const uris = (cert?.subjectaltname ?? '')
-    .split(', ')
-    .filter((s) => s.startsWith('URI:spiffe://'))
-    .map((s) => s.slice(4));
-  return uris.length === 1 ? uris[0] : undefined;
 }

@@ -61,13 +61,4 @@ export class Credentials extends EventEmitter<Events> {
   }
 }
 
-/** The SPIFFE ID in a verified peer certificate's URI SANs (exactly one), or undefined. */
-export function spiffeIdOf(cert: tls.PeerCertificate | undefined): string | undefined {
-  const san = cert?.subjectaltname;
-  if (!san) return undefined;
-  const uris = san
-    .split(', ')
-    .filter((s) => s.startsWith('URI:spiffe://'))
-    .map((s) => s.slice(4));
-  return uris.length === 1 ? uris[0] : undefined;
-}
+export { spiffeIdOf } from '../src/pki/peer-spiffe-id.js';

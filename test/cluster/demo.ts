@@ -2,7 +2,7 @@
 // (kubectl apply -k manifests/) and a demo namespace of two meshed echo apps.
 // Prints what to try; Ctrl-C or SIGTERM removes everything.
 import { startCluster } from './cluster.js';
-import { kubectlOk } from './journey-support.js';
+import { installWeft, kubectlOk } from './journey-support.js';
 import { echoApp } from './workloads.js';
 import { kubectlBinary } from '../support/kubectl.js';
 
@@ -30,15 +30,7 @@ async function run(): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   const kc = cluster.kubeconfigPath;
   log(`cluster ready in ${cluster.startupMs} ms; installing weft: kubectl apply -k manifests/`);
-  await kubectlOk(kc, ['apply', '-k', 'manifests/']);
-  await kubectlOk(kc, [
-    'rollout',
-    'status',
-    '-n',
-    'weft-system',
-    'deploy/weft-control-plane',
-    '--timeout=120s',
-  ]);
+  await installWeft(kc, '120s');
   await kubectlOk(kc, ['create', 'namespace', 'demo']);
   await kubectlOk(kc, ['label', 'namespace', 'demo', 'weft.dev/inject=enabled']);
   await kubectlOk(

@@ -20,6 +20,19 @@ export async function kubectlOk(
   return res.stdout;
 }
 
+/** `kubectl apply -k manifests/`, then waits for the control plane's rollout. */
+export async function installWeft(kubeconfig: string, timeout: string): Promise<void> {
+  await kubectlOk(kubeconfig, ['apply', '-k', 'manifests/']);
+  await kubectlOk(kubeconfig, [
+    'rollout',
+    'status',
+    '-n',
+    'weft-system',
+    'deploy/weft-control-plane',
+    `--timeout=${timeout}`,
+  ]);
+}
+
 export async function kubectlJson<T>(kubeconfig: string, args: string[]): Promise<T> {
   return JSON.parse(await kubectlOk(kubeconfig, [...args, '-o', 'json'])) as T;
 }

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { startCluster } from './cluster.js';
-import { kubectlOk } from './journey-support.js';
+import { installWeft, kubectlOk } from './journey-support.js';
 import { ECHO_IMAGE } from './workloads.js';
 
 const n = Number(process.argv[2] ?? 20);
@@ -33,15 +33,7 @@ try {
     return `${name} ${Math.round(Number(kb) / 1024)} MiB`;
   });
   process.stdout.write(`cluster warm start ${cluster.startupMs} ms; node RSS: ${rss.join(', ')}\n`);
-  await kubectlOk(kc, ['apply', '-k', 'manifests/']);
-  await kubectlOk(kc, [
-    'rollout',
-    'status',
-    '-n',
-    'weft-system',
-    'deploy/weft-control-plane',
-    '--timeout=120s',
-  ]);
+  await installWeft(kc, '120s');
   const api = cluster.kubeConfig.makeApiClient(CoreV1Api);
   for (const [ns, meshed] of [
     ['plain', false],

@@ -8,6 +8,7 @@ import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { startCluster } from '../cluster/cluster.js';
 import type { Cluster } from '../cluster/cluster.js';
 import {
+  installWeft,
   kubectlJson,
   kubectlOk,
   metricSum,
@@ -40,15 +41,7 @@ describe('journey: weft on a real node, from install to uninstall', { timeout: 9
 
   it('1. installs with kubectl apply -k: both replicas Ready, caBundle verifies the webhook', async () => {
     const t0 = Date.now();
-    await kubectlOk(kc, ['apply', '-k', 'manifests/']);
-    await kubectlOk(kc, [
-      'rollout',
-      'status',
-      '-n',
-      'weft-system',
-      'deploy/weft-control-plane',
-      '--timeout=60s',
-    ]);
+    await installWeft(kc, '60s');
     timings.installReady = Date.now() - t0;
     assert.ok(timings.installReady <= 60_000, `Ready after ${timings.installReady} ms`);
     const deploy = await kubectlJson<{ status: { readyReplicas?: number } }>(kc, [
