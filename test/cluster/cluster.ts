@@ -254,7 +254,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     stopping ??= (async () => {
       if (kubeConfig) await drainPods(r, kubeConfig);
       await teardown(dir);
-      dismissReaper();
+      await dismissReaper();
     })();
     return stopping;
   };

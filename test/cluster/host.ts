@@ -84,18 +84,26 @@ export function teardown(dir: string): Promise<void> {
  * an interrupted test or a SIGKILLed `npm run cluster` leaves nothing behind.
  * Returns a function that dismisses it (after a clean stop).
  */
-export function startClusterReaper(dir: string): () => void {
+export function startClusterReaper(dir: string): () => Promise<void> {
   const reaper = spawn(
     path.join(clusterSourceDir, 'teardown.sh'),
     [dir, '--after-pid', String(process.pid)],
     { detached: true, stdio: 'ignore' },
   );
+  // Unref'd so an idle test process can still exit; the reaper then runs the
+  // teardown on its own, which is its purpose.
   reaper.unref();
-  return () => {
+  const exited = new Promise<void>((resolve) => reaper.once('exit', () => resolve()));
+  return async () => {
+    if (reaper.exitCode !== null || reaper.signalCode !== null) return;
+    // Ref'd again while we wait, so the wait itself holds the event loop open.
+    reaper.ref();
     try {
       reaper.kill('SIGKILL');
     } catch {
       // already gone
     }
+    // Bounded: SIGKILL cannot be caught, so the exit arrives at once.
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000).unref())]);
   };
 }
