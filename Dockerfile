@@ -26,4 +26,4 @@ WORKDIR /app
 ENV NODE_ENV=production
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 USER 65532:65532
-ENTRYPOINT ["/usr/bin/node", "/app/dist/src/cli/weft.js"]
+ENTRYPOINT ["/usr/bin/node", "/app/dist/cli/weft.js"]

@@ -19,9 +19,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/weft-images-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 log() { printf '[images] %s\n' "$*" >&2; }
 # What `weft` loads at run time (tests and benchmarks stay out of the image).
-runtime_dirs="src ca webhook sidecar discovery"
+runtime_dirs="cli src ca webhook sidecar discovery"
 
-[ -f "$repo/dist/src/cli/weft.js" ] || { log "dist/ is missing: run 'npm run build' first"; exit 1; }
+[ -f "$repo/dist/cli/weft.js" ] || { log "dist/ is missing: run 'npm run build' first"; exit 1; }
 [ -f "$repo/native/build/Release/original_dst.node" ] || { log "the native addon is missing: run 'npm run build' first"; exit 1; }
 
 # Copies each file with every shared library ldd names for it, under $root.

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
 import { captureArgs, defaultCapture } from '../capture/capture-spec.js';
 import type { CaptureSpec } from '../capture/capture-spec.js';
-import { podFacts } from '../cli/plugin/gather.js';
+import { podFacts } from './pod-facts.js';
 import { captureFacts } from './capture-facts.js';
 import { audit } from './findings.js';
 import type { Inventory } from './model.js';

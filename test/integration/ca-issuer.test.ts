@@ -30,7 +30,7 @@ import { request } from '../support/https.js';
 import { caConfigFor, installManifests } from '../support/weft-ca.js';
 
 const run = promisify(execFile);
-const weft = path.resolve(import.meta.dirname, '../../src/cli/weft.js');
+const weft = path.resolve(import.meta.dirname, '../../cli/weft.js');
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 

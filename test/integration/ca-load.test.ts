@@ -16,7 +16,7 @@ import { request } from '../support/https.js';
 import { installManifests, startTestCa } from '../support/weft-ca.js';
 import type { TestCa } from '../support/weft-ca.js';
 
-const weft = path.resolve(import.meta.dirname, '../../src/cli/weft.js');
+const weft = path.resolve(import.meta.dirname, '../../cli/weft.js');
 
 describe('the CA under load from one workload', () => {
   let cp: ControlPlane;

@@ -17,7 +17,7 @@ import { installManifests, startTestCa } from '../support/weft-ca.js';
 import type { TestCa } from '../support/weft-ca.js';
 
 const run = promisify(execFile);
-const weft = path.resolve(import.meta.dirname, '../../src/cli/weft.js');
+const weft = path.resolve(import.meta.dirname, '../../cli/weft.js');
 
 describe('root rotation with overlap', () => {
   let cp: ControlPlane;

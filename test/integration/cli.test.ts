@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const bin = path.resolve(import.meta.dirname, '../../src/cli/weft.js');
+const bin = path.resolve(import.meta.dirname, '../../cli/weft.js');
 
 describe('weft CLI', () => {
   it('prints its version', async () => {

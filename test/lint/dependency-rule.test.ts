@@ -31,7 +31,9 @@ describe('dependency rule', () => {
     ['src/pki/keys.ts', '../../sidecar/proxy.js', false],
     ['webhook/server.ts', '../src/pki/index.js', true],
     ['ca/server.ts', '../src/pki/index.js', true],
-    ['src/cli/weft.ts', '../../webhook/server.js', true],
+    ['cli/weft.ts', '../webhook/server.js', true],
+    ['src/pki/keys.ts', '../../cli/weft.js', false],
+    ['ca/server.ts', '../cli/weft.js', false],
   ];
   for (const [file, from, allowed] of cases) {
     it(`${file} importing ${from} is ${allowed ? 'allowed' : 'refused'}`, async () => {

@@ -4,7 +4,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-export const PLUGIN_JS = path.resolve(import.meta.dirname, '../../src/cli/kubectl-weft.js');
+export const PLUGIN_JS = path.resolve(import.meta.dirname, '../../cli/kubectl-weft.js');
 
 /** An environment whose PATH finds kubectl-weft first. */
 export function pluginEnv(): NodeJS.ProcessEnv {

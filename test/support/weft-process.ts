@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
-export const WEFT_BIN = path.resolve(import.meta.dirname, '../../src/cli/weft.js');
+export const WEFT_BIN = path.resolve(import.meta.dirname, '../../cli/weft.js');
 
 export interface WeftProcess {
   readonly child: ChildProcess;

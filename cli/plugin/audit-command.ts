@@ -1,7 +1,7 @@
 // `kubectl weft audit`: the findings alone, gateable in CI with --fail-on.
-import { audit } from '../../audit/findings.js';
-import { SEVERITIES, severityRank } from '../../audit/model.js';
-import type { Severity } from '../../audit/model.js';
+import { audit } from '../../src/audit/findings.js';
+import { SEVERITIES, severityRank } from '../../src/audit/model.js';
+import type { Severity } from '../../src/audit/model.js';
 import { PluginError, PluginExit } from './errors.js';
 import { gather, requireWeft } from './gather.js';
 import { parseDuration, parseOptions } from './options.js';

@@ -6,11 +6,11 @@
 import { main, versionCommand } from './command.js';
 
 const runCaCommand = async (a: readonly string[]): Promise<number> =>
-  (await import('../../ca/command.js')).runCaCommand(a);
+  (await import('../ca/command.js')).runCaCommand(a);
 const runSidecarCommand = async (a: readonly string[]): Promise<number> =>
-  (await import('../../sidecar/command.js')).runSidecarCommand(a);
+  (await import('../sidecar/command.js')).runSidecarCommand(a);
 const runWebhookCommand = async (a: readonly string[]): Promise<number> =>
-  (await import('../../webhook/command.js')).runWebhookCommand(a);
+  (await import('../webhook/command.js')).runWebhookCommand(a);
 const runControlPlane = async (a: readonly string[]): Promise<number> =>
   (await import('./control-plane.js')).runControlPlane(a);
 const runWaitReady = async (a: readonly string[]): Promise<number> =>

@@ -8,10 +8,10 @@ import {
   VersionApi,
 } from '@kubernetes/client-node';
 import type { V1MutatingWebhookConfiguration } from '@kubernetes/client-node';
-import { parseCertificates } from '../../pki/index.js';
-import type { x509 } from '../../pki/index.js';
-import { CA_SECRET_NAME, WEFT_NAMESPACE } from '../../names.js';
-import { VERSION } from '../../version.js';
+import { parseCertificates } from '../../src/pki/index.js';
+import type { x509 } from '../../src/pki/index.js';
+import { CA_SECRET_NAME, WEFT_NAMESPACE } from '../../src/names.js';
+import { VERSION } from '../../src/version.js';
 import { PluginExit, explain } from './errors.js';
 import { gather } from './gather.js';
 import type { GlobalOptions } from './options.js';

@@ -1,7 +1,7 @@
 // Printing: kubectl-style tables (upper-case headers, space-aligned), JSON, YAML;
 // colour only when stdout is a terminal and NO_COLOR is unset.
 import { stringify } from 'yaml';
-import type { Severity } from '../../audit/model.js';
+import type { Severity } from '../../src/audit/model.js';
 
 const COLOURS: Record<Severity, string> = {
   info: '2',

@@ -1,8 +1,8 @@
 // kubectl weft's exit codes, which scripts can rely on, and the mapping from any
 // failure to one clear line and one of them. No stack traces.
 import { ApiException } from '@kubernetes/client-node';
-import { ErrorCode, WeftError } from '../../errors.js';
-import { apiMessage } from '../../k8s/client.js';
+import { ErrorCode, WeftError } from '../../src/errors.js';
+import { apiMessage } from '../../src/k8s/client.js';
 
 export const PluginExit = {
   Ok: 0,

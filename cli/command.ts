@@ -1,7 +1,7 @@
 // A minimal subcommand dispatcher shared by `weft` and `kubectl-weft`: each
 // command is registered only once it works, and `--help` lists what exists.
-import { ErrorCode, WeftError } from '../errors.js';
-import { VERSION } from '../version.js';
+import { ErrorCode, WeftError } from '../src/errors.js';
+import { VERSION } from '../src/version.js';
 
 export interface Command {
   readonly name: string;

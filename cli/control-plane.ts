@@ -2,25 +2,25 @@
 // default install. The webhook serves a certificate from weft's own CA and the
 // webhook configuration's caBundle is weft's roots, kept current by this process.
 import { z } from 'zod';
-import { CaConfigSchema } from '../../ca/config.js';
-import type { CaConfig } from '../../ca/config.js';
-import { startCa } from '../../ca/main.js';
-import { DiscoveryConfigSchema } from '../../discovery/config.js';
-import type { DiscoveryConfig } from '../../discovery/config.js';
-import { startDiscovery } from '../../discovery/main.js';
-import type { RunningCa } from '../../ca/main.js';
-import { issueServingCertificate } from '../../ca/serving-cert.js';
-import { WEBHOOK_DNS_NAMES, WebhookConfigSchema } from '../../webhook/config.js';
-import type { WebhookConfig } from '../../webhook/config.js';
-import { startWebhook } from '../../webhook/main.js';
-import type { ServingTls } from '../../webhook/main.js';
-import { parseConfig, parseFlags } from '../config/parse.js';
-import { loadKubeConfig } from '../k8s/client.js';
+import { CaConfigSchema } from '../ca/config.js';
+import type { CaConfig } from '../ca/config.js';
+import { startCa } from '../ca/main.js';
+import { DiscoveryConfigSchema } from '../discovery/config.js';
+import type { DiscoveryConfig } from '../discovery/config.js';
+import { startDiscovery } from '../discovery/main.js';
+import type { RunningCa } from '../ca/main.js';
+import { issueServingCertificate } from '../ca/serving-cert.js';
+import { WEBHOOK_DNS_NAMES, WebhookConfigSchema } from '../webhook/config.js';
+import type { WebhookConfig } from '../webhook/config.js';
+import { startWebhook } from '../webhook/main.js';
+import type { ServingTls } from '../webhook/main.js';
+import { parseConfig, parseFlags } from '../src/config/parse.js';
+import { loadKubeConfig } from '../src/k8s/client.js';
 import { ensurePrerequisites } from './first-run.js';
-import { onShutdownSignal } from '../http/serve.js';
-import { createLogger } from '../log.js';
-import { createRegistry, withProcessMetrics } from '../metrics.js';
-import { WEFT_NAMESPACE } from '../names.js';
+import { onShutdownSignal } from '../src/http/serve.js';
+import { createLogger } from '../src/log.js';
+import { createRegistry, withProcessMetrics } from '../src/metrics.js';
+import { WEFT_NAMESPACE } from '../src/names.js';
 
 export const CONTROL_PLANE_USAGE = `Usage: weft control-plane [flags]
 

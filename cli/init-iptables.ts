@@ -3,9 +3,9 @@
 // into them are added only if absent. --dry-run prints instead of applying.
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { CAPTURE_FLAGS, parseCaptureArgs } from '../capture/capture-spec.js';
-import { JUMPS, natRestoreInput } from '../capture/iptables-rules.js';
-import { ErrorCode, WeftError } from '../errors.js';
+import { CAPTURE_FLAGS, parseCaptureArgs } from '../src/capture/capture-spec.js';
+import { JUMPS, natRestoreInput } from '../src/capture/iptables-rules.js';
+import { ErrorCode, WeftError } from '../src/errors.js';
 
 export const INIT_IPTABLES_USAGE = `Usage: weft init-iptables [flags] [--dry-run]
 

@@ -1,6 +1,6 @@
 // `kubectl weft identities`: one row per workload identity.
-import { audit } from '../../audit/findings.js';
-import { identityRows } from '../../audit/identities.js';
+import { audit } from '../../src/audit/findings.js';
+import { identityRows } from '../../src/audit/identities.js';
 import { PluginExit } from './errors.js';
 import { gather, requireWeft } from './gather.js';
 import { parseDuration, parseOptions } from './options.js';

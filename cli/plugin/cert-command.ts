@@ -1,9 +1,9 @@
 // `kubectl weft cert POD`: the pod's current certificate chain, readable, and
 // whether it verifies against its namespace's trust bundle.
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { parseCertificates, verifyChain, x509 } from '../../pki/index.js';
-import type { ChainVerdict } from '../../pki/index.js';
-import { TRUST_BUNDLE_CONFIGMAP, TRUST_BUNDLE_KEY } from '../../names.js';
+import { parseCertificates, verifyChain, x509 } from '../../src/pki/index.js';
+import type { ChainVerdict } from '../../src/pki/index.js';
+import { TRUST_BUNDLE_CONFIGMAP, TRUST_BUNDLE_KEY } from '../../src/names.js';
 import { PluginError, PluginExit, explain } from './errors.js';
 import { parseOptions } from './options.js';
 import type { GlobalOptions } from './options.js';

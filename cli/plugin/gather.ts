@@ -2,59 +2,18 @@
 // their labels, pods, trust bundles, issuance records, and the mesh's roots.
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import type { V1Namespace, V1Pod } from '@kubernetes/client-node';
-import { captureFacts } from '../../audit/capture-facts.js';
-import type { IdentityRecord, Inventory, NamespaceFacts, PodFacts } from '../../audit/model.js';
-import { apiStatus } from '../../k8s/client.js';
+import { INJECT, podFacts } from '../../src/audit/pod-facts.js';
+import type { IdentityRecord, Inventory, NamespaceFacts } from '../../src/audit/model.js';
+import { apiStatus } from '../../src/k8s/client.js';
 import {
   CA_SECRET_NAME,
   DEFAULT_TRUST_DOMAIN,
   TRUST_BUNDLE_CONFIGMAP,
   TRUST_BUNDLE_KEY,
   WEFT_NAMESPACE,
-} from '../../names.js';
+} from '../../src/names.js';
 import { PluginError, PluginExit, explain } from './errors.js';
 import type { GlobalOptions } from './options.js';
-
-const INJECT = 'weft.dev/inject';
-const STATUS = 'weft.dev/status';
-
-/** The workload a pod belongs to: its controller (ReplicaSet → Deployment), else its app label, else itself. */
-export function workloadOf(pod: V1Pod): string {
-  const meta = pod.metadata ?? {};
-  const labels = meta.labels ?? {};
-  const owner = (meta.ownerReferences ?? []).find((o) => o.controller);
-  const hash = labels['pod-template-hash'];
-  if (owner && owner.kind === 'ReplicaSet' && hash && owner.name.endsWith(`-${hash}`)) {
-    return `Deployment/${owner.name.slice(0, -hash.length - 1)}`;
-  }
-  if (owner) return `${owner.kind}/${owner.name}`;
-  const app = labels['app.kubernetes.io/name'] ?? labels.app;
-  return app ? `app/${app}` : `Pod/${meta.name ?? ''}`;
-}
-
-function versionOf(status: string | undefined): string | undefined {
-  try {
-    return status ? (JSON.parse(status) as { version?: string }).version : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export function podFacts(p: V1Pod): PodFacts {
-  const status = p.metadata?.annotations?.[STATUS];
-  const weftVersion = versionOf(status);
-  return {
-    namespace: p.metadata?.namespace ?? '',
-    name: p.metadata?.name ?? '',
-    serviceAccount: p.spec?.serviceAccountName ?? 'default',
-    injected: status !== undefined,
-    optedOut: p.metadata?.labels?.[INJECT] === 'false',
-    hostNetwork: p.spec?.hostNetwork === true,
-    workload: workloadOf(p),
-    ...(weftVersion ? { weftVersion } : {}),
-    ...(status !== undefined ? { capture: captureFacts(p) } : {}),
-  };
-}
 
 const live = (p: V1Pod): boolean =>
   !['Succeeded', 'Failed'].includes(p.status?.phase ?? '') && !p.metadata?.deletionTimestamp;

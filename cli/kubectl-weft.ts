@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `kubectl weft`: kubectl finds this on PATH as kubectl-weft. Every failure is one
-// line on stderr and a documented exit code (src/cli/plugin/errors.ts).
+// line on stderr and a documented exit code (cli/plugin/errors.ts).
 import { main, versionCommand } from './command.js';
 import type { Command } from './command.js';
 import { runInject } from './inject-command.js';

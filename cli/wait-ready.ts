@@ -1,9 +1,9 @@
 // `weft wait-ready`: the classic-sidecar postStart hook. The kubelet does not start
 // the next container until this returns, so the app starts after the proxy is ready.
-import { parseConfig, parseFlags } from '../config/parse.js';
+import { parseConfig, parseFlags } from '../src/config/parse.js';
 import { z } from 'zod';
-import { positiveInt } from '../config/fields.js';
-import { Ports } from '../capture/capture-spec.js';
+import { positiveInt } from '../src/config/fields.js';
+import { Ports } from '../src/capture/capture-spec.js';
 
 const Schema = z.strictObject({
   url: z.url().default(`http://127.0.0.1:${Ports.Health}/healthz/ready`),

@@ -4,10 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments, stringify } from 'yaml';
 import { z } from 'zod';
-import { InjectionConfigSchema } from '../../webhook/injection-config.js';
-import { injectObject } from '../../webhook/workloads.js';
-import { parseConfig, parseFlags } from '../config/parse.js';
-import { ErrorCode, WeftError } from '../errors.js';
+import { InjectionConfigSchema } from '../webhook/injection-config.js';
+import { injectObject } from '../webhook/workloads.js';
+import { parseConfig, parseFlags } from '../src/config/parse.js';
+import { ErrorCode, WeftError } from '../src/errors.js';
 
 export const INJECT_USAGE = `Usage: kubectl weft inject -f FILE [flags]
 

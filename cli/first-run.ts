@@ -7,12 +7,12 @@ import path from 'node:path';
 import { ApiextensionsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import type { KubeConfig, V1CustomResourceDefinition, V1Namespace } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { ErrorCode, WeftError } from '../errors.js';
-import { apiFailure, apiStatus, isConflict, isNotFound } from '../k8s/client.js';
-import type { Logger } from '../log.js';
+import { ErrorCode, WeftError } from '../src/errors.js';
+import { apiFailure, apiStatus, isConflict, isNotFound } from '../src/k8s/client.js';
+import type { Logger } from '../src/log.js';
 
-/** manifests/ of the package this file ships in (dist/src/cli → the package root). */
-export const MANIFESTS_DIR = path.resolve(import.meta.dirname, '../../../manifests');
+/** manifests/ of the package this file ships in (dist/cli → the package root). */
+export const MANIFESTS_DIR = path.resolve(import.meta.dirname, '../../manifests');
 
 interface Prerequisite {
   /** What `kubectl apply -f` takes, relative to the package root. */
