@@ -4,7 +4,7 @@ import type http from 'node:http';
 import type http2 from 'node:http2';
 import { ErrorCode, WeftError } from '../src/errors.js';
 import type { Exchange } from './exchange.js';
-import { forwardHeaders } from './http-headers.js';
+import { asSent, forwardHeaders } from './http-headers.js';
 import { upstreamFailure } from './upstream-errors.js';
 
 export function forwardHttp2(
@@ -15,7 +15,8 @@ export function forwardHttp2(
   const req = ex.req as http2.Http2ServerRequest;
   const res = ex.res as http2.Http2ServerResponse;
   const headers: http2.OutgoingHttpHeaders = {
-    ...forwardHeaders(req.headers),
+    // Each field as the client sent it: a join of repeated fields can be invalid.
+    ...asSent(forwardHeaders(req.headers), req.rawHeaders),
     ...extraHeaders,
     ':method': req.method,
     ':path': req.url,
@@ -30,16 +31,17 @@ export function forwardHttp2(
       reject(new WeftError(ErrorCode.UpstreamConnectFailed, 'upstream session closed', { cause }));
       return;
     }
-    up.on('response', (answer: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader) => {
+    type Answer = http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader;
+    up.on('response', (answer: Answer, _flags: number, raw: string[] = []) => {
       const status = Number(answer[':status'] ?? 502);
       if (answer['grpc-status'] !== undefined) ex.grpcStatus = String(answer['grpc-status']);
-      res.writeHead(status, forwardHeaders(answer));
+      res.writeHead(status, asSent(forwardHeaders(answer), raw));
       up.on('data', (chunk: Buffer) => (ex.responseBytes += chunk.length));
       up.pipe(res);
     });
-    up.on('trailers', (trailers: http2.IncomingHttpHeaders) => {
+    up.on('trailers', (trailers: http2.IncomingHttpHeaders, _flags: number, raw: string[] = []) => {
       if (trailers['grpc-status'] !== undefined) ex.grpcStatus = String(trailers['grpc-status']);
-      res.addTrailers(forwardHeaders(trailers));
+      res.addTrailers(asSent(forwardHeaders(trailers), raw));
     });
     up.on('error', (err: NodeJS.ErrnoException) => {
       if (!res.headersSent) reject(upstreamFailure(err));

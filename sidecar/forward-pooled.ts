@@ -37,9 +37,20 @@ export function forwardPooled(
   const body = hasBody(req) ? (counted(req, ex) as unknown as Readable) : null;
   return new Promise((resolve, reject) => {
     let controller: Dispatcher.DispatchController | undefined;
+    let gone = false;
+    // The client left: stop the upstream request (if it started) and settle.
+    const leave = (): void => {
+      gone = true;
+      req.socket?.off('close', leave);
+      if (!res.writableFinished && controller && !controller.aborted) {
+        controller.abort(new Error('client went away'));
+      }
+      resolve();
+    };
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart(c) {
         controller = c;
+        if (gone) c.abort(new Error('client went away'));
       },
       onResponseStart(_c, statusCode, answer) {
         if (statusCode < 200) return; // informational (103): the final answer follows
@@ -63,12 +74,12 @@ export function forwardPooled(
         resolve();
       },
     };
-    res.once('close', () => {
-      if (!res.writableFinished && controller && !controller.aborted) {
-        controller.abort(new Error('client went away'));
-      }
-      resolve();
-    });
+    res.once('close', leave);
+    // A response queued behind a pipelined one has no socket yet, and Node never
+    // closes it when the connection ends (a parse error on a later request, the
+    // client leaving): the connection's own 'close' settles it. Found by fuzzing.
+    if (req.socket?.destroyed) leave();
+    else req.socket?.once('close', leave);
     pool.dispatch(
       {
         origin: undefined,

@@ -1,6 +1,7 @@
 // Header hygiene at the proxy: hop-by-hop headers (RFC 9110 §7.6.1) and HTTP/2
 // pseudo-headers never cross; the rest pass unchanged.
 import type http from 'node:http';
+import { isDeepStrictEqual } from 'node:util';
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -34,5 +35,39 @@ export function forwardHeaders(
   }
   // gRPC needs `te: trailers` end to end.
   if (incoming.te === 'trailers') out.te = 'trailers';
+  return out;
+}
+
+/** The value Node's HTTP/2 layer makes of a field sent more than once. */
+function joined(name: string, values: readonly string[]): string | readonly string[] {
+  if (name === 'set-cookie') return values;
+  return values.join(name === 'cookie' ? '; ' : ', ');
+}
+
+/**
+ * The forwarded fields with each repeated field split back into the fields the
+ * peer sent (`raw`: Node's flat name/value list). Node joins repeats with ", ",
+ * and a join with an empty value ends in white space, which HTTP/2 forbids, so
+ * the field would be lost on the way (found by fuzzing). A value a layer set
+ * (it no longer equals the join) is forwarded as set; a dropped field stays out.
+ */
+export function asSent(
+  forwarded: http.OutgoingHttpHeaders,
+  raw: readonly string[],
+): http.OutgoingHttpHeaders {
+  const repeated = new Map<string, string[]>();
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (!Object.hasOwn(forwarded, name)) continue;
+    const values = repeated.get(name) ?? [];
+    values.push(raw[i + 1]!);
+    repeated.set(name, values);
+  }
+  const out = { ...forwarded };
+  for (const [name, values] of repeated) {
+    if (values.length > 1 && isDeepStrictEqual(joined(name, values), forwarded[name])) {
+      out[name] = values;
+    }
+  }
   return out;
 }

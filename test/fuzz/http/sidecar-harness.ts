@@ -35,6 +35,21 @@ export interface ForwardedH2 {
   readonly headers: Record<string, string | string[]>;
 }
 
+/**
+ * Each field as it arrived, from Node's flat raw list: its header object joins
+ * repeats, and a join with an empty value reads as one value ending in white space.
+ */
+function fieldsOf(raw: readonly string[]): ForwardedH2 {
+  const pseudo: Record<string, string> = {};
+  const headers: Record<string, string | string[]> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const [k, v] = [raw[i]!, raw[i + 1]!];
+    if (k.startsWith(':')) pseudo[k] = v;
+    else headers[k] = Object.hasOwn(headers, k) ? [headers[k]!, v].flat() : v;
+  }
+  return { pseudo, headers };
+}
+
 export class SidecarUnderTest {
   /** Requests the app received, by the XFCC value naming their input. */
   readonly forwarded = new Map<string, ParsedRequest[]>();
@@ -96,19 +111,19 @@ export class SidecarUnderTest {
     this.front = this.frontFor(this.servers.h1, upstreamPort);
     this.port = await listen(this.front);
     this.upstreamH2 = http2.createServer();
-    this.upstreamH2.on('stream', (stream, headers) => {
-      const pseudo: Record<string, string> = {};
-      const rest: Record<string, string | string[]> = {};
-      for (const [k, v] of Object.entries(headers)) {
-        if (v === undefined) continue;
-        if (k.startsWith(':')) pseudo[k] = String(v);
-        else rest[k] = v;
-      }
-      const key = String(headers['x-forwarded-client-cert'] ?? '');
-      this.forwardedH2.set(key, [...(this.forwardedH2.get(key) ?? []), { pseudo, headers: rest }]);
+    type Stream = http2.ServerHttp2Stream;
+    const record = (
+      stream: Stream,
+      h: http2.IncomingHttpHeaders,
+      _f: number,
+      raw: string[],
+    ): void => {
+      const key = String(h['x-forwarded-client-cert'] ?? '');
+      this.forwardedH2.set(key, [...(this.forwardedH2.get(key) ?? []), fieldsOf(raw)]);
       stream.on('error', () => undefined);
       stream.respond({ ':status': 200 }, { endStream: true });
-    });
+    };
+    this.upstreamH2.on('stream', record);
     const upstreamH2Port = await listen(this.upstreamH2);
     this.frontH2 = this.frontFor(this.servers.h2, upstreamH2Port);
     this.h2Port = await listen(this.frontH2);

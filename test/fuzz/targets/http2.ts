@@ -137,8 +137,8 @@ function endToEnd(list: readonly (readonly [string, string | string[]])[]): Reco
   for (const [name, value] of list) {
     if (name.startsWith(':') || HOP.has(name) || name === 'content-length') continue;
     if (name === '' || /\s/.test(name)) continue;
-    if (typeof value === 'string' && droppedValue(value)) continue;
-    out[name] = [...(out[name] ?? []), ...(Array.isArray(value) ? value : [value])];
+    const kept = (Array.isArray(value) ? value : [value]).filter((v) => !droppedValue(v));
+    if (kept.length) out[name] = [...(out[name] ?? []), ...kept];
   }
   return Object.fromEntries(
     Object.entries(out).map(([k, v]) => [k, v.join(k === 'cookie' ? '; ' : ', ')]),
