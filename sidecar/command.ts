@@ -37,6 +37,7 @@ Flags:
   --idle-timeout-seconds N       idle HTTP client connections close (default 300)
   --first-byte-timeout-seconds N a client whose first bytes decide its protocol
                                  (TLS or not, HTTP or not) must send them within N (default 10)
+  --header-timeout-seconds N     a request head must be whole within N (default 20)
   --tcp-idle-timeout-seconds N   opaque TCP streams with no byte either way close (default 3600)
   --log-level debug|info|warn|error  (default info) [WEFT_LOG_LEVEL]
 `;

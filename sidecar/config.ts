@@ -29,6 +29,7 @@ export const sidecarFlags: FlagSpec = {
   'max-header-bytes': {},
   'idle-timeout-seconds': {},
   'first-byte-timeout-seconds': {},
+  'header-timeout-seconds': {},
   'tcp-idle-timeout-seconds': {},
   'log-level': {},
 };
@@ -83,6 +84,9 @@ export const SidecarConfigSchema = z.strictObject({
   // Envoy's listener filter timeout is of this order: a client whose first bytes
   // decide what it is (TLS or not, HTTP or not) must send them within it.
   firstByteTimeoutSeconds: positiveInt(600).default(10),
+  // A request head must be whole within this (slowloris): Node's default is 60 s,
+  // and heads inside a cluster are small and quick.
+  headerTimeoutSeconds: positiveInt(600).default(20),
   // Envoy's TCP proxy idle_timeout default: one hour.
   tcpIdleTimeoutSeconds: positiveInt(86_400).default(3600),
   logLevel: logLevel.default('info'),

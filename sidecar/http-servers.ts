@@ -14,6 +14,28 @@ import { newExchange } from './exchange.js';
 export interface Limits {
   readonly maxHeaderBytes: number;
   readonly idleTimeoutMs: number;
+  /** A request head (HTTP/1.1), or a session's first request (HTTP/2), must arrive within this. */
+  readonly headersTimeoutMs: number;
+}
+
+/**
+ * How often Node looks for heads past their time (its default, 30 s, would let a
+ * slow client live up to 30 s past the bound).
+ */
+const checkEveryMs = (headersTimeoutMs: number): number =>
+  Math.max(100, Math.min(1000, Math.floor(headersTimeoutMs / 4)));
+
+/**
+ * Node's head timeout for a server that listens itself (admin, health): a client
+ * sending its head a byte every few seconds (slowloris) is cut with a 408 at
+ * `headersTimeoutMs`, and a whole request (these take small bodies) at twice it.
+ */
+export function boundedServerOptions(headersTimeoutMs: number): http.ServerOptions {
+  return {
+    headersTimeout: headersTimeoutMs,
+    requestTimeout: 2 * headersTimeoutMs,
+    connectionsCheckingInterval: checkEveryMs(headersTimeoutMs),
+  };
 }
 
 export interface HttpServers {
@@ -50,12 +72,16 @@ function answer(socket: Duplex, status: number, text: string): void {
 export function createHttpServers(hooks: ServerHooks, limits: Limits): HttpServers {
   const h1 = http.createServer({
     maxHeaderSize: limits.maxHeaderBytes,
-    headersTimeout: 30_000,
+    headersTimeout: limits.headersTimeoutMs,
     requestTimeout: 0, // streams may be long; idle connections are bounded below
     keepAliveTimeout: limits.idleTimeoutMs,
+    connectionsCheckingInterval: checkEveryMs(limits.headersTimeoutMs),
   });
-  // No byte either way for this long closes the connection, whatever it is doing
-  // (headersTimeout is only enforced for servers that listen themselves; these never do).
+  // Node tracks connections (and enforces headersTimeout) only from 'listening',
+  // which a server that never listens does not see: without this a head sent a
+  // byte at a time, each within the idle timeout, held its connection forever.
+  h1.emit('listening');
+  // No byte either way for this long closes the connection, whatever it is doing.
   h1.timeout = limits.idleTimeoutMs;
   h1.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     const conn = connectionOf(req);
@@ -81,11 +107,13 @@ export function createHttpServers(hooks: ServerHooks, limits: Limits): HttpServe
     run(hooks.upgrade, ex, hooks);
   });
   h1.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    const reason = err.code ?? 'client_error';
+    const reason =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'header_timeout' : (err.code ?? 'client_error');
     if (reason === 'ECONNRESET' || !socket.writable) return void socket.destroy();
     hooks.refused(reason);
-    hooks.peerLog.warn('malformed HTTP request refused', { reason }, `malformed|${reason}`);
+    hooks.peerLog.warn('HTTP request refused', { reason }, `malformed|${reason}`);
     if (reason === 'HPE_HEADER_OVERFLOW') answer(socket, 431, 'Request Header Fields Too Large');
+    else if (reason === 'header_timeout') answer(socket, 408, 'Request Timeout');
     else answer(socket, 400, 'Bad Request');
   });
 
@@ -97,7 +125,19 @@ export function createHttpServers(hooks: ServerHooks, limits: Limits): HttpServe
   });
   h2.on('session', (session: http2.ServerHttp2Session) => {
     h2Sessions.add(session);
-    session.on('close', () => h2Sessions.delete(session));
+    // The idle timeout restarts on every byte; a client dripping its preface,
+    // SETTINGS or first HEADERS would never reach it: its first request is due
+    // within the head bound.
+    const due = setTimeout(() => {
+      hooks.refused('header_timeout');
+      hooks.peerLog.warn('HTTP/2 session sent no request in time', {}, 'h2|header_timeout');
+      session.destroy();
+    }, limits.headersTimeoutMs);
+    session.once('stream', () => clearTimeout(due));
+    session.on('close', () => {
+      clearTimeout(due);
+      h2Sessions.delete(session);
+    });
     session.setTimeout(limits.idleTimeoutMs, () => session.close());
   });
   h2.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {

@@ -83,6 +83,7 @@ interface Options {
   readonly mode: 'STRICT' | 'PERMISSIVE';
   readonly maxConnections?: number;
   readonly firstByteTimeoutSeconds?: number;
+  readonly headerTimeoutSeconds?: number;
   readonly tcpIdleTimeoutSeconds?: number;
 }
 
@@ -141,6 +142,7 @@ async function harness(o: Options): Promise<Harness> {
       maxHeaderBytes: 16 * 1024,
       idleTimeoutSeconds: 300,
       firstByteTimeoutSeconds: o.firstByteTimeoutSeconds ?? 10,
+      headerTimeoutSeconds: o.headerTimeoutSeconds ?? 20,
       tcpIdleTimeoutSeconds: o.tcpIdleTimeoutSeconds ?? 3600,
       adminListen: { host: '127.0.0.1', port: 15000 },
       healthListen: { host: '0.0.0.0', port: 15020 },
@@ -202,6 +204,30 @@ function mtls(port: number, cred: Credential, alpn: string, bytes: string): Prom
     });
     s.on('secureConnect', () => s.write(bytes));
     settle(s, resolve);
+  });
+}
+
+/** Sends `first`, then `rest` a byte every 200 ms until the sidecar closes (10 s at most). */
+function dripping(
+  port: number,
+  rest: string,
+  first = '',
+): Promise<{ ms: number; received: string }> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port }, () => s.write(first + rest[0]));
+    const started = Date.now();
+    let received = '';
+    let i = 1;
+    const drip = setInterval(() => {
+      if (i < rest.length && Date.now() - started < 10_000) s.write(rest[i++]!, 'latin1');
+      else s.destroy();
+    }, 200);
+    s.on('error', () => undefined);
+    s.on('data', (c: Buffer) => (received += c.toString('latin1')));
+    s.on('close', () => {
+      clearInterval(drip);
+      resolve({ ms: Date.now() - started, received });
+    });
   });
 }
 
@@ -324,6 +350,25 @@ describe('inbound listener', () => {
     for (const ms of closed) assert.ok(ms >= 900 && ms < 3000, `closed after ${ms} ms`);
     assert.equal(await h.refused('first_byte_timeout'), 2);
     assert.equal(h.app.accepted(), 0);
+  });
+
+  it('cuts a client that sends its request head a byte at a time (slowloris): 408, header_timeout', async () => {
+    h = await harness({ mode: 'PERMISSIVE', headerTimeoutSeconds: 1 });
+    const cut = await dripping(h.port, 'GET /x HTTP/1.1\r\nHost: web\r\nX-Pad: ' + 'a'.repeat(200));
+    assert.ok(cut.ms >= 900 && cut.ms < 3000, `cut after ${cut.ms} ms`);
+    assert.match(cut.received, /^HTTP\/1\.1 408 /);
+    assert.equal(await h.refused('header_timeout'), 1);
+    assert.equal(h.app.accepted(), 0, 'the app was never dialled');
+  });
+
+  it('cuts an HTTP/2 client that drips its first request (preface, then a byte at a time)', async () => {
+    h = await harness({ mode: 'PERMISSIVE', headerTimeoutSeconds: 1 });
+    h.target = { address: '127.0.0.1', port: UNDECLARED_PORT }; // detected as HTTP/2
+    const settings = '\x00\x00\x00\x04\x00\x00\x00\x00\x00';
+    const headers = '\x00\x00\x40\x01\x04\x00\x00\x00\x01' + '\x00'.repeat(64);
+    const cut = await dripping(h.port, headers, 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n' + settings);
+    assert.ok(cut.ms >= 900 && cut.ms < 3000, `cut after ${cut.ms} ms`);
+    assert.equal(await h.refused('header_timeout'), 1);
   });
 
   it('closes a silent client under STRICT when its handshake has not started in time', async () => {

@@ -14,7 +14,7 @@ import { adminApp, healthApp } from './admin.js';
 import type { SidecarConfig } from './config.js';
 import { Credentials } from './credentials.js';
 import { DiscoveryClient } from './discovery-client.js';
-import { drainServers } from './http-servers.js';
+import { boundedServerOptions, drainServers } from './http-servers.js';
 import { MeshSource } from './mesh-source.js';
 import { createProxy } from './proxy.js';
 
@@ -159,8 +159,9 @@ export async function startSidecar(
     probers: extras.probers ?? {},
     podIp: config.podIp,
   };
-  const adminServer = http.createServer(adminApp(adminDeps));
-  const healthServer = http.createServer(healthApp(adminDeps));
+  const bounded = boundedServerOptions(config.headerTimeoutSeconds * 1000);
+  const adminServer = http.createServer(bounded, adminApp(adminDeps));
+  const healthServer = http.createServer(bounded, healthApp(adminDeps));
   const ports = {
     outbound: await listen(outbound, config.outboundListen),
     inbound: await listen(inbound, config.inboundListen),

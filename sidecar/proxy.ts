@@ -35,6 +35,7 @@ export type ProxyConfig = Pick<
   | 'maxHeaderBytes'
   | 'idleTimeoutSeconds'
   | 'firstByteTimeoutSeconds'
+  | 'headerTimeoutSeconds'
   | 'tcpIdleTimeoutSeconds'
   | 'adminListen'
   | 'healthListen'
@@ -121,6 +122,7 @@ export function createProxy(d: ProxyDeps): Proxy {
   const limits = {
     maxHeaderBytes: config.maxHeaderBytes,
     idleTimeoutMs: config.idleTimeoutSeconds * 1000,
+    headersTimeoutMs: config.headerTimeoutSeconds * 1000,
   };
   const servers = (direction: Direction, stack: Handler, upgrade: Handler): HttpServers =>
     createHttpServers({ request: stack, upgrade, refused: refused(direction), peerLog }, limits);

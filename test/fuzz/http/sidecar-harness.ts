@@ -106,7 +106,7 @@ export class SidecarUnderTest {
     ]);
     this.servers = createHttpServers(
       { request, upgrade, refused: () => undefined, peerLog: log },
-      { maxHeaderBytes: MAX_HEADER_BYTES, idleTimeoutMs: 5000 },
+      { maxHeaderBytes: MAX_HEADER_BYTES, idleTimeoutMs: 5000, headersTimeoutMs: 10_000 },
     );
     this.front = this.frontFor(this.servers.h1, upstreamPort);
     this.port = await listen(this.front);
