@@ -284,6 +284,36 @@ describe('sidecar mesh', { timeout: 240_000 }, () => {
     }
   });
 
+  it('cuts a peer that sends its request head a byte at a time (slowloris): inbound mTLS and :15020', async () => {
+    const pod = mesh.servers[2]!;
+    await pod.restartSidecar(['--header-timeout-seconds', '2']);
+    try {
+      // A valid mesh identity: under STRICT that is all this attacker needs.
+      const credFile = path.join(mesh.dir, 'slowloris-credential.json');
+      const valid = await meshLeaf(mesh.ca.ca.authority(), { uri: mesh.spiffe('client') });
+      writeFileSync(credFile, JSON.stringify({ ...valid, roots: mesh.ca.ca.roots() }));
+      const timeouts = (): Promise<number> =>
+        mesh.metric(pod, 'weft_sidecar_refused_total', 'reason="header_timeout"');
+      const before = await timeouts();
+      type Cut = { cutAfterMs: number; sent: number; response: string };
+      // A byte every 500 ms: without the bound the client gives up after 30 s.
+      const [inbound, health] = await Promise.all([
+        mesh.outside<Cut>('slowloris', pod.pod.ip, 8080, credFile),
+        mesh.outside<Cut>('slowloris', pod.pod.ip, 15020, '-'),
+      ]);
+      for (const [name, cut] of Object.entries({ inbound, health })) {
+        const text = `${name}: ${JSON.stringify(cut)}`;
+        assert.ok(cut.cutAfterMs >= 1500 && cut.cutAfterMs < 8000, text);
+        assert.match(cut.response, /^HTTP\/1\.1 408 /, text);
+      }
+      assert.equal((await timeouts()) - before, 1);
+      assert.equal(seenByApps('/slowloris'), 0);
+      assert.equal(pod.sidecar.child.exitCode, null);
+    } finally {
+      await pod.restartSidecar();
+    }
+  });
+
   it('passes unknown destinations through as plain TCP', async () => {
     const server = http.createServer((_req, res) => res.end('{"pod":"outside","headers":{}}'));
     await new Promise<void>((r) => server.listen(0, NODE_IP, r));
