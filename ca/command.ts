@@ -32,6 +32,7 @@ Flags:
   --bundle-resync-seconds N          how often to repair edited or deleted bundles (default 300)
   --rate-limit-burst N               certificates one identity may get at once (default 100)
   --rate-limit-per-second N          then this many per second (default 10); past it, 429
+                                     (the CSR API: the same limit per requester, CSRs wait)
   --min-issuer-remaining-seconds N   refuse (503) to issue from an issuer with less left (default 3600)
   --shutdown-seconds N               stop within this after SIGTERM (default 5)
   --online-root[=true|false]         keep the root key in the CA Secret and renew the

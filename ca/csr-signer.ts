@@ -11,6 +11,8 @@ import type {
 import { identityFromUsername } from '../src/identity.js';
 import type { WorkloadIdentity } from '../src/identity.js';
 import { apiMessage, isConflict } from '../src/k8s/client.js';
+import { limitLogger } from '../src/log-limit.js';
+import type { LimitedLogger } from '../src/log-limit.js';
 import { watchObjects } from '../src/k8s/watch.js';
 import type { Watch } from '../src/k8s/watch.js';
 import type { Logger } from '../src/log.js';
@@ -20,6 +22,7 @@ import type { Authority, IssuePolicy } from './authority.js';
 import { issueWorkloadCertificate, issuerChainPem } from './authority.js';
 import type { IssuanceRecorder } from './issuance-records.js';
 import type { CaMetrics } from './metrics.js';
+import type { RateLimiter } from './rate-limit.js';
 import { checkApprovedRequest, checkRequestForIdentity } from './san-policy.js';
 
 import { CSR_SIGNER_NAME as SIGNER_NAME } from '../src/names.js';
@@ -121,7 +124,18 @@ export interface CsrSignerDeps {
   readonly recorder?: IssuanceRecorder;
   readonly metrics: CaMetrics;
   readonly log: Logger;
+  /**
+   * Signatures per requester (the CSR's spec.username): anyone allowed to create
+   * CSRs could otherwise make the CA sign in a loop. Past it a CSR stays as it is
+   * (approved, not yet issued) and is retried once the requester has tokens again,
+   * as Kubernetes' own signing controller requeues a CSR it cannot sign yet: a
+   * Failed condition would be final, for a legitimate client too.
+   */
+  readonly limiter?: RateLimiter;
 }
+
+/** Timers waiting to retry a rate-limited CSR; past this, the 60 s resync retries the rest. */
+const MAX_SCHEDULED_RETRIES = 1000;
 
 function condition(
   type: string,
@@ -135,8 +149,13 @@ export class CsrSigner {
   private watch: Watch | undefined;
   private readonly inFlight = new Set<string>();
   private readonly pending = new Map<string, V1CertificateSigningRequest>();
+  private readonly retries = new Map<string, NodeJS.Timeout>();
+  /** A requester controls how often these lines would be written. */
+  private readonly peerLog: LimitedLogger;
 
-  constructor(private readonly deps: CsrSignerDeps) {}
+  constructor(private readonly deps: CsrSignerDeps) {
+    this.peerLog = limitLogger(deps.log);
+  }
 
   async start(): Promise<void> {
     this.watch = await watchObjects<V1CertificateSigningRequest>({
@@ -151,6 +170,8 @@ export class CsrSigner {
   }
 
   async stop(): Promise<void> {
+    for (const timer of this.retries.values()) clearTimeout(timer);
+    this.retries.clear();
     await this.watch?.stop();
   }
 
@@ -215,9 +236,32 @@ export class CsrSigner {
       this.deps.metrics.refused.inc({ path: 'csr', code: action.reason });
       log.warn(`${type.toLowerCase()} CSR`, { reason: action.reason, message: action.message });
     } else if (action.kind === 'sign') {
+      const wait = this.deps.limiter?.take(`csr|${csr.spec.username ?? ''}`);
+      if (wait !== undefined) return this.retryLater(csr, wait);
       await this.sign(csr, action, parsed as ParsedCsr);
       log.info('signed CSR', { spiffeId: action.identity.uri });
     }
+  }
+
+  /** Leaves a rate-limited CSR unsigned and handles it again once its requester may be served. */
+  private retryLater(csr: V1CertificateSigningRequest, waitSeconds: number): void {
+    const name = csr.metadata!.name!;
+    this.deps.metrics.refused.inc({ path: 'csr', code: 'rate_limited' });
+    this.peerLog.warn(
+      'CSR rate-limited: left unsigned, retried later',
+      { csr: name, requester: csr.spec.username, retryInSeconds: waitSeconds },
+      'csr|rate_limited',
+    );
+    if (this.retries.has(name) || this.retries.size >= MAX_SCHEDULED_RETRIES) return;
+    const timer = setTimeout(() => {
+      this.retries.delete(name);
+      void this.deps.api.readCertificateSigningRequest({ name }).then(
+        (fresh) => this.handle(fresh),
+        () => undefined, // deleted meanwhile, or the API server is away: the resync retries
+      );
+    }, waitSeconds * 1000);
+    timer.unref();
+    this.retries.set(name, timer);
   }
 
   /** Approved and Denied go through /approval; Failed through /status (API server rules). */

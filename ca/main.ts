@@ -194,6 +194,7 @@ export async function startCa(
     recorder,
     metrics,
     log,
+    limiter,
   });
   const observeExpiry = (): void => {
     metrics.issuerExpiry.set(authority.issuer.notAfter.getTime() / 1000);

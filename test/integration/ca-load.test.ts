@@ -7,12 +7,20 @@ import { spawn } from 'node:child_process';
 import https from 'node:https';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CertificatesV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { V1CertificateSigningRequest } from '@kubernetes/client-node';
 import { startControlPlane } from '../controlplane/testenv.js';
 import type { ControlPlane } from '../controlplane/testenv.js';
-import { createNamespace, createToken, uniqueName } from '../support/cluster.js';
+import {
+  createNamespace,
+  createToken,
+  eventually,
+  serviceAccountKubeconfig,
+  uniqueName,
+} from '../support/cluster.js';
 import { makeCsr } from '../support/csr.js';
 import { request } from '../support/https.js';
+import { kubectl } from '../support/kubectl.js';
 import { installManifests, startTestCa } from '../support/weft-ca.js';
 import type { TestCa } from '../support/weft-ca.js';
 
@@ -62,6 +70,85 @@ describe('the CA under load from one workload', () => {
     assert.match(
       metrics.body,
       /weft_ca_requests_refused_total\{path="sidecar",code="rate_limited"[^}]*\} [1-9]/,
+    );
+  });
+
+  it('rate-limits the CSR API per requester: a burst signed, the rest left unsigned, counted, signed later', async () => {
+    // Let the namespace's ServiceAccounts create CSRs, as a cluster admin would.
+    const bound = await kubectl(cp.kubeconfigPath, [
+      'create',
+      'clusterrolebinding',
+      `${ns}-csr`,
+      '--clusterrole=system:node-bootstrapper',
+      `--group=system:serviceaccounts:${ns}`,
+    ]);
+    assert.equal(bound.code, 0, bound.stderr);
+    const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+    await core.createNamespacedServiceAccount({
+      namespace: ns,
+      body: { metadata: { name: 'csr-a' } },
+    });
+    await core.createNamespacedServiceAccount({
+      namespace: ns,
+      body: { metadata: { name: 'csr-b' } },
+    });
+    const asServiceAccount = async (sa: string): Promise<CertificatesV1Api> => {
+      const kc = new KubeConfig();
+      kc.loadFromFile(await serviceAccountKubeconfig(cp, ns, sa));
+      return kc.makeApiClient(CertificatesV1Api);
+    };
+    const submit = async (api: CertificatesV1Api, sa: string): Promise<string> => {
+      const name = uniqueName(sa);
+      const pem = (await makeCsr({ uris: [`spiffe://cluster.local/ns/${ns}/sa/${sa}`] })).pem;
+      await api.createCertificateSigningRequest({
+        body: {
+          metadata: { name },
+          spec: {
+            signerName: 'weft.dev/workload',
+            request: Buffer.from(pem).toString('base64'),
+            usages: ['digital signature', 'client auth'],
+          },
+        },
+      });
+      return name;
+    };
+    const admin = cp.kubeConfig.makeApiClient(CertificatesV1Api);
+    const read = (names: string[]): Promise<V1CertificateSigningRequest[]> =>
+      Promise.all(names.map((name) => admin.readCertificateSigningRequest({ name })));
+    const issued = (csrs: V1CertificateSigningRequest[]): number =>
+      csrs.filter((c) => c.status?.certificate).length;
+
+    // One requester, 8 CSRs at once against a burst of 5 and 0.5/s.
+    const a = await asServiceAccount('csr-a');
+    const names = await Promise.all(Array.from({ length: 8 }, () => submit(a, 'csr-a')));
+    await eventually('the burst to be signed', async () =>
+      issued(await read(names)) >= 5 ? true : undefined,
+    );
+    const early = await read(names);
+    assert.ok(issued(early) < 8, 'past the burst, some wait');
+    for (const c of early.filter((x) => !x.status?.certificate)) {
+      // Left as it is: approved, no final condition, to be signed once allowed.
+      assert.deepEqual(
+        c.status?.conditions?.map((x) => x.type),
+        ['Approved'],
+      );
+    }
+    // Another requester is not held back by the first.
+    const b = await asServiceAccount('csr-b');
+    const other = await submit(b, 'csr-b');
+    await eventually('another requester to be signed', async () =>
+      issued(await read([other])) === 1 ? true : undefined,
+    );
+    const metrics = await request(`https://127.0.0.1:${t.ca.port}/metrics`, { ca: t.ca.roots() });
+    assert.match(
+      metrics.body,
+      /weft_ca_requests_refused_total\{path="csr",code="rate_limited"[^}]*\} [1-9]/,
+    );
+    // The rest are retried and signed at the steady rate (one per 2 s).
+    await eventually(
+      'every CSR to be signed at the steady rate',
+      async () => (issued(await read(names)) === 8 ? true : undefined),
+      30_000,
     );
   });
 
