@@ -131,7 +131,10 @@ export function createHttpServers(hooks: ServerHooks, limits: Limits): HttpServe
     const due = setTimeout(() => {
       hooks.refused('header_timeout');
       hooks.peerLog.warn('HTTP/2 session sent no request in time', {}, 'h2|header_timeout');
-      session.destroy();
+      // GOAWAY first (an idle client that connected early reconnects cleanly), then
+      // the socket, whatever the client keeps sending.
+      session.close();
+      setTimeout(() => session.destroy(), 1000).unref();
     }, limits.headersTimeoutMs);
     session.once('stream', () => clearTimeout(due));
     session.on('close', () => {
