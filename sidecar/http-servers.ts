@@ -91,6 +91,13 @@ export function createHttpServers(hooks: ServerHooks, limits: Limits): HttpServe
   h1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const conn = connectionOf(req);
     if (!conn) return void socket.destroy();
+    // Node answers an HTTP/1.1 request without Host with 400 (RFC 9112 §3.2), but not
+    // an Upgrade: forwarded, it would gain the upstream's Host (found by fuzzing).
+    if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+      hooks.refused('missing_host');
+      hooks.peerLog.warn('HTTP request refused', { reason: 'missing_host' }, 'malformed|host');
+      return void answer(socket, 400, 'Bad Request');
+    }
     const res = new http.ServerResponse(req);
     try {
       res.assignSocket(socket as never);

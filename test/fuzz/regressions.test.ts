@@ -32,6 +32,18 @@ describe('fixed fuzz findings', () => {
     }
   });
 
+  it('http1-upgrade-without-host: an HTTP/1.1 Upgrade with no Host is refused, not given one', async () => {
+    await http1Target.open!();
+    try {
+      await http1Target.check(
+        'GET / HTTP/1.1\r\n#ost: app\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n' +
+          'GET / HTTP/1.1\r\n\r\n0\r\n\r\n',
+      );
+    } finally {
+      await http1Target.close!();
+    }
+  });
+
   it('http1-pipelined-request-never-finishes: every request settles when the client leaves', async () => {
     await http1Target.open!();
     try {
