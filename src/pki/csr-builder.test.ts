@@ -25,9 +25,7 @@ async function x509Request(keyPem: string, type: KeyType): Promise<x509.Pkcs10Ce
       : { name: 'ECDSA', namedCurve: 'P-256' };
   const der = createPrivateKey(keyPem).export({ type: 'pkcs8', format: 'der' });
   const privateKey = await webcrypto.subtle.importKey('pkcs8', der, alg, true, ['sign']);
-  const publicKey = await webcrypto.subtle.importKey('spki', spkiOf(keyPem), alg, true, [
-    'verify',
-  ]);
+  const publicKey = await webcrypto.subtle.importKey('spki', spkiOf(keyPem), alg, true, ['verify']);
   return x509.Pkcs10CertificateRequestGenerator.create({
     keys: { privateKey, publicKey },
     signingAlgorithm: signingAlgorithmFor(type),
