@@ -3,13 +3,17 @@
 // ServiceAccount that may only get/list/watch pods, and the usual relabelling on the
 // prometheus.io/scrape|port|path annotations (the prometheus-community Helm chart's
 // `kubernetes-pods` job). The host reaches pod IPs through the node's bridge.
-import { writeFileSync } from 'node:fs';
+// Debian's prometheus is built without Kubernetes discovery, so this one comes
+// from test/cluster/build.sh (Prometheus from the Go module proxy, Kubernetes SD only).
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { startPrometheusWith } from '../support/prometheus.js';
 import type { Prometheus } from '../support/prometheus.js';
 import type { Cluster } from './cluster.js';
+import { clusterSourceDir } from './host.js';
 import { kubectlOk } from './journey-support.js';
 
 export const PROMETHEUS_NAMESPACE = 'monitoring';
@@ -90,19 +94,35 @@ async function prometheusToken(cluster: Cluster): Promise<string> {
   return tr.status?.token ?? '';
 }
 
+/** The Prometheus test/cluster/build.sh built, or a clear error saying how to build it. */
+export function prometheusWithKubernetesSd(): string {
+  const script = path.join(clusterSourceDir, 'build.sh');
+  const bin = execFileSync(script, ['--print-prometheus'], { encoding: 'utf8' }).trim();
+  try {
+    accessSync(bin, constants.X_OK);
+  } catch (cause) {
+    throw new Error(`${bin} is missing: run 'npm run cluster:build' first`, { cause });
+  }
+  return bin;
+}
+
 /** Starts Prometheus discovering and scraping the cluster's annotated pods every second. */
 export async function startPodPrometheus(cluster: Cluster): Promise<Prometheus> {
+  const bin = prometheusWithKubernetesSd();
   const token = await prometheusToken(cluster);
-  return startPrometheusWith((dir) => {
-    const caFile = path.join(dir, 'ca.crt');
-    const tokenFile = path.join(dir, 'token');
-    writeFileSync(caFile, cluster.caCert);
-    writeFileSync(tokenFile, token, { mode: 0o600 });
-    return stringify({
-      global: { scrape_interval: '1s', scrape_timeout: '900ms' },
-      scrape_configs: [podScrapeJob(cluster.server, caFile, tokenFile)],
-    });
-  });
+  return startPrometheusWith(
+    (dir) => {
+      const caFile = path.join(dir, 'ca.crt');
+      const tokenFile = path.join(dir, 'token');
+      writeFileSync(caFile, cluster.caCert);
+      writeFileSync(tokenFile, token, { mode: 0o600 });
+      return stringify({
+        global: { scrape_interval: '1s', scrape_timeout: '900ms' },
+        scrape_configs: [podScrapeJob(cluster.server, caFile, tokenFile)],
+      });
+    },
+    { bin },
+  );
 }
 
 /** Removes what startPodPrometheus created in the cluster. */

@@ -34,6 +34,12 @@ async function getJson<T>(url: string): Promise<T> {
   return ((await res.json()) as { data: T }).data;
 }
 
+export interface PrometheusOptions {
+  /** Its binary (default PROMETHEUS_BIN). */
+  readonly bin?: string;
+  readonly lifetimeSeconds?: number;
+}
+
 /**
  * Starts Prometheus in a fresh temp dir; `configure(dir)` may write files there
  * (tokens, CAs) and returns the YAML configuration. stop() sends SIGTERM and
@@ -41,7 +47,7 @@ async function getJson<T>(url: string): Promise<T> {
  */
 export async function startPrometheusWith(
   configure: (dir: string) => string,
-  lifetimeSeconds = PROMETHEUS_LIFETIME_SECONDS,
+  opts: PrometheusOptions = {},
 ): Promise<Prometheus> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'weft-prom-'));
   writeFileSync(path.join(dir, 'prometheus.yml'), configure(dir));
@@ -52,8 +58,8 @@ export async function startPrometheusWith(
       'timeout',
       [
         '--kill-after=10',
-        String(lifetimeSeconds),
-        PROMETHEUS_BIN,
+        String(opts.lifetimeSeconds ?? PROMETHEUS_LIFETIME_SECONDS),
+        opts.bin ?? PROMETHEUS_BIN,
         `--config.file=${path.join(dir, 'prometheus.yml')}`,
         `--storage.tsdb.path=${path.join(dir, 'data')}`,
         `--web.listen-address=127.0.0.1:${port}`,
