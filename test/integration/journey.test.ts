@@ -1,7 +1,8 @@
 // The user's journey on a real node: install with kustomize, mesh two apps, call
 // one from the other through cluster DNS and a ClusterIP, run a Job, issue and deny
 // CSRs, run the plugin, scrape the sidecars with a real Prometheus, survive
-// control-plane and app pod deletions under traffic, and uninstall. Each `it` is one step of issue 11, in order, on one cluster.
+// control-plane and app pod deletions under traffic, and uninstall. Each `it` is
+// one step of issue 11, in order, on one cluster.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
