@@ -10,13 +10,11 @@ import type { Probers } from '../src/app-probes.js';
 import { CertificateAgent } from '../src/cert-agent/agent.js';
 import type { Logger } from '../src/log.js';
 import { CONTROL_PLANE_SERVICE_ACCOUNT, WEFT_NAMESPACE } from '../src/names.js';
-import { adminApp, healthApp } from './admin.js';
 import type { SidecarConfig } from './config.js';
 import { Credentials } from './credentials.js';
 import { DiscoveryClient } from './discovery-client.js';
 import { boundedServerOptions, drainServers } from './http-servers.js';
 import { MeshSource } from './mesh-source.js';
-import { createProxy } from './proxy.js';
 
 export interface RunningSidecar {
   readonly ports: { admin: number; health: number; outbound: number; inbound: number };
@@ -100,6 +98,13 @@ export async function startSidecar(
       })
     : undefined;
   discovery?.start();
+  // The data path and admin modules (undici, express: most of what the sidecar
+  // loads) are imported only now, so that loading them overlaps the CA round trip
+  // and discovery's first view, which every pod's start waits for.
+  const [{ createProxy }, { adminApp, healthApp }] = await Promise.all([
+    import('./proxy.js'),
+    import('./admin.js'),
+  ]);
 
   const workload = config.workload ?? workloadOf(config.podName);
   const { outbound, inbound, outboundHttp, inboundHttp, pool } = createProxy({

@@ -10,8 +10,9 @@ import { Annotation, readOverrides } from './annotations.js';
 import type { Overrides } from './annotations.js';
 import type { InjectionConfig } from './injection-config.js';
 import { DEFAULT_CONTAINER_ANNOTATION, parseStatus } from './injection-status.js';
-import type { InjectionStatus, PROMETHEUS_ANNOTATIONS } from './injection-status.js';
+import type { InjectionStatus } from './injection-status.js';
 import { checkCapture, installationPolicy, proxyImage } from './override-policy.js';
+import { scrapeAnnotations } from './scrape-annotations.js';
 import type { CapturePolicy } from './override-policy.js';
 import { PROBERS_ENV, restoreProbes, rewriteProbes } from './probes.js';
 import type { Probers } from './probes.js';
@@ -30,11 +31,6 @@ export interface PodLike {
 }
 
 export { DEFAULT_CONTAINER_ANNOTATION };
-const PROMETHEUS: Record<(typeof PROMETHEUS_ANNOTATIONS)[number], string> = {
-  'prometheus.io/scrape': 'true',
-  'prometheus.io/port': String(Ports.Health),
-  'prometheus.io/path': '/stats/prometheus',
-};
 
 /** `items` without those named in `names`: one pass, a Set lookup each (never M×N). */
 function removeNamed<T extends { name: string }>(
@@ -148,7 +144,7 @@ function addAnnotations(
     added.push(k);
   };
   set(DEFAULT_CONTAINER_ANNOTATION, firstApp);
-  for (const [k, v] of Object.entries(PROMETHEUS)) set(k, v);
+  for (const [k, v] of Object.entries(scrapeAnnotations(meta.annotations))) set(k, v);
   annotations[Annotation.Status] = JSON.stringify({ ...status, annotations: added });
   meta.annotations = annotations;
 }

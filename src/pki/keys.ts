@@ -1,12 +1,9 @@
 // Key generation and PEM export. Private keys are generated where they are used
 // and exported only by the process that owns them (the CA, into its Secret).
+import { KeyType } from './key-type.js';
 import { defaultCrypto, x509 } from './provider.js';
 
-export const KeyType = {
-  EcdsaP256: 'ECDSA-P256',
-  Rsa2048: 'RSA-2048',
-} as const;
-export type KeyType = (typeof KeyType)[keyof typeof KeyType];
+export { KeyType };
 
 /** WebCrypto parameters for generating, importing and signing with each key type. */
 export function algorithmFor(type: KeyType): RsaHashedKeyGenParams | EcKeyGenParams {

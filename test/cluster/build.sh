@@ -2,8 +2,11 @@
 # Builds the test cluster's node binaries from the Go module proxy into a cache
 # outside the work tree, once per pinned version: kubelet, kube-controller-manager,
 # kube-scheduler and kube-proxy in ONE go build (they share most compiled
-# packages), and CoreDNS from its own wrapper module. kube-apiserver and etcd come
-# from test/controlplane/build.sh. Usage: test/cluster/build.sh [--print-dir]
+# packages), CoreDNS from its own wrapper module, and Prometheus with only its
+# Kubernetes service discovery (Debian's prometheus has none; the journey's step 7
+# discovers pods as users do). kube-apiserver and etcd come from
+# test/controlplane/build.sh.
+# Usage: test/cluster/build.sh [--print-dir | --print-prometheus]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -11,8 +14,11 @@ k8s_version=$(awk '/^require k8s.io\/kubernetes /{print $3}' "$here/kube-node/go
 coredns_version=$(awk '/^require github.com\/coredns\/coredns /{print $3}' "$here/coredns/go.mod")
 cache_root=${WEFT_TESTENV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/weft-testenv}
 dir="$cache_root/node-$k8s_version-coredns-$coredns_version"
+prometheus_version=$(awk '/^require github.com\/prometheus\/prometheus /{print $3}' "$here/prometheus/go.mod")
+prometheus="$cache_root/prometheus-$prometheus_version/prometheus"
 
 if [ "${1:-}" = "--print-dir" ]; then echo "$dir"; exit 0; fi
+if [ "${1:-}" = "--print-prometheus" ]; then echo "$prometheus"; exit 0; fi
 mkdir -p "$dir"
 
 log() { printf '[cluster-build] %s\n' "$*" >&2; }
@@ -50,5 +56,17 @@ else
     log "coredns: BUILD FAILED (see the go output above)"; exit 1; }
   mv "$dir/coredns.tmp" "$dir/coredns"
   log "coredns: built in $((SECONDS - start)) s"
+fi
+if [ -x "$prometheus" ]; then
+  log "prometheus: cached at $prometheus"
+else
+  log "prometheus: building github.com/prometheus/prometheus $prometheus_version with Kubernetes SD only"
+  start=$SECONDS
+  mkdir -p "$(dirname "$prometheus")"
+  (cd "$here/prometheus" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -trimpath -ldflags "-s -w" \
+    -tags remove_all_sd,enable_kubernetes_sd -o "$prometheus.tmp" github.com/prometheus/prometheus/cmd/prometheus) || {
+    log "prometheus: BUILD FAILED (see the go output above)"; exit 1; }
+  mv "$prometheus.tmp" "$prometheus"
+  log "prometheus: built in $((SECONDS - start)) s"
 fi
 echo "$dir"

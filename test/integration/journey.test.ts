@@ -1,7 +1,8 @@
 // The user's journey on a real node: install with kustomize, mesh two apps, call
 // one from the other through cluster DNS and a ClusterIP, run a Job, issue and deny
-// CSRs, run the plugin, survive control-plane and app pod deletions under traffic,
-// and uninstall. Each `it` is one step of issue 11, in order, on one cluster.
+// CSRs, run the plugin, scrape the sidecars with a real Prometheus, survive
+// control-plane and app pod deletions under traffic, and uninstall. Each `it` is
+// one step of issue 11, in order, on one cluster.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
@@ -17,6 +18,7 @@ import {
   sidecarMetrics,
   verifyServing,
 } from '../cluster/journey-support.js';
+import { startPodPrometheus, removePodPrometheus } from '../cluster/prometheus-pods.js';
 import { waitUntil } from '../cluster/wait.js';
 import { callFromPod, echoApp, ECHO_IMAGE } from '../cluster/workloads.js';
 import { makeCsr } from '../support/csr.js';
@@ -25,11 +27,15 @@ import { pluginEnv } from '../support/plugin.js';
 
 const NS = 'journey';
 const BETA_URL = `http://beta.${NS}.svc.cluster.local:8080/hello`;
+/** Both apps run as `default`: the identity each sidecar's certificate carries. */
+const DEFAULT_ID = `spiffe://cluster.local/ns/${NS}/sa/default`;
 
 describe('journey: weft on a real node, from install to uninstall', { timeout: 900_000 }, () => {
   let cluster: Cluster;
   let kc: string;
   const timings: Record<string, number> = {};
+  /** Step 3's successful alpha → beta calls, which step 7 finds in Prometheus. */
+  let step3Calls = 0;
   before(async () => {
     cluster = await startCluster();
     kc = cluster.kubeconfigPath;
@@ -100,7 +106,7 @@ describe('journey: weft on a real node, from install to uninstall', { timeout: 9
     // call is routed by Host, balanced per request over both replicas and carried over
     // mTLS; beta's sidecar verifies alpha and tells the app in XFCC (set only for a
     // verified peer; a caller-sent one is replaced). Both pods run as `default`.
-    const id = `spiffe://cluster.local/ns/${NS}/sa/default`;
+    const id = DEFAULT_ID;
     const [alpha] = await podsOf(kc, NS, 'app=alpha');
     const betas = (await podsOf(kc, NS, 'app=beta')).map((p) => p.metadata?.name);
     const requests = async (): Promise<number> =>
@@ -131,6 +137,7 @@ describe('journey: weft on a real node, from install to uninstall', { timeout: 9
       { timeoutMs: 60_000, intervalMs: 50 },
     );
     assert.deepEqual([...seen].sort(), [...betas].sort());
+    step3Calls = calls;
     const counted = (await requests()) - before_;
     assert.ok(counted >= calls, `alpha's sidecar counted ${counted} of ${calls} requests to beta`);
   });
@@ -255,6 +262,70 @@ describe('journey: weft on a real node, from install to uninstall', { timeout: 9
     assert.equal(res.code, 1, `${res.stdout}\n${res.stderr}`);
     assert.match(res.stdout, /high\s+uninjected-pod\s+journey-late\s+pod\/uninjected/);
     await kubectlOk(kc, ['delete', 'namespace', 'journey-late', '--wait=false']);
+  });
+
+  it("7. a real Prometheus finds the sidecars by their prometheus.io annotations and has step 3's istio_requests_total", async () => {
+    assert.ok(step3Calls > 0, 'step 3 made calls');
+    const betas = await podsOf(kc, NS, 'app=beta');
+    // Exactly step 3's call as beta's sidecars saw it: alpha's verified identity, mTLS, 200.
+    const call = {
+      reporter: 'destination',
+      source_workload: 'alpha',
+      source_workload_namespace: NS,
+      source_principal: DEFAULT_ID,
+      destination_workload: 'beta',
+      destination_service_name: 'beta',
+      response_code: '200',
+      connection_security_policy: 'mutual_tls',
+    };
+    const selector = Object.entries(call)
+      .map(([k, v]) => `${k}="${v}"`)
+      .join(', ');
+    const prom = await startPodPrometheus(cluster);
+    try {
+      await waitUntil(
+        "Prometheus scraping both beta pods at the sidecar's port and path from their annotations",
+        async () => {
+          const targets = await prom.targets();
+          return betas.every((p) =>
+            targets.some(
+              (t) =>
+                t.scrapeUrl === `http://${p.status?.podIP}:15020/stats/prometheus` &&
+                t.health === 'up' &&
+                t.labels.pod === p.metadata?.name &&
+                t.labels.namespace === NS,
+            ),
+          );
+        },
+        { timeoutMs: 60_000, intervalMs: 500 },
+      );
+      // No alpha → beta traffic since step 3: Prometheus must hold what each sidecar counts.
+      const own = new Map<string, number>();
+      for (const p of betas)
+        own.set(
+          p.metadata!.name!,
+          metricSum(await sidecarMetrics(p), 'istio_requests_total', call),
+        );
+      let scraped = new Map<string, number>();
+      await waitUntil(
+        "step 3's requests in Prometheus, per beta pod",
+        async () => {
+          const rows = await prom.query(`sum by (pod) (istio_requests_total{${selector}})`);
+          scraped = new Map(rows.map((r) => [r.metric.pod ?? '', r.value]));
+          return [...own].every(([pod, n]) => scraped.get(pod) === n);
+        },
+        { timeoutMs: 30_000, intervalMs: 500 },
+      );
+      const total = [...scraped.values()].reduce((a, b) => a + b, 0);
+      assert.ok(total >= step3Calls, `Prometheus has ${total} of step 3's ${step3Calls} calls`);
+      assert.ok(
+        [...scraped.values()].every((n) => n >= 1),
+        `both replicas served step 3: ${JSON.stringify([...scraped])}`,
+      );
+    } finally {
+      await prom.stop();
+      await removePodPrometheus(cluster);
+    }
   });
 
   it('8. deleting a control-plane pod under steady traffic fails no request; a deleted app pod is replaced, injected, serving', async () => {
