@@ -5,6 +5,7 @@ import { main, versionCommand } from './command.js';
 import type { Command } from './command.js';
 import { runInject } from './inject-command.js';
 import { runAudit } from './plugin/audit-command.js';
+import { runAuthz } from './plugin/authz-command.js';
 import { runCert } from './plugin/cert-command.js';
 import { runCheck } from './plugin/check-command.js';
 import { PluginError } from './plugin/errors.js';
@@ -40,6 +41,11 @@ main('kubectl weft', [
     run: guarded(runCert),
   },
   { name: 'check', summary: 'Check the installation', run: guarded(runCheck) },
+  {
+    name: 'authz',
+    summary: 'Explain authorization: check a request against the policies, list what selects a pod',
+    run: guarded(runAuthz),
+  },
   {
     name: 'inject',
     summary: 'Print manifests with the weft sidecar injected (as the webhook would)',

@@ -1,5 +1,6 @@
 // The objects discovery builds views from, kept current by one watch per kind
-// (never one per sidecar): Services, EndpointSlices, Pods and PeerAuthentications.
+// (never one per sidecar): Services, EndpointSlices, Pods, PeerAuthentications and
+// AuthorizationPolicies.
 // Every change marks the cache dirty and schedules one debounced flush: 100 ms
 // after the last event, at most 10 s after the first (Istio's debounce), so a
 // burst of pod churn becomes one rebuild.
@@ -12,6 +13,8 @@ import type {
   V1Pod,
   V1Service,
 } from '@kubernetes/client-node';
+import type { CompiledPolicy } from '../src/authz/index.js';
+import { AUTHORIZATION_POLICY, compilePolicy } from '../src/authz/index.js';
 import { watchObjects } from '../src/k8s/watch.js';
 import type { Watch } from '../src/k8s/watch.js';
 import type { Logger } from '../src/log.js';
@@ -27,11 +30,19 @@ import { PEER_AUTHENTICATION, parsePeerAuthentication } from '../src/mesh/peer-a
 import type { DiscoveryConfig } from './config.js';
 import type { DiscoveryMetrics } from './metrics.js';
 
+export interface AuthorizationPolicyObject extends KubernetesObject {
+  spec?: unknown;
+}
+
 export class ClusterCache implements ClusterObjects {
   readonly services = new Map<string, V1Service>();
   readonly slices = new Map<string, V1EndpointSlice>();
   readonly pods = new Map<string, V1Pod>();
   readonly peerAuthentications = new Map<string, PeerAuthentication>();
+  /** Compiled as they arrive (an invalid one in its fail-closed form), by `ns/name`. */
+  readonly authorizationPolicies = new Map<string, CompiledPolicy>();
+  /** Called with each AuthorizationPolicy object added or changed (the status writer). */
+  readonly authorizationPolicyObservers: ((o: AuthorizationPolicyObject) => void)[] = [];
   /** Pod keys by pod IP, for the identity check at connect time. */
   readonly podsByIp = new Map<string, Set<string>>();
   readonly trustDomain: string;
@@ -68,6 +79,7 @@ export class ClusterCache implements ClusterObjects {
         this.slices,
       ),
       this.watchPods(kc, () => core.listPodForAllNamespaces()),
+      this.watchAuthorizationPolicies(kc, custom),
       this.watchPolicies(
         kc,
         `/apis/${group}/${version}/${plural}`,
@@ -169,6 +181,36 @@ export class ClusterCache implements ClusterObjects {
           }),
         onDelete: (o) =>
           this.changed('peerauthentications', () => this.peerAuthentications.delete(keyOf(o))),
+      }),
+    );
+  }
+
+  private async watchAuthorizationPolicies(
+    kc: KubeConfig,
+    custom: CustomObjectsApi,
+  ): Promise<void> {
+    const { group, version, plural } = AUTHORIZATION_POLICY;
+    const compile = (o: AuthorizationPolicyObject): CompiledPolicy =>
+      compilePolicy({
+        namespace: o.metadata?.namespace ?? '',
+        name: o.metadata?.name ?? '',
+        spec: o.spec,
+        annotations: o.metadata?.annotations ?? {},
+      });
+    this.watches.push(
+      await watchObjects<AuthorizationPolicyObject>({
+        kc,
+        path: `/apis/${group}/${version}/${plural}`,
+        list: () =>
+          custom.listClusterCustomObject({ group, version, plural }) as Promise<
+            KubernetesListObject<AuthorizationPolicyObject>
+          >,
+        log: this.log,
+        onObject: (o) => {
+          this.changed(plural, () => this.authorizationPolicies.set(keyOf(o), compile(o)));
+          for (const observe of this.authorizationPolicyObservers) observe(o);
+        },
+        onDelete: (o) => this.changed(plural, () => this.authorizationPolicies.delete(keyOf(o))),
       }),
     );
   }

@@ -3,8 +3,10 @@
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { CustomObjectsApi } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../src/k8s/client.js';
 import type { Logger } from '../src/log.js';
+import { AuthzStatusWriter } from './authz-status.js';
 import { ClusterCache } from './cluster-cache.js';
 import type { DiscoveryConfig } from './config.js';
 import { createDiscoveryMetrics } from './metrics.js';
@@ -44,7 +46,11 @@ export async function startDiscovery(
   const metrics = createDiscoveryMetrics(registry);
   const cache: ClusterCache = new ClusterCache(config, metrics, log, () => streams.rebuild());
   const streams = new DiscoveryStreams(cache, config, metrics, log);
-  await cache.start(loadKubeConfig(config.kubeconfig));
+  const kc = loadKubeConfig(config.kubeconfig);
+  // AuthorizationPolicy status (Accepted / Invalid, Warnings), from the cache's informer.
+  const authzStatus = new AuthzStatusWriter(kc.makeApiClient(CustomObjectsApi), log);
+  cache.authorizationPolicyObservers.push((o) => void authzStatus.observe(o));
+  await cache.start(kc);
   streams.rebuild(); // the informers have listed: the first view is complete
 
   // One stream per connection: a sidecar needs one, and more would let one pod hold
