@@ -1,5 +1,6 @@
 // The objects discovery builds views from, kept current by one watch per kind
-// (never one per sidecar): Services, EndpointSlices, Pods and PeerAuthentications.
+// (never one per sidecar): Services, EndpointSlices, Pods, PeerAuthentications and
+// AuthorizationPolicies.
 // Every change marks the cache dirty and schedules one debounced flush: 100 ms
 // after the last event, at most 10 s after the first (Istio's debounce), so a
 // burst of pod churn becomes one rebuild.
@@ -12,6 +13,8 @@ import type {
   V1Pod,
   V1Service,
 } from '@kubernetes/client-node';
+import type { PolicyObject } from '../src/authz/index.js';
+import { AUTHORIZATION_POLICY } from '../src/authz/index.js';
 import { watchObjects } from '../src/k8s/watch.js';
 import type { Watch } from '../src/k8s/watch.js';
 import type { Logger } from '../src/log.js';
@@ -32,6 +35,8 @@ export class ClusterCache implements ClusterObjects {
   readonly slices = new Map<string, V1EndpointSlice>();
   readonly pods = new Map<string, V1Pod>();
   readonly peerAuthentications = new Map<string, PeerAuthentication>();
+  /** AuthorizationPolicies as stored (spec unchecked: compiled when views are built). */
+  readonly authorizationPolicies = new Map<string, PolicyObject>();
   /** Pod keys by pod IP, for the identity check at connect time. */
   readonly podsByIp = new Map<string, Set<string>>();
   readonly trustDomain: string;
@@ -76,6 +81,7 @@ export class ClusterCache implements ClusterObjects {
             KubernetesListObject<KubernetesObject & PeerAuthenticationObject>
           >,
       ),
+      this.watchAuthorizationPolicies(kc, custom),
     ]);
   }
 
@@ -169,6 +175,33 @@ export class ClusterCache implements ClusterObjects {
           }),
         onDelete: (o) =>
           this.changed('peerauthentications', () => this.peerAuthentications.delete(keyOf(o))),
+      }),
+    );
+  }
+
+  private async watchAuthorizationPolicies(
+    kc: KubeConfig,
+    custom: CustomObjectsApi,
+  ): Promise<void> {
+    const { group, version, plural } = AUTHORIZATION_POLICY;
+    const asPolicy = (o: KubernetesObject & { spec?: unknown }): PolicyObject => ({
+      namespace: o.metadata?.namespace ?? '',
+      name: o.metadata?.name ?? '',
+      spec: o.spec ?? {},
+      annotations: o.metadata?.annotations ?? {},
+    });
+    this.watches.push(
+      await watchObjects<KubernetesObject & { spec?: unknown }>({
+        kc,
+        path: `/apis/${group}/${version}/${plural}`,
+        list: () =>
+          custom.listClusterCustomObject({ group, version, plural }) as Promise<
+            KubernetesListObject<KubernetesObject & { spec?: unknown }>
+          >,
+        log: this.log,
+        onObject: (o) =>
+          this.changed(plural, () => this.authorizationPolicies.set(keyOf(o), asPolicy(o))),
+        onDelete: (o) => this.changed(plural, () => this.authorizationPolicies.delete(keyOf(o))),
       }),
     );
   }
