@@ -1,0 +1,138 @@
+// Istio's evaluation, exactly: any matching DENY → deny; no ALLOW policy for the
+// workload → allow; any matching ALLOW → allow; else deny. AUDIT never changes
+// the decision. Dry-run policies are evaluated and reported, never enforced.
+// Pure and allocation-light: the caller passes the policies selectPolicies chose.
+import { prepare } from './context.js';
+import type { Clause, CompiledPolicy, CompiledRule, Decision, RequestContext } from './types.js';
+
+const ref = (p: CompiledPolicy): string => `${p.namespace}/${p.name}`;
+
+function clauseHolds(c: Clause, ctx: RequestContext, skipHttp: boolean): boolean {
+  for (const check of c) {
+    if (skipHttp && check.httpOnly) continue;
+    if (!check.test(ctx)) return false;
+  }
+  return true;
+}
+
+/**
+ * TCP semantics (Istio's): an ALLOW rule with HTTP-only fields never matches TCP;
+ * a DENY or AUDIT rule matches TCP on the fields it can check.
+ */
+function ruleMatches(r: CompiledRule, ctx: RequestContext, p: CompiledPolicy): boolean {
+  const skipHttp = ctx.tcp && r.httpOnly;
+  if (skipHttp && p.action === 'ALLOW') return false;
+  if (r.from.length > 0 && !r.from.some((c) => clauseHolds(c, ctx, skipHttp))) return false;
+  if (r.to.length > 0 && !r.to.some((c) => clauseHolds(c, ctx, skipHttp))) return false;
+  return clauseHolds(r.when, ctx, skipHttp);
+}
+
+/** The index of the first matching rule, or -1. */
+export function firstMatch(p: CompiledPolicy, ctx: RequestContext): number {
+  for (let i = 0; i < p.rules.length; i++) if (ruleMatches(p.rules[i]!, ctx, p)) return i;
+  return -1;
+}
+
+function clauseWhy(c: Clause, ctx: RequestContext): string {
+  return c.find((check) => !check.test(ctx))?.why(ctx) ?? 'matched';
+}
+
+function ruleWhy(r: CompiledRule, ctx: RequestContext, p: CompiledPolicy): string {
+  if (ctx.tcp && r.httpOnly) return 'uses HTTP-only fields, so it is ignored on TCP';
+  if (r.from.length > 0 && !r.from.some((c) => clauseHolds(c, ctx, false))) {
+    return r.from.map((c) => clauseWhy(c, ctx)).join(' / ');
+  }
+  if (r.to.length > 0 && !r.to.some((c) => clauseHolds(c, ctx, false))) {
+    return r.to.map((c) => clauseWhy(c, ctx)).join(' / ');
+  }
+  return ruleMatches(r, ctx, p) ? 'matched' : clauseWhy(r.when, ctx);
+}
+
+/** Why an ALLOW policy did not match this request (the deny explanation). */
+export function explain(p: CompiledPolicy, ctx: RequestContext): string {
+  if (!p.valid) {
+    const first = p.problems[0];
+    return `invalid, matches nothing: ${first ? `${first.field}: ${first.reason}` : ''}`;
+  }
+  if (p.rules.length === 0) return 'has no rules: allows nothing';
+  return p.rules.map((r, i) => `rule ${i}: ${ruleWhy(r, ctx, p)}`).join('; ');
+}
+
+interface Tally {
+  deny?: { policy: string; rule: number };
+  allow?: { policy: string; rule: number };
+  allowPolicies: CompiledPolicy[];
+  decision: Decision;
+}
+
+function runDeniesAndAudits(
+  policies: readonly CompiledPolicy[],
+  ctx: RequestContext,
+  t: Tally,
+): void {
+  for (const p of policies) {
+    if (p.action === 'ALLOW') {
+      if (!p.dryRun) t.allowPolicies.push(p);
+      continue;
+    }
+    const hit = firstMatch(p, ctx);
+    if (hit < 0) continue;
+    const rule = p.valid ? hit : -1; // an invalid policy decides as a whole
+    if (p.action === 'AUDIT') t.decision.audit.push({ policy: ref(p), rule });
+    else if (p.dryRun) t.decision.dryRun.push({ policy: ref(p), rule, wouldAllow: false });
+    else t.deny ??= { policy: ref(p), rule };
+  }
+}
+
+function runAllows(ctx: RequestContext, t: Tally): void {
+  for (const p of t.allowPolicies) {
+    const rule = firstMatch(p, ctx);
+    if (rule >= 0) {
+      t.allow = { policy: ref(p), rule };
+      return;
+    }
+  }
+}
+
+/**
+ * Dry-run ALLOW policies: one that matches would allow (unless a DENY, real or
+ * dry-run, matched too); when none matches and no enforced ALLOW did either, each
+ * would deny (rule -1): that is the request the policy, once enforced, refuses.
+ */
+function runDryRunAllows(policies: readonly CompiledPolicy[], ctx: RequestContext, t: Tally): void {
+  const dry = policies.filter((p) => p.dryRun && p.action === 'ALLOW');
+  if (dry.length === 0) return;
+  const denied = t.deny !== undefined || t.decision.dryRun.length > 0;
+  const hits = dry.map((p) => ({ p, rule: firstMatch(p, ctx) }));
+  const anyHit = hits.some((h) => h.rule >= 0) || t.allow !== undefined;
+  for (const { p, rule } of hits) {
+    if (rule >= 0) t.decision.dryRun.push({ policy: ref(p), rule, wouldAllow: !denied });
+    else if (!anyHit) t.decision.dryRun.push({ policy: ref(p), rule: -1, wouldAllow: false });
+  }
+}
+
+export function evaluate(
+  policies: readonly CompiledPolicy[],
+  req: Parameters<typeof prepare>[0],
+): Decision {
+  const ctx = prepare(req);
+  const decision: Decision = {
+    allow: false,
+    reason: 'no-allow-matched',
+    audit: [],
+    dryRun: [],
+    considered: [],
+  };
+  const t: Tally = { allowPolicies: [], decision };
+  runDeniesAndAudits(policies, ctx, t);
+  if (t.deny) {
+    runDryRunAllows(policies, ctx, t);
+    return { ...decision, reason: 'denied-by-policy', ...t.deny };
+  }
+  if (t.allowPolicies.length > 0) runAllows(ctx, t);
+  runDryRunAllows(policies, ctx, t);
+  if (t.allowPolicies.length === 0) return { ...decision, allow: true, reason: 'default-allow' };
+  if (t.allow) return { ...decision, allow: true, reason: 'allowed-by-policy', ...t.allow };
+  decision.considered = t.allowPolicies.map((p) => ({ policy: ref(p), why: explain(p, ctx) }));
+  return decision;
+}

@@ -1,0 +1,40 @@
+// Istio's string match for every string field of a rule: "abc" exact, "abc*"
+// prefix, "*abc" suffix, "*" presence (any non-empty value). A list compiles to
+// one function: a Set for the exact values and short lists for the rest, so a
+// long list costs one hash lookup, not a scan.
+
+export type StringMatcher = (value: string) => boolean;
+
+export interface CompiledStrings {
+  readonly match: StringMatcher;
+  /** Values with a `*` inside, which Istio (and weft) match literally. */
+  readonly literalStars: readonly string[];
+}
+
+/** One list of values as Istio reads it; `fold` lowercases both sides (hosts). */
+export function compileStrings(values: readonly string[], fold = false): CompiledStrings {
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  const suffixes: string[] = [];
+  const literalStars: string[] = [];
+  let presence = false;
+  for (const raw of values) {
+    const v = fold ? raw.toLowerCase() : raw;
+    if (v === '*') presence = true;
+    else if (v.startsWith('*')) suffixes.push(v.slice(1));
+    else if (v.endsWith('*')) prefixes.push(v.slice(0, -1));
+    else {
+      if (v.includes('*')) literalStars.push(raw);
+      exact.add(v);
+    }
+  }
+  const match: StringMatcher = (input) => {
+    const s = fold ? input.toLowerCase() : input;
+    if (presence && s.length > 0) return true;
+    if (exact.has(s)) return true;
+    for (const p of prefixes) if (s.startsWith(p)) return true;
+    for (const x of suffixes) if (s.endsWith(x)) return true;
+    return false;
+  };
+  return { match, literalStars };
+}
