@@ -24,10 +24,11 @@ function list(values: readonly string[]): string {
 
 export function makeCheck<T>(s: CheckSpec<T>): Check {
   const absentHolds = s.negate && !(s.attr.peer && s.action === 'ALLOW');
+  const { attr, match, negate } = s; // locals: test() runs per request
   const test = (ctx: RequestContext): boolean => {
-    const v = s.attr.get(ctx);
+    const v = attr.get(ctx);
     if (v === undefined) return absentHolds;
-    return s.match(v) !== s.negate;
+    return match(v) !== negate;
   };
   const why = (ctx: RequestContext): string => {
     const shown = s.attr.show(ctx);

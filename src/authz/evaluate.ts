@@ -22,9 +22,18 @@ function clauseHolds(c: Clause, ctx: RequestContext, skipHttp: boolean): boolean
 function ruleMatches(r: CompiledRule, ctx: RequestContext, p: CompiledPolicy): boolean {
   const skipHttp = ctx.tcp && r.httpOnly;
   if (skipHttp && p.action === 'ALLOW') return false;
-  if (r.from.length > 0 && !r.from.some((c) => clauseHolds(c, ctx, skipHttp))) return false;
-  if (r.to.length > 0 && !r.to.some((c) => clauseHolds(c, ctx, skipHttp))) return false;
-  return clauseHolds(r.when, ctx, skipHttp);
+  return (
+    anyHolds(r.from, ctx, skipHttp) &&
+    anyHolds(r.to, ctx, skipHttp) &&
+    clauseHolds(r.when, ctx, skipHttp)
+  );
+}
+
+/** One entry of from/to must hold; none listed = any. A loop, not .some(): this runs per request. */
+function anyHolds(entries: readonly Clause[], ctx: RequestContext, skipHttp: boolean): boolean {
+  if (entries.length === 0) return true;
+  for (const c of entries) if (clauseHolds(c, ctx, skipHttp)) return true;
+  return false;
 }
 
 /** The index of the first matching rule, or -1. */
@@ -55,7 +64,26 @@ export function explain(p: CompiledPolicy, ctx: RequestContext): string {
     return `invalid, matches nothing: ${first ? `${first.field}: ${first.reason}` : ''}`;
   }
   if (p.rules.length === 0) return 'has no rules: allows nothing';
-  return p.rules.map((r, i) => `rule ${i}: ${ruleWhy(r, ctx, p)}`).join('; ');
+  const shown = p.rules.slice(0, EXPLAINED_RULES).map((r, i) => `rule ${i}: ${ruleWhy(r, ctx, p)}`);
+  const more = p.rules.length - EXPLAINED_RULES;
+  return [...shown, ...(more > 0 ? [`${more} more rules did not match`] : [])].join('; ');
+}
+
+/** Rules explained per policy: enough to see the pattern, bounded for a log line. */
+const EXPLAINED_RULES = 8;
+
+/**
+ * The explanation is computed when read, not per denied request: a peer can
+ * cause denials at will, and the sidecar may not log each one.
+ */
+function considered(p: CompiledPolicy, ctx: RequestContext): { policy: string; why: string } {
+  let why: string | undefined;
+  return {
+    policy: ref(p),
+    get why(): string {
+      return (why ??= explain(p, ctx));
+    },
+  };
 }
 
 interface Tally {
@@ -133,6 +161,6 @@ export function evaluate(
   runDryRunAllows(policies, ctx, t);
   if (t.allowPolicies.length === 0) return { ...decision, allow: true, reason: 'default-allow' };
   if (t.allow) return { ...decision, allow: true, reason: 'allowed-by-policy', ...t.allow };
-  decision.considered = t.allowPolicies.map((p) => ({ policy: ref(p), why: explain(p, ctx) }));
+  decision.considered = t.allowPolicies.map((p) => considered(p, ctx));
   return decision;
 }

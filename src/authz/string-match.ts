@@ -28,7 +28,27 @@ export function compileStrings(values: readonly string[], fold = false): Compile
       exact.add(v);
     }
   }
-  const match: StringMatcher = (input) => {
+  return { match: specialise({ exact, prefixes, suffixes, presence, fold }), literalStars };
+}
+
+/**
+ * The matcher for one list; exact values only (the common shape) get their own
+ * small function: the sidecar runs these per request.
+ */
+function specialise(l: {
+  exact: ReadonlySet<string>;
+  prefixes: readonly string[];
+  suffixes: readonly string[];
+  presence: boolean;
+  fold: boolean;
+}): StringMatcher {
+  const { exact, prefixes, suffixes, presence, fold } = l;
+  // A Set even for one value: its cached hash rejects a different string at once,
+  // where === compares two non-internalized strings character by character.
+  if (!presence && prefixes.length === 0 && suffixes.length === 0 && !fold) {
+    return (s) => exact.has(s);
+  }
+  return (input) => {
     const s = fold ? input.toLowerCase() : input;
     if (presence && s.length > 0) return true;
     if (exact.has(s)) return true;
@@ -36,5 +56,4 @@ export function compileStrings(values: readonly string[], fold = false): Compile
     for (const x of suffixes) if (s.endsWith(x)) return true;
     return false;
   };
-  return { match, literalStars };
 }
