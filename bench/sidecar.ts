@@ -222,6 +222,12 @@ async function main(): Promise<void> {
     const decided = await mesh.metric(server, 'weft_authz_decisions_total', 'bench-allow');
     if (decided < authz.qps)
       throw new Error(`the policies were not in force (${decided} decisions)`);
+    const noPolicy = results[1]!;
+    progress(
+      `authz vs none: CPU-s/1000 req ${fmt(authz.cpuPer1000)} vs ${fmt(noPolicy.cpuPer1000)}, ` +
+        `p50/p99 ${fmt(authz.p50)}/${fmt(authz.p99)} vs ${fmt(noPolicy.p50)}/${fmt(noPolicy.p99)} ms, ` +
+        `saturation ${fmt(authz.saturation)} vs ${fmt(noPolicy.saturation)} rps, ${decided} decisions`,
+    );
     mesh.writeConfig(() => undefined);
     await new Promise((r) => setTimeout(r, 3000));
     results.push(authz);
