@@ -13,8 +13,8 @@ import type {
   V1Pod,
   V1Service,
 } from '@kubernetes/client-node';
-import type { CompiledPolicy } from '../src/authz/index.js';
-import { AUTHORIZATION_POLICY, compilePolicy } from '../src/authz/index.js';
+import type { PolicyObject } from '../src/authz/index.js';
+import { AUTHORIZATION_POLICY } from '../src/authz/index.js';
 import { watchObjects } from '../src/k8s/watch.js';
 import type { Watch } from '../src/k8s/watch.js';
 import type { Logger } from '../src/log.js';
@@ -39,8 +39,8 @@ export class ClusterCache implements ClusterObjects {
   readonly slices = new Map<string, V1EndpointSlice>();
   readonly pods = new Map<string, V1Pod>();
   readonly peerAuthentications = new Map<string, PeerAuthentication>();
-  /** Compiled as they arrive (an invalid one in its fail-closed form), by `ns/name`. */
-  readonly authorizationPolicies = new Map<string, CompiledPolicy>();
+  /** AuthorizationPolicies as stored (spec unchecked: compiled when views are built). */
+  readonly authorizationPolicies = new Map<string, PolicyObject>();
   /** Called with each AuthorizationPolicy object added or changed (the status writer). */
   readonly authorizationPolicyObservers: ((o: AuthorizationPolicyObject) => void)[] = [];
   /** Pod keys by pod IP, for the identity check at connect time. */
@@ -88,6 +88,7 @@ export class ClusterCache implements ClusterObjects {
             KubernetesListObject<KubernetesObject & PeerAuthenticationObject>
           >,
       ),
+      this.watchAuthorizationPolicies(kc, custom),
     ]);
   }
 
@@ -190,13 +191,12 @@ export class ClusterCache implements ClusterObjects {
     custom: CustomObjectsApi,
   ): Promise<void> {
     const { group, version, plural } = AUTHORIZATION_POLICY;
-    const compile = (o: AuthorizationPolicyObject): CompiledPolicy =>
-      compilePolicy({
-        namespace: o.metadata?.namespace ?? '',
-        name: o.metadata?.name ?? '',
-        spec: o.spec,
-        annotations: o.metadata?.annotations ?? {},
-      });
+    const asPolicy = (o: AuthorizationPolicyObject): PolicyObject => ({
+      namespace: o.metadata?.namespace ?? '',
+      name: o.metadata?.name ?? '',
+      spec: o.spec ?? {},
+      annotations: o.metadata?.annotations ?? {},
+    });
     this.watches.push(
       await watchObjects<AuthorizationPolicyObject>({
         kc,
@@ -207,7 +207,7 @@ export class ClusterCache implements ClusterObjects {
           >,
         log: this.log,
         onObject: (o) => {
-          this.changed(plural, () => this.authorizationPolicies.set(keyOf(o), compile(o)));
+          this.changed(plural, () => this.authorizationPolicies.set(keyOf(o), asPolicy(o)));
           for (const observe of this.authorizationPolicyObservers) observe(o);
         },
         onDelete: (o) => this.changed(plural, () => this.authorizationPolicies.delete(keyOf(o))),

@@ -1,9 +1,11 @@
 // What a connected sidecar holds, without a copy per sidecar: after an ACK it is
 // the shared snapshot it was brought to (one immutable map all sidecars share),
-// minus the resources it refused, plus its own inbound policy. Only a fresh
-// connection's declared versions (its hello) are an explicit map.
+// minus the resources it refused, plus its own resources: its inbound policy and
+// the AuthorizationPolicies that select its pod (`authz/…`, shared objects, one
+// map per sidecar). Only a fresh connection's declared versions (its hello) are an
+// explicit map.
 import type { Resource, View } from '../src/mesh/view.js';
-import { entryHash, formatVersion } from '../src/mesh/view.js';
+import { AUTHZ_PREFIX, entryHash, formatVersion } from '../src/mesh/view.js';
 
 export type Held = SnapshotHeld | ExplicitHeld;
 
@@ -18,12 +20,19 @@ export interface SnapshotHeld {
   /** Resource name → the version this sidecar refused (left out while unchanged). */
   readonly excluded: ReadonlyMap<string, string>;
   readonly inbound: Resource | undefined;
+  /** `authz/<ns>/<name>` → the policies that select this sidecar's pod. */
+  readonly authz?: View;
 }
+
+const NONE: View = new Map();
+const authzOf = (h: SnapshotHeld): View => h.authz ?? NONE;
 
 export interface Delta {
   readonly resources: Resource[];
   readonly removed: string[];
 }
+
+const isOwn = (name: string): boolean => name === 'inbound' || name.startsWith(AUTHZ_PREFIX);
 
 const excludedNow = (excluded: ReadonlyMap<string, string>, r: Resource): boolean =>
   excluded.get(r.name) === r.version;
@@ -31,6 +40,7 @@ const excludedNow = (excluded: ReadonlyMap<string, string>, r: Resource): boolea
 function heldVersion(h: Held, name: string): string | undefined {
   if (h.kind === 'explicit') return h.versions.get(name);
   if (name === 'inbound') return h.inbound?.version;
+  if (name.startsWith(AUTHZ_PREFIX)) return authzOf(h).get(name)?.version;
   const r = h.shared.get(name);
   return r && !excludedNow(h.excluded, r) ? r.version : undefined;
 }
@@ -39,6 +49,7 @@ function* heldNames(h: Held): Iterable<string> {
   if (h.kind === 'explicit') return yield* h.versions.keys();
   for (const r of h.shared.values()) if (!excludedNow(h.excluded, r)) yield r.name;
   if (h.inbound) yield 'inbound';
+  yield* authzOf(h).keys();
 }
 
 /** Shared-part deltas between two snapshots, computed once per pair however many sidecars move. */
@@ -68,22 +79,43 @@ function genericDelta(held: Held, target: SnapshotHeld): Delta {
   }
   const removed: string[] = [];
   for (const n of heldNames(held)) {
-    if (n === 'inbound') continue;
+    if (isOwn(n)) continue;
     const r = target.shared.get(n);
     if (!r || excludedNow(target.excluded, r)) removed.push(n);
   }
   return { resources, removed };
 }
 
+/** The authz/… names a sidecar holds, without walking the shared part. */
+function heldAuthz(h: Held): Iterable<string> {
+  if (h.kind === 'snapshot') return authzOf(h).keys();
+  return [...h.versions.keys()].filter((n) => n.startsWith(AUTHZ_PREFIX));
+}
+
+/** The sidecar's own resources (inbound, authz/…) that changed or went away. */
+function ownDelta(held: Held, target: SnapshotHeld): Delta {
+  const resources: Resource[] = [];
+  const removed: string[] = [];
+  if (heldVersion(held, 'inbound') !== target.inbound?.version) {
+    if (target.inbound) resources.push(target.inbound);
+    else removed.push('inbound');
+  }
+  const authz = authzOf(target);
+  for (const r of authz.values()) if (heldVersion(held, r.name) !== r.version) resources.push(r);
+  for (const n of heldAuthz(held)) if (!authz.has(n)) removed.push(n);
+  return { resources, removed };
+}
+
 /** The delta from what a sidecar holds to `target`. */
 export function deltaTo(held: Held, target: SnapshotHeld, cache: DeltaCache): Delta {
-  const inboundChanged = heldVersion(held, 'inbound') !== target.inbound?.version;
   const fast = held.kind === 'snapshot' && !held.excluded.size && !target.excluded.size;
   const shared = fast ? cache.between(held.shared) : genericDelta(held, target);
-  if (!inboundChanged) return shared;
-  return target.inbound
-    ? { resources: [...shared.resources, target.inbound], removed: shared.removed }
-    : { resources: shared.resources, removed: [...shared.removed, 'inbound'] };
+  const own = ownDelta(held, target);
+  if (!own.resources.length && !own.removed.length) return shared;
+  return {
+    resources: [...shared.resources, ...own.resources],
+    removed: [...shared.removed, ...own.removed],
+  };
 }
 
 const sharedVersions = new WeakMap<View, bigint>();
@@ -101,5 +133,6 @@ export function versionOf(h: SnapshotHeld): string {
     if (r && excludedNow(h.excluded, r)) x ^= entryHash(r);
   }
   if (h.inbound) x ^= entryHash(h.inbound);
+  for (const r of authzOf(h).values()) x ^= entryHash(r);
   return formatVersion(x);
 }

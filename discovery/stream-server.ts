@@ -19,6 +19,8 @@ import {
   buildServiceResources,
   inboundPortsByIp,
 } from '../src/mesh/build-view.js';
+import type { AuthzCatalog } from '../src/mesh/build-authz.js';
+import { authzResourcesFor, buildAuthzCatalog } from '../src/mesh/build-authz.js';
 import type { ServicePort } from '../src/mesh/config.js';
 import { spiffeIdOf } from '../src/pki/peer-spiffe-id.js';
 import { LineReader } from '../src/mesh/ndjson.js';
@@ -75,6 +77,7 @@ export class DiscoveryStreams {
   private shared: View = new Map();
   private portsByIp = new Map<string, Map<number, ServicePort>>();
   private deltas = new DeltaCache(this.shared);
+  private authz: AuthzCatalog = buildAuthzCatalog([]);
   private readonly connections = new Map<number, Connection>();
   private nextId = 0;
   private readonly nonceBase = randomBytes(4).toString('hex');
@@ -98,6 +101,7 @@ export class DiscoveryStreams {
     this.shared = buildServiceResources(this.cache);
     this.portsByIp = inboundPortsByIp(this.shared);
     this.deltas = new DeltaCache(this.shared);
+    this.authz = buildAuthzCatalog(this.cache.authorizationPolicies.values());
     end();
     this.metrics.resources.set(this.shared.size);
     void this.pushAll();
@@ -232,7 +236,9 @@ export class DiscoveryStreams {
       let excludedMore = false;
       for (const name of m.rejected) {
         const r = sent.delta.resources.find((x) => x.name === name);
-        if (r && c.excluded.get(name) !== r.version) {
+        // Only shared resources are left out: a sidecar's own (inbound, authz/…) are
+        // never dropped from its view, least of all a policy that would deny.
+        if (r && this.shared.has(name) && c.excluded.get(name) !== r.version) {
           c.excluded.set(name, r.version);
           excludedMore = true;
         }
@@ -269,6 +275,7 @@ export class DiscoveryStreams {
       shared: this.shared,
       excluded: new Map(c.excluded),
       inbound: this.inboundFor(pod),
+      authz: authzResourcesFor(this.authz, pod, this.cache.rootNamespace),
     };
     const delta = deltaTo(c.held!, target, this.deltas);
     // Nothing new for a sidecar that has applied a view: no message. One that has not

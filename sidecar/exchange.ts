@@ -4,6 +4,7 @@
 import type http from 'node:http';
 import http2 from 'node:http2';
 import type { Duplex } from 'node:stream';
+import type { Decision } from '../src/authz/index.js';
 import type { Endpoint } from '../src/mesh/config.js';
 import type { Target } from '../src/mesh/mesh-index.js';
 import type { Peers } from './istio-metrics.js';
@@ -19,6 +20,8 @@ export interface ConnectionInfo {
   /** The verified peer SPIFFE ID (inbound mTLS only). */
   readonly peerIdentity?: string | undefined;
   readonly mtls: boolean;
+  /** The TLS server name the peer sent, if any (authorization's `connection.sni`). */
+  readonly sni?: string | undefined;
 }
 
 export type ProxyRequest = http.IncomingMessage | http2.Http2ServerRequest;
@@ -44,6 +47,8 @@ export interface Exchange {
   /** gRPC status from the response trailers (or headers, for trailers-only answers). */
   grpcStatus?: string | undefined;
   peers?: Peers | undefined;
+  /** The inbound authorization decision (set by the authorize layer). */
+  authz?: Decision | undefined;
 }
 
 export type Handler = (ex: Exchange) => Promise<void>;

@@ -3,6 +3,8 @@
 // PERMISSIVE also takes plaintext (told apart by the first byte: a TLS record
 // starts with 0x16), DISABLE takes plaintext only. A verified client's SPIFFE ID
 // travels with the connection to policy, metrics and the app (XFCC).
+// Authorization: HTTP per request (layers/authorize.ts); an opaque TCP connection
+// once, after the handshake and before the app is dialled: denied, it is closed.
 //
 // The app is reached on the address the peer dialled, the pod's own IP, never on
 // loopback (as Istio does since 1.10): an app bound to 127.0.0.1 stays out of
@@ -13,10 +15,13 @@ import { parseSpiffeId } from '../src/identity.js';
 import type { Protocol } from '../src/mesh/config.js';
 import { detectProtocol } from '../src/mesh/protocol.js';
 import type { Destination } from '../src/net/original-dst.js';
+import type { Authorizer } from './authz.js';
 import { captureListener, refuse } from './capture-listener.js';
 import type { ListenerDeps, Settle } from './capture-listener.js';
 import { setConnection } from './connection.js';
 import { ALPN, spiffeIdOf } from './credentials.js';
+import type { ConnectionInfo } from './exchange.js';
+import { connectionRequest } from './layers/authorize.js';
 import { firstChunk } from './sniff.js';
 import { pipeTcp } from './tcp-proxy.js';
 
@@ -26,6 +31,8 @@ export interface InboundDeps extends ListenerDeps {
   readonly podIp: string;
   /** Ports the sidecar itself serves: captured connections to them are refused. */
   readonly proxyPorts: ReadonlySet<number>;
+  /** Decides opaque TCP connections against the pod's AuthorizationPolicies. */
+  readonly authorizer: Authorizer;
   /** Set by createInboundListener. */
   tls: tls.Server;
 }
@@ -60,19 +67,40 @@ export function refusedTarget(dst: Destination, deps: InboundDeps): string | und
   return undefined;
 }
 
+/** Whether an opaque TCP connection may reach the app; a denied one is counted and closed. */
+function tcpAuthorized(socket: net.Socket, conn: ConnectionInfo, deps: InboundDeps): boolean {
+  const { destination, remoteAddress, peerIdentity } = conn;
+  const summary = { peer: peerIdentity, source: remoteAddress, port: destination.port };
+  const d = deps.authorizer.decide(deps.mesh().authz, connectionRequest(conn), summary);
+  if (d.allow) return true;
+  // As Istio's metrics show an RBAC-denied connection: opened and closed, no bytes.
+  const c = deps.metrics.tcpConnection(
+    deps.peers.inbound(peerIdentity, remoteAddress, destination.port),
+  );
+  c.opened.inc();
+  c.closed.inc();
+  deps.refused('authz_denied');
+  socket.destroy();
+  return false;
+}
+
 function toApp(
   socket: net.Socket,
   { dst, protocol, peer, settle }: Accepted,
   deps: InboundDeps,
 ): void {
-  setConnection(socket, {
+  const servername = (socket as Partial<tls.TLSSocket>).servername;
+  const conn: ConnectionInfo = {
     direction: 'inbound',
     destination: dst,
     remoteAddress: socket.remoteAddress ?? '',
     peerIdentity: peer,
     mtls: peer !== undefined,
-  });
+    ...(typeof servername === 'string' && servername ? { sni: servername } : {}),
+  };
+  setConnection(socket, conn);
   if (protocol === 'tcp') {
+    if (!tcpAuthorized(socket, conn, deps)) return;
     const app = net.connect({ host: dst.address, port: dst.port });
     app.on('error', (err) => deps.log.debug('app connection failed', { err, port: dst.port }));
     const remote = socket.remoteAddress ?? '';

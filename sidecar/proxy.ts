@@ -10,12 +10,14 @@ import type { Logger } from '../src/log.js';
 import type { MeshIndex } from '../src/mesh/mesh-index.js';
 import type { Destination } from '../src/net/original-dst.js';
 import type { SidecarConfig } from './config.js';
+import { Authorizer } from './authz.js';
 import type { Credentials } from './credentials.js';
 import type { Direction, Handler } from './exchange.js';
 import { createHttpServers } from './http-servers.js';
 import type { HttpServers } from './http-servers.js';
 import { createInboundListener } from './inbound.js';
 import { IstioMetrics } from './istio-metrics.js';
+import { authorize } from './layers/authorize.js';
 import { balance } from './layers/balance.js';
 import { forwardInbound, forwardOutbound } from './layers/forward.js';
 import { rescue } from './layers/rescue.js';
@@ -95,6 +97,7 @@ export function createProxy(d: ProxyDeps): Proxy {
   };
   const peers = new PeerLabels(self, mesh);
   const refused = refusals(d.registry);
+  const authorizer = new Authorizer(d.registry, peerLog);
 
   const outboundStack: Handler = compose([
     telemetry({
@@ -117,6 +120,7 @@ export function createProxy(d: ProxyDeps): Proxy {
     }),
     rescue(peerLog),
     trace,
+    authorize(authorizer, mesh),
     forwardInbound(pool, self.principal),
   ]);
   const limits = {
@@ -134,7 +138,8 @@ export function createProxy(d: ProxyDeps): Proxy {
   const inboundHttp = servers(
     'inbound',
     inboundStack,
-    compose([rescue(peerLog), forwardInbound(pool, self.principal)]),
+    // An Upgrade (WebSocket) is authorized as the request it starts as.
+    compose([rescue(peerLog), authorize(authorizer, mesh), forwardInbound(pool, self.principal)]),
   );
   const common = {
     mesh,
@@ -161,6 +166,7 @@ export function createProxy(d: ProxyDeps): Proxy {
     handshakeTimeoutMs: config.firstByteTimeoutSeconds * 1000,
     podIp: config.podIp,
     proxyPorts: proxyPorts(config),
+    authorizer,
   });
   return { outbound, inbound, outboundHttp, inboundHttp, pool };
 }

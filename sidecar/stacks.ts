@@ -7,10 +7,14 @@
 //         → balance (endpoint: which pod, per request)
 //         → forward (mTLS to that pod's sidecar, pooled)
 //
-// inbound:  telemetry → rescue → trace → forward (the app on the pod's own IP)
+// inbound:  telemetry (the access log names the deciding policy and rule)
+//         → rescue (a denial becomes Envoy's 403 `RBAC: access denied`)
+//         → trace
+//         → authorize (the verified peer is known: the listener checked it; the
+//           policies are read per request, so a change reaches open connections)
+//         → forward (the app on the pod's own IP)
 //
-// Authorization and routing rules (a later issue) slot in after route (outbound)
-// and before forward (inbound), where the target and the verified peer are known.
+// Routing rules (a later issue) slot in after route (outbound).
 import type { Handler, Layer } from './exchange.js';
 
 export function compose(layers: readonly Layer[]): Handler {

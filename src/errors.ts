@@ -24,6 +24,8 @@ export const ErrorCode = {
   UpstreamConnectFailed: 'upstream_connect_failed',
   UpstreamReset: 'upstream_reset',
   UpstreamTimeout: 'upstream_timeout',
+  /** An AuthorizationPolicy denied the request (the sidecar answers as Envoy's RBAC filter). */
+  AuthzDenied: 'authz_denied',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -50,6 +52,7 @@ const STATUS: Record<ErrorCode, number> = {
   upstream_connect_failed: 503,
   upstream_reset: 503,
   upstream_timeout: 504,
+  authz_denied: 403,
 };
 
 export class WeftError extends Error {

@@ -2,6 +2,7 @@
 // Istio's request metrics and, when enabled, one JSON access-log line.
 import type { Logger } from '../../src/log.js';
 import type { Exchange, Layer } from '../exchange.js';
+import { decidedBy } from '../authz.js';
 import type { IstioMetrics, Peers } from '../istio-metrics.js';
 
 /** Header bytes as Istio counts them in request/response sizes: name, value, ': ', CRLF. */
@@ -56,5 +57,9 @@ export const telemetry =
       upstream: ex.endpoint?.address,
       peer: ex.conn.peerIdentity ?? ex.upstreamIdentity,
       traceparent: ex.req.headers.traceparent,
+      // Inbound: what authorized (or denied) it: `ns/name` and rule, or default-allow /
+      // no-allow-matched; AUDIT policies that matched are listed too.
+      ...(ex.authz ? decidedBy(ex.authz) : {}),
+      ...(ex.authz?.audit.length ? { audit: ex.authz.audit } : {}),
     });
   };

@@ -77,6 +77,22 @@ export const InboundPort = z.strictObject({
   protocol: Protocol.optional(),
 });
 
+/**
+ * An AuthorizationPolicy that selects this workload, as discovery streams it (or a
+ * mesh file names it): the raw spec, compiled by the sidecar with src/authz. The
+ * spec is not checked here: a spec that does not compile is still applied, in its
+ * fail-closed form (an invalid DENY denies, an invalid ALLOW matches nothing), so a
+ * bad policy can never make a whole config refused and leave the previous one open.
+ */
+export const AuthzPolicyEntry = z.strictObject({
+  namespace: z.string().min(1).max(253),
+  name: z.string().min(1).max(253),
+  spec: z.unknown(),
+  /** The policy's `weft.dev/dry-run: "true"` annotation: evaluated, logged, not enforced. */
+  dryRun: z.boolean().default(false),
+});
+export type AuthzPolicyEntry = z.infer<typeof AuthzPolicyEntry>;
+
 export const MeshConfigSchema = z.strictObject({
   clusterDomain: z.string().min(1).max(253).default('cluster.local'),
   inbound: z
@@ -86,5 +102,7 @@ export const MeshConfigSchema = z.strictObject({
     })
     .default({ mode: 'STRICT', ports: [] }),
   services: z.array(Service).max(10_000).default([]),
+  /** The AuthorizationPolicies that select this workload (inbound enforcement). */
+  authorization: z.array(AuthzPolicyEntry).max(10_000).default([]),
 });
 export type MeshConfig = z.infer<typeof MeshConfigSchema>;

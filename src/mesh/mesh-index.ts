@@ -1,6 +1,8 @@
 // The mesh config compiled into lookups the proxy makes per connection and per
 // request: by virtual address, by endpoint address, by Host. Pure; rebuilt on
 // every config change and swapped whole, so a request sees one consistent view.
+import type { AuthzPolicies } from './authz-policies.js';
+import { compileAuthz } from './authz-policies.js';
 import type { Endpoint, MeshConfig, MtlsMode, Protocol, Service, ServicePort } from './config.js';
 import type { PortProtocol } from './protocol.js';
 import { protocolOf } from './protocol.js';
@@ -31,6 +33,8 @@ export interface MeshIndex {
   serviceAt(address: string, targetPort: number): Service | undefined;
   /** Every SPIFFE ID the service's endpoints may present. */
   identities(service: Service): ReadonlySet<string>;
+  /** The AuthorizationPolicies that select this workload, compiled. */
+  readonly authz: AuthzPolicies;
 }
 
 const key = (address: string, port: number): string => `${address}|${port}`;
@@ -105,6 +109,7 @@ export function compileMesh(config: MeshConfig, selfNamespace: string): MeshInde
       return t?.endpoint ? t.service : undefined;
     },
     identities: (service) => identities.get(service) ?? new Set(),
+    authz: compileAuthz(config.authorization, selfNamespace),
   };
 }
 

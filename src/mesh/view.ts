@@ -4,6 +4,7 @@
 //   service/<ns>/<name>    the catalog entry: addresses, ports, protocols
 //   endpoints/<ns>/<name>  that service's endpoints with their identities
 //   inbound                the sidecar's own inbound policy (mTLS mode per port)
+//   authz/<ns>/<name>      an AuthorizationPolicy that selects this sidecar's pod
 //
 // The schemas here are the sidecar's side of the contract: it parses every
 // resource it receives through them and refuses (NACKs) one that does not fit.
@@ -13,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { MeshConfig } from './config.js';
 import {
+  AuthzPolicyEntry,
   Endpoint,
   InboundPort,
   MeshConfigSchema,
@@ -56,26 +58,43 @@ export const InboundResource = z.strictObject({
   }),
 });
 
+/**
+ * One AuthorizationPolicy for this sidecar. Only the envelope is checked: the spec
+ * is compiled by the sidecar and, if invalid, applied fail-closed (never NACKed, so
+ * a bad policy cannot hold back the rest of a view, nor be left out of it).
+ */
+export const AuthzResource = z.strictObject({
+  kind: z.literal('authz'),
+  name: resourceName,
+  version,
+  policy: AuthzPolicyEntry,
+});
+
 export const Resource = z.discriminatedUnion('kind', [
   ServiceResource,
   EndpointsResource,
   InboundResource,
+  AuthzResource,
 ]);
 export type Resource = z.infer<typeof Resource>;
 export type ServiceResource = z.infer<typeof ServiceResource>;
 export type EndpointsResource = z.infer<typeof EndpointsResource>;
 export type InboundResource = z.infer<typeof InboundResource>;
+export type AuthzResource = z.infer<typeof AuthzResource>;
 
 /** A resource before it has a version: what the view builder produces. */
 export type ResourceBody =
   | Omit<ServiceResource, 'version'>
   | Omit<EndpointsResource, 'version'>
-  | Omit<InboundResource, 'version'>;
+  | Omit<InboundResource, 'version'>
+  | Omit<AuthzResource, 'version'>;
 
 export type View = ReadonlyMap<string, Resource>;
 
 export const serviceKey = (ns: string, n: string): string => `service/${ns}/${n}`;
 export const endpointsKey = (ns: string, n: string): string => `endpoints/${ns}/${n}`;
+export const AUTHZ_PREFIX = 'authz/';
+export const authzKey = (ns: string, n: string): string => `${AUTHZ_PREFIX}${ns}/${n}`;
 
 const hash = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
@@ -122,9 +141,11 @@ export function versionsOf(view: View): Record<string, string> {
 /** A view as the mesh config the sidecar compiles: the same shape the mesh file has. */
 export function toMeshConfig(view: View, clusterDomain: string): MeshConfig {
   const services = [];
+  const authorization = [];
   let inbound: MeshConfig['inbound'] = { mode: 'PERMISSIVE', ports: [] };
   for (const r of view.values()) {
     if (r.kind === 'inbound') inbound = { mode: r.inbound.mode, ports: r.inbound.ports };
+    if (r.kind === 'authz') authorization.push(r.policy);
     if (r.kind !== 'service') continue;
     const { name, namespace } = r.service;
     const eps = view.get(endpointsKey(namespace, name));
@@ -133,6 +154,11 @@ export function toMeshConfig(view: View, clusterDomain: string): MeshConfig {
       endpoints: eps?.kind === 'endpoints' ? eps.endpoints : [],
     });
   }
-  services.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
-  return MeshConfigSchema.parse({ clusterDomain, inbound, services });
+  const byName = (
+    a: { namespace: string; name: string },
+    b: { namespace: string; name: string },
+  ): number => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
+  services.sort(byName);
+  authorization.sort(byName);
+  return MeshConfigSchema.parse({ clusterDomain, inbound, services, authorization });
 }

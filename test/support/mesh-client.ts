@@ -143,15 +143,23 @@ function tcp(host: string, port: number, msg: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const s = net.connect({ host, port }, () => s.write(msg));
     let data = '';
+    let done = false;
     s.on('data', (c: Buffer) => {
       data += c.toString();
       if (data.length >= msg.length) {
+        done = true;
         print({ echoed: data });
         s.destroy();
         resolve();
       }
     });
     s.on('error', reject);
+    // Closed by the other side before the echo (e.g. an authorization denial).
+    s.on('close', () => {
+      if (done) return;
+      print({ echoed: data, closed: true });
+      resolve();
+    });
   });
 }
 

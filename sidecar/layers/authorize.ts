@@ -1,0 +1,57 @@
+// Inbound authorization per request: the verified peer (or none, for plaintext),
+// the addresses and the request line against the AuthorizationPolicies that select
+// this pod. It sits after the peer is verified (the listener did that) and before
+// forward; the policies are read per request, so a change applies to connections
+// already open. A denial is a typed error: the rescue layer answers it as Envoy's
+// RBAC filter does (403 `RBAC: access denied`; gRPC PERMISSION_DENIED).
+import type { AuthzRequest } from '../../src/authz/index.js';
+import { ErrorCode, WeftError } from '../../src/errors.js';
+import type { MeshIndex } from '../../src/mesh/mesh-index.js';
+import type { Authorizer } from '../authz.js';
+import type { ConnectionInfo, Exchange, Layer } from '../exchange.js';
+import { authorityOf } from '../exchange.js';
+
+/** Node reports IPv4 peers on dual-stack sockets as `::ffff:a.b.c.d`. */
+export const plainIp = (a: string): string => (a.startsWith('::ffff:') ? a.slice(7) : a);
+
+/** The connection's part of a request: who (verified, or absent), from where, to where. */
+export function connectionRequest(conn: ConnectionInfo): AuthzRequest {
+  return {
+    // Only a verified peer has a principal; a plaintext client never matches one.
+    source: {
+      ...(conn.peerIdentity ? { principal: conn.peerIdentity } : {}),
+      ip: plainIp(conn.remoteAddress),
+    },
+    destination: { ip: plainIp(conn.destination.address), port: conn.destination.port },
+    ...(conn.sni ? { sni: conn.sni } : {}),
+  };
+}
+
+export function requestOf(ex: Exchange): AuthzRequest {
+  return {
+    ...connectionRequest(ex.conn),
+    http: {
+      method: ex.req.method ?? '',
+      path: ex.req.url ?? '',
+      host: authorityOf(ex.req),
+      headers: ex.req.headers,
+    },
+  };
+}
+
+export const authorize =
+  (authorizer: Authorizer, mesh: () => MeshIndex): Layer =>
+  (next) =>
+  (ex) => {
+    const { conn, req } = ex;
+    const summary = {
+      peer: conn.peerIdentity,
+      source: conn.remoteAddress,
+      port: conn.destination.port,
+      method: req.method,
+      path: req.url,
+    };
+    ex.authz = authorizer.decide(mesh().authz, requestOf(ex), summary);
+    if (!ex.authz.allow) throw new WeftError(ErrorCode.AuthzDenied, 'RBAC: access denied');
+    return next(ex);
+  };
