@@ -79,7 +79,6 @@ export class ClusterCache implements ClusterObjects {
         this.slices,
       ),
       this.watchPods(kc, () => core.listPodForAllNamespaces()),
-      this.watchAuthorizationPolicies(kc, custom),
       this.watchPolicies(
         kc,
         `/apis/${group}/${version}/${plural}`,
