@@ -13,6 +13,8 @@ export const discoveryFlags: FlagSpec = {
   'debounce-ms': {},
   'debounce-max-ms': {},
   'push-batch': {},
+  'ping-interval-ms': {},
+  'ping-deadline-ms': {},
   'log-level': {},
 };
 
@@ -29,6 +31,10 @@ export const DiscoveryConfigSchema = z
     debounceMaxMs: positiveInt(600_000).default(10_000),
     /** Sidecars pushed to before the event loop is yielded, so a push cannot starve anything. */
     pushBatch: positiveInt(100_000).default(64),
+    /** Keepalive PING to each sidecar's connection this often… */
+    pingIntervalMs: positiveInt(3_600_000).default(10_000),
+    /** …and a connection whose answer takes longer is closed (a frozen or vanished peer). */
+    pingDeadlineMs: positiveInt(600_000).default(5_000),
     logLevel: logLevel.default('info'),
   })
   .refine((c) => c.debounceMs <= c.debounceMaxMs, {

@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { loadKubeConfig } from '../src/k8s/client.js';
 import type { Logger } from '../src/log.js';
+import { limitLogger } from '../src/log-limit.js';
+import { keepAlive } from '../src/net/http2-keepalive.js';
 import { ClusterCache } from './cluster-cache.js';
 import type { DiscoveryConfig } from './config.js';
 import { createDiscoveryMetrics } from './metrics.js';
@@ -23,6 +25,8 @@ export interface RunningDiscovery {
   /** New handshakes take the new certificate and roots; open streams keep theirs. */
   setTls(tls: DiscoveryTls): void;
   connections(): ConnectionStatus[];
+  /** Undefined when serving (informers listed, stream server listening), else why not. */
+  ready(): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -54,6 +58,19 @@ export async function startDiscovery(
     settings: { maxConcurrentStreams: 1 },
   });
   server.on('stream', (stream, headers) => streams.handle(stream, headers));
+  // Every connection is pinged: one whose peer stopped answering is closed and counted,
+  // rather than holding its buffers until TCP gives up hours later.
+  const limited = limitLogger(log);
+  server.on('session', (session) =>
+    keepAlive(session, {
+      intervalMs: config.pingIntervalMs,
+      deadlineMs: config.pingDeadlineMs,
+      onTimeout: () => {
+        metrics.closed.inc({ reason: 'ping_timeout' });
+        limited.warn('discovery connection closed: no answer to PING', {}, 'ping_timeout');
+      },
+    }),
+  );
   // A client that fails the handshake (no or foreign certificate) never gets a stream.
   server.on('tlsClientError', (err) => log.debug('discovery handshake failed', { err }));
   await new Promise<void>((resolve, reject) => {
@@ -62,11 +79,15 @@ export async function startDiscovery(
   });
   const port = (server.address() as AddressInfo).port;
   log.info('discovery ready', { port });
+  let stopping = false;
   return {
     port,
     setTls: (next) => server.setSecureContext(secure(next)),
     connections: () => streams.status(),
+    ready: () =>
+      stopping ? 'discovery stopping' : server.listening ? undefined : 'discovery not listening',
     stop: async () => {
+      stopping = true;
       streams.closeAll();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await cache.stop();

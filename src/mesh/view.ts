@@ -122,7 +122,8 @@ export function versionsOf(view: View): Record<string, string> {
 /** A view as the mesh config the sidecar compiles: the same shape the mesh file has. */
 export function toMeshConfig(view: View, clusterDomain: string): MeshConfig {
   const services = [];
-  let inbound: MeshConfig['inbound'] = { mode: 'PERMISSIVE', ports: [] };
+  // No inbound policy in the view (never received, or refused): fail closed.
+  let inbound: MeshConfig['inbound'] = { mode: 'STRICT', ports: [] };
   for (const r of view.values()) {
     if (r.kind === 'inbound') inbound = { mode: r.inbound.mode, ports: r.inbound.ports };
     if (r.kind !== 'service') continue;
