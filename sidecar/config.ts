@@ -1,7 +1,15 @@
 // `weft sidecar` configuration: flags, falling back to the WEFT_* environment the
 // injector sets, validated once at start-up.
 import { z } from 'zod';
-import { boolFlag, hostPort, logLevel, positiveInt, trustDomain } from '../src/config/fields.js';
+import {
+  boolFlag,
+  dnsDomain,
+  hostPort,
+  hostPortList,
+  logLevel,
+  positiveInt,
+  trustDomain,
+} from '../src/config/fields.js';
 import type { FlagSpec } from '../src/config/parse.js';
 import { Ports } from '../src/capture/capture-spec.js';
 import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_TRUST_DOMAIN } from '../src/names.js';
@@ -58,20 +66,13 @@ export const SidecarConfigSchema = z
   .strictObject({
     meshConfig: z.string().min(1).optional(),
     /** Discovery replicas, HOST:PORT[,HOST:PORT…]; the mesh file is for development. */
-    discoveryAddress: z
-      .string()
-      .regex(/^[^\s,]+:\d{1,5}(,[^\s,]+:\d{1,5})*$/, 'expected HOST:PORT[,HOST:PORT…]')
-      .transform((s) => s.split(','))
-      .optional(),
+    discoveryAddress: hostPortList.transform((s) => s.split(',')).optional(),
     caAddress: z.string().min(1),
     tokenFile: z.string().min(1),
     trustBundleFile: z.string().min(1),
     trustDomain: trustDomain.default(DEFAULT_TRUST_DOMAIN),
     /** The cluster's DNS domain, for the per-service names a view compiles to. */
-    clusterDomain: z
-      .string()
-      .regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'invalid cluster domain')
-      .default(DEFAULT_CLUSTER_DOMAIN),
+    clusterDomain: dnsDomain.default(DEFAULT_CLUSTER_DOMAIN),
     podName: z.string().min(1).default('unknown'),
     podNamespace: z.string().min(1).default('default'),
     podIp: z.ipv4().or(z.ipv6()).default('127.0.0.1'),
