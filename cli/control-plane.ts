@@ -198,7 +198,12 @@ export async function runControlPlane(args: readonly string[]): Promise<number> 
     );
   }
   const registry = withProcessMetrics(createRegistry('control-plane'));
-  const ca = await startCa(caConfig, registry, log.child({ component: 'ca' }));
+  // /readyz (served by the CA) includes discovery: a replica whose informers have not
+  // listed, or whose stream server is not listening, must get no sidecars from the Service.
+  let discoveryReady = (): string | undefined => 'discovery starting';
+  const ca = await startCa(caConfig, registry, log.child({ component: 'ca' }), {
+    alsoReady: () => discoveryReady(),
+  });
   const local = webhookConfig.register;
   let tls = await webhookTls(ca, caConfig, local);
   // Discovery serves with a certificate for the control plane's identity (which
@@ -211,6 +216,7 @@ export async function runControlPlane(args: readonly string[]): Promise<number> 
     registry,
     log.child({ component: 'discovery' }),
   );
+  discoveryReady = () => discovery.ready();
   const webhook = await startWebhook(
     webhookConfig,
     tls,

@@ -26,6 +26,7 @@ import type {
 import { PEER_AUTHENTICATION, parsePeerAuthentication } from '../src/mesh/peer-authentication.js';
 import type { DiscoveryConfig } from './config.js';
 import type { DiscoveryMetrics } from './metrics.js';
+import { slimMetadata, slimPod } from './slim.js';
 
 export class ClusterCache implements ClusterObjects {
   readonly services = new Map<string, V1Service>();
@@ -97,7 +98,7 @@ export class ClusterCache implements ClusterObjects {
         path,
         list,
         log: this.log,
-        onObject: (o) => this.changed(kind, () => into.set(keyOf(o), o)),
+        onObject: (o) => this.changed(kind, () => into.set(keyOf(o), slimMetadata(o))),
         onDelete: (o) => this.changed(kind, () => into.delete(keyOf(o))),
       }),
     );
@@ -127,6 +128,7 @@ export class ClusterCache implements ClusterObjects {
         log: this.log,
         onObject: (pod) =>
           this.changed('pods', () => {
+            slimPod(pod);
             const old = this.pods.get(keyOf(pod));
             if (old) index(old, false);
             this.pods.set(keyOf(pod), pod);
@@ -155,6 +157,7 @@ export class ClusterCache implements ClusterObjects {
         log: this.log,
         onObject: (o) =>
           this.changed('peerauthentications', () => {
+            slimMetadata(o);
             const parsed = parsePeerAuthentication(o);
             if ('policy' in parsed) this.peerAuthentications.set(keyOf(o), parsed.policy);
             else {

@@ -22,7 +22,9 @@ import { discoveryPeer } from '../support/discovery-peer.js';
 import type { DiscoveryPeer } from '../support/discovery-peer.js';
 import { meshLeaf } from '../support/mtls-attempt.js';
 import type { Credential } from '../support/mtls-attempt.js';
-import { installManifests, startTestCa } from '../support/weft-ca.js';
+import { request } from '../support/https.js';
+import { caConfigFor, installManifests, startTestCa } from '../support/weft-ca.js';
+import { startCa } from '../../ca/main.js';
 import type { TestCa } from '../support/weft-ca.js';
 
 const WEB_IP = '127.0.10.1';
@@ -298,5 +300,30 @@ describe('discovery', { timeout: 180_000 }, () => {
     assert.deepEqual(again.messages[0]!.resources, []);
     assert.deepEqual(again.messages[0]!.removed, []);
     assert.equal(discovery.connections().filter((c) => c.pod === `${ns}/web-1`).length >= 1, true);
+  });
+
+  it("is part of the control plane's /readyz: ready while serving, not once stopping", async () => {
+    await fresh();
+    assert.equal(discovery.ready(), undefined);
+    // The CA serves /readyz for the whole control plane; weft control-plane wires it so.
+    const cp2 = await startCa(
+      caConfigFor(ca.kubeconfig),
+      createRegistry('ca2'),
+      createLogger({}, 'error'),
+      {
+        alsoReady: () => discovery.ready(),
+      },
+    );
+    try {
+      const readyz = (): Promise<{ status: number; body: string }> =>
+        request(`https://127.0.0.1:${cp2.port}/readyz`, { ca: cp2.roots() });
+      assert.equal((await readyz()).status, 200);
+      await discovery.stop();
+      const after = await readyz();
+      assert.equal(after.status, 503);
+      assert.match(after.body, /discovery stopping/);
+    } finally {
+      await cp2.stop();
+    }
   });
 });
