@@ -144,12 +144,14 @@ describe('view builder', () => {
         identity: 'spiffe://cluster.local/ns/shop/sa/cart',
         workload: 'cart',
         mtls: true,
+        labels: { app: 'cart', canonicalService: 'cart', canonicalRevision: 'latest' },
       },
       {
         address: '10.1.0.3',
         identity: 'spiffe://cluster.local/ns/shop/sa/old',
         workload: 'legacy',
         mtls: false,
+        labels: { app: 'cart', canonicalService: 'cart', canonicalRevision: 'latest' },
       },
     ]);
   });

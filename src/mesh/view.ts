@@ -21,6 +21,7 @@ import {
   ip,
   name as dnsLabel,
 } from './config.js';
+import { WorkloadLabels } from './workload-labels.js';
 
 const resourceName = z.string().min(1).max(300);
 const version = z.string().min(1).max(64);
@@ -54,6 +55,8 @@ export const InboundResource = z.strictObject({
     /** Why this mode: the PeerAuthentication that set it, or `default`. */
     by: z.string().max(300),
   }),
+  /** The pod's own workload and labels, for the metrics its sidecar reports. */
+  self: z.strictObject({ workload: z.string().max(253), labels: WorkloadLabels }).optional(),
 });
 
 export const Resource = z.discriminatedUnion('kind', [
@@ -124,8 +127,12 @@ export function toMeshConfig(view: View, clusterDomain: string): MeshConfig {
   const services = [];
   // No inbound policy in the view (never received, or refused): fail closed.
   let inbound: MeshConfig['inbound'] = { mode: 'STRICT', ports: [] };
+  let self: MeshConfig['self'];
   for (const r of view.values()) {
-    if (r.kind === 'inbound') inbound = { mode: r.inbound.mode, ports: r.inbound.ports };
+    if (r.kind === 'inbound') {
+      inbound = { mode: r.inbound.mode, ports: r.inbound.ports };
+      self = r.self;
+    }
     if (r.kind !== 'service') continue;
     const { name, namespace } = r.service;
     const eps = view.get(endpointsKey(namespace, name));
@@ -135,5 +142,5 @@ export function toMeshConfig(view: View, clusterDomain: string): MeshConfig {
     });
   }
   services.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
-  return MeshConfigSchema.parse({ clusterDomain, inbound, services });
+  return MeshConfigSchema.parse({ clusterDomain, inbound, services, ...(self ? { self } : {}) });
 }

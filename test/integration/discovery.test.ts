@@ -148,6 +148,17 @@ describe('discovery', { timeout: 180_000 }, () => {
       [CART_IPS[0], spiffe('cart'), 'cart-1', true],
       [CART_IPS[1], spiffe('cart'), 'cart-2', true],
     ]);
+    // Istio's metric labels come from the pods' labels: the callee's on its endpoints,
+    // this sidecar's own on its inbound resource.
+    assert.deepEqual(first[0]!.labels, {
+      app: 'cart',
+      canonicalService: 'cart',
+      canonicalRevision: 'latest',
+    });
+    assert.deepEqual(peer.config!.self, {
+      workload: 'web-1',
+      labels: { app: 'web', canonicalService: 'web', canonicalRevision: 'latest' },
+    });
     // A pod without a sidecar is reached in plaintext.
     const legacy = await peer.until('legacy endpoints', (c) => endpointsOf(c, 'legacy'));
     assert.deepEqual(
