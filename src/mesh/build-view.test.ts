@@ -297,7 +297,7 @@ describe('view builder', () => {
     assert.equal(target?.endpoint?.mtls, true);
     assert.equal(target?.endpoint?.identity, 'spiffe://cluster.local/ns/shop/sa/db');
     assert.deepEqual(
-      [...mesh.identities(target!.service)],
+      [...mesh.identities(target.service)],
       ['spiffe://cluster.local/ns/shop/sa/db'],
     );
   });
