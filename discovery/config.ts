@@ -16,6 +16,9 @@ export const discoveryFlags: FlagSpec = {
   'ping-interval-ms': {},
   'ping-deadline-ms': {},
   'log-level': {},
+  'tls-cert': {},
+  'tls-key': {},
+  roots: {},
 };
 
 export const DiscoveryConfigSchema = z
@@ -36,6 +39,11 @@ export const DiscoveryConfigSchema = z
     /** …and a connection whose answer takes longer is closed (a frozen or vanished peer). */
     pingDeadlineMs: positiveInt(600_000).default(5_000),
     logLevel: logLevel.default('info'),
+    /** `weft discovery` alone: its serving certificate (the control plane's SPIFFE ID)… */
+    tlsCert: z.string().min(1).optional(),
+    /** …its key, and the mesh's roots client certificates must chain to (PEM files). */
+    tlsKey: z.string().min(1).optional(),
+    roots: z.string().min(1).optional(),
   })
   .refine((c) => c.debounceMs <= c.debounceMaxMs, {
     message: 'must not exceed --debounce-max-ms',
