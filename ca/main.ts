@@ -118,6 +118,11 @@ async function renewIfDue(deps: RenewDeps, material: Material): Promise<boolean>
 export interface CaDeps {
   /** Time for issuing and renewal decisions (tests move it). */
   readonly clock?: Clock;
+  /**
+   * More of the process's readiness, for /readyz (weft control-plane: discovery). Undefined
+   * when ready, else the reason; the CA's own readiness comes first.
+   */
+  readonly alsoReady?: () => string | undefined;
 }
 
 export async function startCa(
@@ -207,7 +212,7 @@ export async function startCa(
   const app = createApp({
     registry,
     log,
-    ready: () => (ready ? undefined : 'starting'),
+    ready: () => (ready ? deps.alsoReady?.() : 'starting'),
     bodyLimitBytes: 64 * 1024,
   });
   addCaRoutes(app, {

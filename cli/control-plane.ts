@@ -13,6 +13,7 @@ import { issueServingCertificate } from '../ca/serving-cert.js';
 import { WEBHOOK_DNS_NAMES, WebhookConfigSchema } from '../webhook/config.js';
 import type { WebhookConfig } from '../webhook/config.js';
 import { startWebhook } from '../webhook/main.js';
+import { discoveryAddress } from '../webhook/sidecar-spec.js';
 import type { ServingTls } from '../webhook/main.js';
 import { parseConfig, parseFlags } from '../src/config/parse.js';
 import { loadKubeConfig } from '../src/k8s/client.js';
@@ -34,7 +35,12 @@ Flags:
   --kubeconfig PATH                (default: in-cluster, else $KUBECONFIG)
   --ca-listen HOST:PORT            (default 0.0.0.0:15012)
   --webhook-listen HOST:PORT       (default 0.0.0.0:15017)
-  --discovery-listen HOST:PORT     (default 0.0.0.0:15010)
+  --discovery-listen HOST:PORT     (default 0.0.0.0:15010); injected sidecars dial its port
+  --discovery-address H:P[,H:P]    what injected sidecars dial instead (default: the CA's host,
+                                   --discovery-listen's port)
+  --cluster-domain NAME            the cluster's DNS domain, for sidecars (default cluster.local)
+  --debounce-ms N  --debounce-max-ms N    discovery's quiet time and longest wait (100, 10000)
+  --ping-interval-ms N  --ping-deadline-ms N   discovery keepalive and its deadline (10000, 5000)
   --register[=true|false]          register weft-injector pointing at this process; remove it on exit;
                                    first creates the weft-system namespace and weft's CRDs if missing
   --failure-policy Fail|Ignore     (default Fail)
@@ -52,6 +58,12 @@ const flags = {
   'ca-listen': {},
   'webhook-listen': {},
   'discovery-listen': {},
+  'discovery-address': {},
+  'cluster-domain': {},
+  'debounce-ms': {},
+  'debounce-max-ms': {},
+  'ping-interval-ms': {},
+  'ping-deadline-ms': {},
   register: { boolean: true },
   'failure-policy': {},
   'native-sidecars': {},
@@ -70,6 +82,12 @@ const Schema = z.strictObject({
   caListen: z.string().optional(),
   webhookListen: z.string().optional(),
   discoveryListen: z.string().optional(),
+  discoveryAddress: z.string().optional(),
+  clusterDomain: z.string().optional(),
+  debounceMs: z.string().optional(),
+  debounceMaxMs: z.string().optional(),
+  pingIntervalMs: z.string().optional(),
+  pingDeadlineMs: z.string().optional(),
   register: z.string().optional(),
   failurePolicy: z.string().optional(),
   nativeSidecars: z.string().optional(),
@@ -86,7 +104,8 @@ const Schema = z.strictObject({
 const defined = (o: Record<string, unknown>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
-function configs(args: readonly string[]): {
+/** The three components' configs from `weft control-plane`'s flags (exported for tests). */
+export function controlPlaneConfigs(args: readonly string[]): {
   ca: CaConfig;
   webhook: WebhookConfig;
   discovery: DiscoveryConfig;
@@ -102,6 +121,17 @@ function configs(args: readonly string[]): {
       onlineRoot: f.onlineRoot,
     }),
   );
+  const discovery = parseConfig(
+    DiscoveryConfigSchema,
+    defined({
+      ...shared,
+      listen: f.discoveryListen,
+      debounceMs: f.debounceMs,
+      debounceMaxMs: f.debounceMaxMs,
+      pingIntervalMs: f.pingIntervalMs,
+      pingDeadlineMs: f.pingDeadlineMs,
+    }),
+  );
   const webhook = parseConfig(
     WebhookConfigSchema,
     defined({
@@ -112,15 +142,18 @@ function configs(args: readonly string[]): {
       nativeSidecars: f.nativeSidecars,
       image: f.image,
       caAddress: f.caAddress,
+      discoveryAddress: f.discoveryAddress,
+      clusterDomain: f.clusterDomain,
       captureOverrides: f.captureOverrides,
       allowProxyImage: f.allowProxyImage,
     }),
   );
-  const discovery = parseConfig(
-    DiscoveryConfigSchema,
-    defined({ ...shared, listen: f.discoveryListen }),
-  );
-  return { ca, webhook, discovery };
+  // Sidecars dial the port discovery listens on (the Service maps it one to one), on the
+  // CA's host, unless told otherwise. Port 0 (tests) is only known once listening.
+  const port = discovery.listen.port;
+  const dial =
+    webhook.discoveryAddress ?? (port ? discoveryAddress(webhook.caAddress, port) : undefined);
+  return { ca, webhook: { ...webhook, ...(dial ? { discoveryAddress: dial } : {}) }, discovery };
 }
 
 async function webhookTls(
@@ -151,7 +184,11 @@ export async function runControlPlane(args: readonly string[]): Promise<number> 
     process.stdout.write(CONTROL_PLANE_USAGE);
     return 0;
   }
-  const { ca: caConfig, webhook: webhookConfig, discovery: discoveryConfig } = configs(args);
+  const {
+    ca: caConfig,
+    webhook: webhookConfig,
+    discovery: discoveryConfig,
+  } = controlPlaneConfigs(args);
   const log = createLogger({ component: 'control-plane' }, caConfig.logLevel);
   // From outside a fresh cluster, create the namespace and CRDs (or say what to apply).
   if (webhookConfig.register) {
@@ -161,7 +198,12 @@ export async function runControlPlane(args: readonly string[]): Promise<number> 
     );
   }
   const registry = withProcessMetrics(createRegistry('control-plane'));
-  const ca = await startCa(caConfig, registry, log.child({ component: 'ca' }));
+  // /readyz (served by the CA) includes discovery: a replica whose informers have not
+  // listed, or whose stream server is not listening, must get no sidecars from the Service.
+  let discoveryReady = (): string | undefined => 'discovery starting';
+  const ca = await startCa(caConfig, registry, log.child({ component: 'ca' }), {
+    alsoReady: () => discoveryReady(),
+  });
   const local = webhookConfig.register;
   let tls = await webhookTls(ca, caConfig, local);
   // Discovery serves with a certificate for the control plane's identity (which
@@ -174,6 +216,7 @@ export async function runControlPlane(args: readonly string[]): Promise<number> 
     registry,
     log.child({ component: 'discovery' }),
   );
+  discoveryReady = () => discovery.ready();
   const webhook = await startWebhook(
     webhookConfig,
     tls,

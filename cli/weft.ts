@@ -11,6 +11,8 @@ const runSidecarCommand = async (a: readonly string[]): Promise<number> =>
   (await import('../sidecar/command.js')).runSidecarCommand(a);
 const runWebhookCommand = async (a: readonly string[]): Promise<number> =>
   (await import('../webhook/command.js')).runWebhookCommand(a);
+const runDiscoveryCommand = async (a: readonly string[]): Promise<number> =>
+  (await import('../discovery/command.js')).runDiscoveryCommand(a);
 const runControlPlane = async (a: readonly string[]): Promise<number> =>
   (await import('./control-plane.js')).runControlPlane(a);
 const runWaitReady = async (a: readonly string[]): Promise<number> =>
@@ -22,11 +24,16 @@ main('weft', [
   versionCommand('weft'),
   {
     name: 'control-plane',
-    summary: 'Run the CA and the sidecar injector together (the default install)',
+    summary: 'Run the CA, the sidecar injector and discovery together (the default install)',
     run: runControlPlane,
   },
   { name: 'ca', summary: 'Run the certificate authority', run: runCaCommand },
   { name: 'webhook', summary: 'Run the sidecar injection webhook alone', run: runWebhookCommand },
+  {
+    name: 'discovery',
+    summary: "Run discovery alone (each sidecar's config stream)",
+    run: runDiscoveryCommand,
+  },
   {
     name: 'sidecar',
     summary: "Run the pod's proxy (the weft-proxy container)",

@@ -29,6 +29,7 @@ import type {
 import { PEER_AUTHENTICATION, parsePeerAuthentication } from '../src/mesh/peer-authentication.js';
 import type { DiscoveryConfig } from './config.js';
 import type { DiscoveryMetrics } from './metrics.js';
+import { slimMetadata, slimPod } from './slim.js';
 
 export interface AuthorizationPolicyObject extends KubernetesObject {
   spec?: unknown;
@@ -48,7 +49,8 @@ export class ClusterCache implements ClusterObjects {
   readonly trustDomain: string;
   readonly rootNamespace: string;
 
-  private readonly watches: Watch[] = [];
+  /** Every watch by the kind it lists, so the streams can wait until all have listed. */
+  private readonly watches = new Map<string, Watch>();
   private timer: NodeJS.Timeout | undefined;
   private firstPending = 0;
   private readonly limited: LimitedLogger;
@@ -93,7 +95,20 @@ export class ClusterCache implements ClusterObjects {
 
   async stop(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
-    await Promise.all(this.watches.map((w) => w.stop()));
+    await Promise.all([...this.watches.values()].map((w) => w.stop()));
+  }
+
+  /**
+   * The kinds not yet listed once. Until this is empty a view would be built from half
+   * the cluster: a sidecar could get no AuthorizationPolicies because their list failed
+   * (CRD missing, RBAC), and enforce nothing. Discovery serves no stream until then.
+   */
+  unlisted(): string[] {
+    return [...this.watches].filter(([, w]) => !w.listed()).map(([kind]) => kind);
+  }
+
+  private track(kind: string, watch: Watch): void {
+    this.watches.set(kind, watch);
   }
 
   private async watch<T extends KubernetesObject>(
@@ -103,13 +118,14 @@ export class ClusterCache implements ClusterObjects {
     into: Map<string, T>,
   ): Promise<void> {
     const kind = path.slice(path.lastIndexOf('/') + 1);
-    this.watches.push(
+    this.track(
+      kind,
       await watchObjects<T>({
         kc,
         path,
         list,
         log: this.log,
-        onObject: (o) => this.changed(kind, () => into.set(keyOf(o), o)),
+        onObject: (o) => this.changed(kind, () => into.set(keyOf(o), slimMetadata(o))),
         onDelete: (o) => this.changed(kind, () => into.delete(keyOf(o))),
       }),
     );
@@ -131,7 +147,8 @@ export class ClusterCache implements ClusterObjects {
         else this.podsByIp.delete(ip);
       }
     };
-    this.watches.push(
+    this.track(
+      'pods',
       await watchObjects<V1Pod>({
         kc,
         path: '/api/v1/pods',
@@ -139,6 +156,7 @@ export class ClusterCache implements ClusterObjects {
         log: this.log,
         onObject: (pod) =>
           this.changed('pods', () => {
+            slimPod(pod);
             const old = this.pods.get(keyOf(pod));
             if (old) index(old, false);
             this.pods.set(keyOf(pod), pod);
@@ -159,7 +177,8 @@ export class ClusterCache implements ClusterObjects {
     path: string,
     list: () => Promise<KubernetesListObject<KubernetesObject & PeerAuthenticationObject>>,
   ): Promise<void> {
-    this.watches.push(
+    this.track(
+      'peerauthentications',
       await watchObjects({
         kc,
         path,
@@ -167,6 +186,7 @@ export class ClusterCache implements ClusterObjects {
         log: this.log,
         onObject: (o) =>
           this.changed('peerauthentications', () => {
+            slimMetadata(o);
             const parsed = parsePeerAuthentication(o);
             if ('policy' in parsed) this.peerAuthentications.set(keyOf(o), parsed.policy);
             else {
@@ -196,7 +216,8 @@ export class ClusterCache implements ClusterObjects {
       spec: o.spec ?? {},
       annotations: o.metadata?.annotations ?? {},
     });
-    this.watches.push(
+    this.track(
+      plural,
       await watchObjects<AuthorizationPolicyObject>({
         kc,
         path: `/apis/${group}/${version}/${plural}`,

@@ -13,7 +13,12 @@ export const discoveryFlags: FlagSpec = {
   'debounce-ms': {},
   'debounce-max-ms': {},
   'push-batch': {},
+  'ping-interval-ms': {},
+  'ping-deadline-ms': {},
   'log-level': {},
+  'tls-cert': {},
+  'tls-key': {},
+  roots: {},
 };
 
 export const DiscoveryConfigSchema = z
@@ -29,7 +34,16 @@ export const DiscoveryConfigSchema = z
     debounceMaxMs: positiveInt(600_000).default(10_000),
     /** Sidecars pushed to before the event loop is yielded, so a push cannot starve anything. */
     pushBatch: positiveInt(100_000).default(64),
+    /** Keepalive PING to each sidecar's connection this often… */
+    pingIntervalMs: positiveInt(3_600_000).default(10_000),
+    /** …and a connection whose answer takes longer is closed (a frozen or vanished peer). */
+    pingDeadlineMs: positiveInt(600_000).default(5_000),
     logLevel: logLevel.default('info'),
+    /** `weft discovery` alone: its serving certificate (the control plane's SPIFFE ID)… */
+    tlsCert: z.string().min(1).optional(),
+    /** …its key, and the mesh's roots client certificates must chain to (PEM files). */
+    tlsKey: z.string().min(1).optional(),
+    roots: z.string().min(1).optional(),
   })
   .refine((c) => c.debounceMs <= c.debounceMaxMs, {
     message: 'must not exceed --debounce-max-ms',

@@ -52,6 +52,24 @@ function* heldNames(h: Held): Iterable<string> {
   yield* authzOf(h).keys();
 }
 
+/**
+ * The inbound policy a sidecar holds, for a target that keeps it (the sidecar refused
+ * the current one). A fresh connection's is known by its version only: the stand-in
+ * carries that version and is never sent (an unchanged inbound is not), so only its
+ * name and version, which the view version is computed from, matter.
+ */
+export function heldInbound(h: Held): Resource | undefined {
+  if (h.kind === 'snapshot') return h.inbound;
+  const version = h.versions.get('inbound');
+  if (version === undefined) return undefined;
+  return {
+    kind: 'inbound',
+    name: 'inbound',
+    version,
+    inbound: { mode: 'STRICT', ports: [], by: '' },
+  };
+}
+
 /** Shared-part deltas between two snapshots, computed once per pair however many sidecars move. */
 export class DeltaCache {
   private readonly byPrevious = new WeakMap<View, Delta>();

@@ -7,6 +7,8 @@ import { CustomObjectsApi } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../src/k8s/client.js';
 import type { Logger } from '../src/log.js';
 import { AuthzStatusWriter } from './authz-status.js';
+import { limitLogger } from '../src/log-limit.js';
+import { keepAlive } from '../src/net/http2-keepalive.js';
 import { ClusterCache } from './cluster-cache.js';
 import type { DiscoveryConfig } from './config.js';
 import { createDiscoveryMetrics } from './metrics.js';
@@ -25,6 +27,8 @@ export interface RunningDiscovery {
   /** New handshakes take the new certificate and roots; open streams keep theirs. */
   setTls(tls: DiscoveryTls): void;
   connections(): ConnectionStatus[];
+  /** Undefined when serving (informers listed, stream server listening), else why not. */
+  ready(): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -60,6 +64,19 @@ export async function startDiscovery(
     settings: { maxConcurrentStreams: 1 },
   });
   server.on('stream', (stream, headers) => streams.handle(stream, headers));
+  // Every connection is pinged: one whose peer stopped answering is closed and counted,
+  // rather than holding its buffers until TCP gives up hours later.
+  const limited = limitLogger(log);
+  server.on('session', (session) =>
+    keepAlive(session, {
+      intervalMs: config.pingIntervalMs,
+      deadlineMs: config.pingDeadlineMs,
+      onTimeout: () => {
+        metrics.closed.inc({ reason: 'ping_timeout' });
+        limited.warn('discovery connection closed: no answer to PING', {}, 'ping_timeout');
+      },
+    }),
+  );
   // A client that fails the handshake (no or foreign certificate) never gets a stream.
   server.on('tlsClientError', (err) => log.debug('discovery handshake failed', { err }));
   await new Promise<void>((resolve, reject) => {
@@ -68,11 +85,19 @@ export async function startDiscovery(
   });
   const port = (server.address() as AddressInfo).port;
   log.info('discovery ready', { port });
+  let stopping = false;
   return {
     port,
     setTls: (next) => server.setSecureContext(secure(next)),
     connections: () => streams.status(),
+    ready: () => {
+      if (stopping) return 'discovery stopping';
+      if (!server.listening) return 'discovery not listening';
+      const unlisted = cache.unlisted();
+      return unlisted.length ? `discovery has not listed ${unlisted.join(', ')}` : undefined;
+    },
     stop: async () => {
+      stopping = true;
       streams.closeAll();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await cache.stop();

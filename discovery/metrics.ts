@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 export interface DiscoveryMetrics {
   readonly connected: Gauge;
   readonly refused: Counter<'reason'>;
+  readonly closed: Counter<'reason'>;
   readonly pushes: Counter<'type'>;
   readonly pushBytes: Counter<'type'>;
   readonly acks: Counter;
@@ -25,6 +26,12 @@ export function createDiscoveryMetrics(registry: Registry): DiscoveryMetrics {
     refused: new Counter({
       name: 'weft_discovery_streams_refused_total',
       help: 'Discovery streams refused, by reason (identity_mismatch, no_pod, bad_request…).',
+      labelNames: ['reason'],
+      registers,
+    }),
+    closed: new Counter({
+      name: 'weft_discovery_streams_closed_total',
+      help: 'Open streams the server closed, by reason (replaced, pod_gone, ping_timeout).',
       labelNames: ['reason'],
       registers,
     }),

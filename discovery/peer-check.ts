@@ -22,7 +22,16 @@ export interface PodLookup {
 /** `::ffff:198.51.100.10` → `198.51.100.10`. */
 export const plainAddress = (a: string | undefined): string => (a ?? '').replace(/^::ffff:/, '');
 
-const live = (pod: V1Pod): boolean =>
+/** Every address the pod has (both families when dual-stack). */
+export const podIps = (pod: V1Pod): Set<string> =>
+  new Set(
+    [pod.status?.podIP, ...(pod.status?.podIPs ?? []).map((p) => p.ip)].filter(
+      (ip): ip is string => !!ip,
+    ),
+  );
+
+/** Not host-network (its address is the node's) and not finished. */
+export const isLive = (pod: V1Pod): boolean =>
   !pod.spec?.hostNetwork && !['Succeeded', 'Failed'].includes(pod.status?.phase ?? '');
 
 /** The SPIFFE ID a pod's sidecar is issued. */
@@ -47,7 +56,7 @@ export function checkPeer(
   }
   const keys = [...(lookup.podsByIp.get(address) ?? [])].filter((k) => {
     const pod = lookup.pods.get(k);
-    return pod !== undefined && live(pod);
+    return pod !== undefined && isLive(pod);
   });
   if (!keys.length) return { ok: false, reason: 'no_pod', detail: `no pod at ${address}` };
   const mine = keys.filter(

@@ -26,12 +26,22 @@ import { spiffeIdOf } from '../src/pki/peer-spiffe-id.js';
 import { LineReader } from '../src/mesh/ndjson.js';
 import type { Resource, View } from '../src/mesh/view.js';
 import { ClientMessage, DISCOVERY_PATH, NDJSON } from '../src/mesh/wire.js';
-import type { ClusterCache } from './cluster-cache.js';
+import type { ClusterObjects } from '../src/mesh/build-view.js';
+import type { PolicyObject } from '../src/authz/index.js';
 import type { DiscoveryConfig } from './config.js';
 import type { Delta, Held, SnapshotHeld } from './held-view.js';
-import { DeltaCache, deltaTo, versionOf } from './held-view.js';
+import { DeltaCache, deltaTo, heldInbound, versionOf } from './held-view.js';
 import type { DiscoveryMetrics } from './metrics.js';
-import { checkPeer, plainAddress, podIdentity } from './peer-check.js';
+import type { PodLookup } from './peer-check.js';
+import { checkPeer, isLive, plainAddress, podIdentity, podIps } from './peer-check.js';
+
+/** What the streams read: the informers' objects, the pods by address, the policies. */
+export type StreamCache = ClusterObjects &
+  PodLookup & {
+    readonly authorizationPolicies: ReadonlyMap<string, PolicyObject>;
+    /** Kinds not yet listed once: no view is served until this is empty. */
+    unlisted(): string[];
+  };
 
 const MAX_CLIENT_MESSAGE_BYTES = 4 * 1024 * 1024;
 
@@ -46,6 +56,10 @@ export interface ConnectionStatus {
 interface Connection {
   readonly id: number;
   readonly podKey: string;
+  /** The pod instance this stream is bound to: a recreated pod of the same name is another. */
+  readonly podUid: string;
+  /** The source address the stream came from, one of that pod's IPs. */
+  readonly address: string;
   readonly identity: string;
   readonly stream: http2.ServerHttp2Stream;
   readonly connectedAt: Date;
@@ -79,15 +93,17 @@ export class DiscoveryStreams {
   private deltas = new DeltaCache(this.shared);
   private authz: AuthzCatalog = buildAuthzCatalog([]);
   private readonly connections = new Map<number, Connection>();
+  /** The one stream per pod (UID and source address): a newer one replaces the older. */
+  private readonly byPod = new Map<string, Connection>();
   private nextId = 0;
   private readonly nonceBase = randomBytes(4).toString('hex');
   private nonces = 0;
   private readonly limited: LimitedLogger;
-  private pushing: Promise<void> | undefined;
+  private pushing = false;
   private again = false;
 
   constructor(
-    private readonly cache: ClusterCache,
+    private readonly cache: StreamCache,
     private readonly config: DiscoveryConfig,
     private readonly metrics: DiscoveryMetrics,
     private readonly log: Logger,
@@ -104,7 +120,7 @@ export class DiscoveryStreams {
     this.authz = buildAuthzCatalog(this.cache.authorizationPolicies.values());
     end();
     this.metrics.resources.set(this.shared.size);
-    void this.pushAll();
+    this.pushAll();
   }
 
   status(): ConnectionStatus[] {
@@ -121,30 +137,49 @@ export class DiscoveryStreams {
     for (const c of this.connections.values()) c.stream.close();
   }
 
-  /** Pushes in batches, yielding between them; a rebuild during a push runs once more after. */
-  private async pushAll(): Promise<void> {
-    if (this.pushing) {
-      this.again = true;
-      return this.pushing;
-    }
-    this.pushing = (async () => {
-      do {
-        this.again = false;
-        let n = 0;
-        for (const c of [...this.connections.values()]) {
-          if (c.held) this.push(c, 'delta');
-          if (++n % this.config.pushBatch === 0) await new Promise((r) => setImmediate(r));
+  /**
+   * Pushes in batches, yielding between them; a rebuild during a push runs once more
+   * after. The flag is cleared by the loop itself, in the same turn it ends: a rebuild
+   * that lands between the loop's end and a promise's settling is never lost.
+   */
+  private pushAll(): void {
+    this.again = true;
+    if (this.pushing) return;
+    this.pushing = true;
+    void (async () => {
+      try {
+        while (this.again) {
+          this.again = false;
+          await this.pushRound();
         }
-      } while (this.again);
-    })()
-      .catch((err: unknown) => this.log.error('discovery push failed', { err }))
-      .finally(() => (this.pushing = undefined));
-    return this.pushing;
+      } catch (err) {
+        this.log.error('discovery push failed', { err });
+      } finally {
+        this.pushing = false;
+      }
+    })();
+  }
+
+  private async pushRound(): Promise<void> {
+    let n = 0;
+    for (const c of [...this.connections.values()]) {
+      if (c.held) this.push(c, 'delta');
+      if (++n % this.config.pushBatch === 0) await new Promise((r) => setImmediate(r));
+    }
   }
 
   handle(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
     if (headers[':path'] !== DISCOVERY_PATH || headers[':method'] !== 'POST') {
       return this.refuse(stream, 404, 'not_found', `no such stream ${String(headers[':path'])}`);
+    }
+    const unlisted = this.cache.unlisted();
+    if (unlisted.length) {
+      // A view from half the cluster could lack the policies that deny: fail closed,
+      // the sidecar keeps its last view (or STRICT) and retries with its backoff.
+      this.metrics.refused.inc({ reason: 'not_listed' });
+      const message = `discovery has not listed ${unlisted.join(', ')} yet`;
+      this.limited.warn('discovery stream refused: not ready', { unlisted }, 'not_listed');
+      return this.refuse(stream, 503, 'not_ready', message);
     }
     const socket = stream.session?.socket as TLSSocket | undefined;
     const identity = spiffeIdOf(socket?.getPeerCertificate());
@@ -159,7 +194,13 @@ export class DiscoveryStreams {
       );
       return this.refuse(stream, 403, ErrorCode.IdentityMismatch, verdict.detail);
     }
-    this.accept(stream, verdict.podKey, identity!);
+    const pod = this.cache.pods.get(verdict.podKey);
+    this.accept(stream, {
+      podKey: verdict.podKey,
+      podUid: pod?.metadata?.uid ?? '',
+      address,
+      identity: identity!,
+    });
   }
 
   private refuse(
@@ -173,12 +214,14 @@ export class DiscoveryStreams {
     stream.end(JSON.stringify({ code, message }) + '\n');
   }
 
-  private accept(stream: http2.ServerHttp2Stream, podKey: string, identity: string): void {
+  private accept(
+    stream: http2.ServerHttp2Stream,
+    bound: Pick<Connection, 'podKey' | 'podUid' | 'address' | 'identity'>,
+  ): void {
     stream.respond({ ':status': 200, 'content-type': NDJSON });
     const c: Connection = {
       id: ++this.nextId,
-      podKey,
-      identity,
+      ...bound,
       stream,
       connectedAt: new Date(),
       held: undefined,
@@ -186,6 +229,25 @@ export class DiscoveryStreams {
       inFlight: undefined,
       dirty: false,
     };
+    const podKey = c.podKey;
+    // One stream per pod: a pod that opens many would hold one pending message and
+    // one set of buffers each. The newest wins (the older is most likely a stream
+    // its sidecar already gave up on).
+    const slot = `${c.podUid}@${c.address}`;
+    const older = this.byPod.get(slot);
+    if (older) {
+      this.metrics.closed.inc({ reason: 'replaced' });
+      this.limited.log(
+        'info',
+        'discovery stream replaced by a newer one from its pod',
+        { pod: podKey },
+        'replaced',
+      );
+      this.drop(older);
+      older.stream.close();
+      older.stream.session?.close(); // its connection too: one per pod is all a sidecar needs
+    }
+    this.byPod.set(slot, c);
     this.connections.set(c.id, c);
     this.metrics.connected.set(this.connections.size);
     const reader = new LineReader(MAX_CLIENT_MESSAGE_BYTES);
@@ -203,10 +265,25 @@ export class DiscoveryStreams {
       }
     });
     stream.on('error', () => undefined); // the close below accounts for it
-    stream.on('close', () => {
-      this.connections.delete(c.id);
-      this.metrics.connected.set(this.connections.size);
-    });
+    stream.on('close', () => this.drop(c));
+  }
+
+  private drop(c: Connection): void {
+    this.connections.delete(c.id);
+    const slot = `${c.podUid}@${c.address}`;
+    if (this.byPod.get(slot) === c) this.byPod.delete(slot);
+    this.metrics.connected.set(this.connections.size);
+  }
+
+  /** The stream's pod is still the one it was bound to: same UID, address, identity, alive. */
+  private stillBound(c: Connection, pod: V1Pod | undefined): pod is V1Pod {
+    return (
+      pod !== undefined &&
+      pod.metadata?.uid === c.podUid &&
+      podIps(pod).has(c.address) &&
+      isLive(pod) &&
+      podIdentity(pod, this.cache.trustDomain) === c.identity
+    );
   }
 
   private onMessage(c: Connection, raw: unknown): void {
@@ -236,9 +313,11 @@ export class DiscoveryStreams {
       let excludedMore = false;
       for (const name of m.rejected) {
         const r = sent.delta.resources.find((x) => x.name === name);
-        // Only shared resources are left out: a sidecar's own (inbound, authz/…) are
-        // never dropped from its view, least of all a policy that would deny.
-        if (r && this.shared.has(name) && c.excluded.get(name) !== r.version) {
+        // Shared resources and the inbound policy may be left out (the sidecar keeps its
+        // last good inbound, or runs STRICT); an authz/… policy never is: dropping one
+        // could drop a DENY. The sidecar applies an invalid policy fail-closed instead.
+        const excludable = r && (this.shared.has(name) || r.kind === 'inbound');
+        if (excludable && c.excluded.get(name) !== r.version) {
           c.excluded.set(name, r.version);
           excludedMore = true;
         }
@@ -251,32 +330,44 @@ export class DiscoveryStreams {
     if (c.dirty) this.push(c, 'delta');
   }
 
-  private inboundFor(pod: V1Pod): Resource {
-    return buildInboundResource(this.cache, pod, this.portsByIp);
+  /**
+   * What the sidecar should hold: the shared snapshot minus what it refused, plus its
+   * inbound policy, unless it refused that version too: then the inbound it holds stays
+   * (its last good one, or none, which the sidecar runs as STRICT) until the policy changes.
+   */
+  private targetFor(c: Connection, pod: V1Pod): SnapshotHeld {
+    const inbound = buildInboundResource(this.cache, pod, this.portsByIp);
+    // Refusals of versions that no longer exist are forgotten.
+    for (const [name, v] of c.excluded) {
+      const now = name === inbound.name ? inbound : this.shared.get(name);
+      if (now?.version !== v) c.excluded.delete(name);
+    }
+    const refused = c.excluded.get(inbound.name) === inbound.version;
+    return {
+      kind: 'snapshot',
+      shared: this.shared,
+      excluded: new Map([...c.excluded].filter(([name]) => name !== inbound.name)),
+      inbound: refused ? heldInbound(c.held!) : inbound,
+      authz: authzResourcesFor(this.authz, pod, this.cache.rootNamespace),
+    };
   }
 
   private push(c: Connection, type: 'snapshot' | 'delta'): void {
+    const pod = this.cache.pods.get(c.podKey);
+    if (!this.stillBound(c, pod)) {
+      // The pod this stream was bound to is gone, or its name now belongs to another
+      // instance (recreated: new UID, maybe another IP): it may see nothing more.
+      this.metrics.closed.inc({ reason: 'pod_gone' });
+      this.log.info('discovery stream closed: its pod is gone', { pod: c.podKey });
+      this.drop(c);
+      return c.stream.close();
+    }
     if (c.inFlight) {
       c.dirty = true;
       return;
     }
     c.dirty = false;
-    const pod = this.cache.pods.get(c.podKey);
-    if (!pod || podIdentity(pod, this.cache.trustDomain) !== c.identity) {
-      // The pod this stream was bound to is gone (or changed): it may see nothing more.
-      this.log.info('discovery stream closed: its pod is gone', { pod: c.podKey });
-      return c.stream.close();
-    }
-    // Refusals of versions that no longer exist are forgotten.
-    for (const [name, v] of c.excluded)
-      if (this.shared.get(name)?.version !== v) c.excluded.delete(name);
-    const target: SnapshotHeld = {
-      kind: 'snapshot',
-      shared: this.shared,
-      excluded: new Map(c.excluded),
-      inbound: this.inboundFor(pod),
-      authz: authzResourcesFor(this.authz, pod, this.cache.rootNamespace),
-    };
+    const target = this.targetFor(c, pod);
     const delta = deltaTo(c.held!, target, this.deltas);
     // Nothing new for a sidecar that has applied a view: no message. One that has not
     // (its snapshot was refused) still hears that what it holds is in force.

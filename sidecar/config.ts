@@ -1,10 +1,18 @@
 // `weft sidecar` configuration: flags, falling back to the WEFT_* environment the
 // injector sets, validated once at start-up.
 import { z } from 'zod';
-import { boolFlag, hostPort, logLevel, positiveInt, trustDomain } from '../src/config/fields.js';
+import {
+  boolFlag,
+  dnsDomain,
+  hostPort,
+  hostPortList,
+  logLevel,
+  positiveInt,
+  trustDomain,
+} from '../src/config/fields.js';
 import type { FlagSpec } from '../src/config/parse.js';
 import { Ports } from '../src/capture/capture-spec.js';
-import { DEFAULT_TRUST_DOMAIN } from '../src/names.js';
+import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_TRUST_DOMAIN } from '../src/names.js';
 
 export const sidecarFlags: FlagSpec = {
   'mesh-config': {},
@@ -13,6 +21,7 @@ export const sidecarFlags: FlagSpec = {
   'token-file': {},
   'trust-bundle-file': {},
   'trust-domain': {},
+  'cluster-domain': {},
   'pod-name': {},
   'pod-namespace': {},
   'pod-ip': {},
@@ -42,6 +51,7 @@ export const SIDECAR_ENV: Record<string, string> = {
   tokenFile: 'WEFT_TOKEN_FILE',
   trustBundleFile: 'WEFT_TRUST_BUNDLE_FILE',
   trustDomain: 'WEFT_TRUST_DOMAIN',
+  clusterDomain: 'WEFT_CLUSTER_DOMAIN',
   podName: 'WEFT_POD_NAME',
   podNamespace: 'WEFT_POD_NAMESPACE',
   podIp: 'WEFT_POD_IP',
@@ -53,44 +63,48 @@ export const SIDECAR_ENV: Record<string, string> = {
 const listen = (port: number, host = '0.0.0.0'): z.ZodType<{ host: string; port: number }> =>
   hostPort.default({ host, port });
 
-export const SidecarConfigSchema = z.strictObject({
-  meshConfig: z.string().min(1).optional(),
-  /** Discovery replicas, HOST:PORT[,HOST:PORT…]; the mesh file is for development. */
-  discoveryAddress: z
-    .string()
-    .regex(/^[^\s,]+:\d{1,5}(,[^\s,]+:\d{1,5})*$/, 'expected HOST:PORT[,HOST:PORT…]')
-    .transform((s) => s.split(','))
-    .optional(),
-  caAddress: z.string().min(1),
-  tokenFile: z.string().min(1),
-  trustBundleFile: z.string().min(1),
-  trustDomain: trustDomain.default(DEFAULT_TRUST_DOMAIN),
-  podName: z.string().min(1).default('unknown'),
-  podNamespace: z.string().min(1).default('default'),
-  podIp: z.ipv4().or(z.ipv6()).default('127.0.0.1'),
-  workload: z.string().min(1).optional(),
-  // Admin is loopback only (Istio's 15000); health/metrics face the kubelet and Prometheus.
-  adminListen: listen(Ports.Admin, '127.0.0.1'),
-  healthListen: listen(Ports.Health),
-  outboundListen: listen(Ports.Outbound),
-  inboundListen: listen(Ports.Inbound),
-  certTtlSeconds: positiveInt(48 * 3600).optional(),
-  drainSeconds: z.coerce.number().min(0).max(600).default(5),
-  reloadSeconds: positiveInt(3600).default(2),
-  accessLog: boolFlag.default(false),
-  maxConnections: positiveInt(1_000_000).default(16_384),
-  maxHeaderBytes: positiveInt(1024 * 1024).default(16 * 1024),
-  idleTimeoutSeconds: positiveInt(86_400).default(300),
-  // Envoy's listener filter timeout is of this order: a client whose first bytes
-  // decide what it is (TLS or not, HTTP or not) must send them within it.
-  firstByteTimeoutSeconds: positiveInt(600).default(10),
-  // A request head must be whole within this (slowloris): Node's default is 60 s,
-  // and heads inside a cluster are small and quick.
-  headerTimeoutSeconds: positiveInt(600).default(20),
-  // Envoy's TCP proxy idle_timeout default: one hour.
-  tcpIdleTimeoutSeconds: positiveInt(86_400).default(3600),
-  logLevel: logLevel.default('info'),
-});
+export const SidecarConfigSchema = z
+  .strictObject({
+    meshConfig: z.string().min(1).optional(),
+    /** Discovery replicas, HOST:PORT[,HOST:PORT…]; the mesh file is for development. */
+    discoveryAddress: hostPortList.transform((s) => s.split(',')).optional(),
+    caAddress: z.string().min(1),
+    tokenFile: z.string().min(1),
+    trustBundleFile: z.string().min(1),
+    trustDomain: trustDomain.default(DEFAULT_TRUST_DOMAIN),
+    /** The cluster's DNS domain, for the per-service names a view compiles to. */
+    clusterDomain: dnsDomain.default(DEFAULT_CLUSTER_DOMAIN),
+    podName: z.string().min(1).default('unknown'),
+    podNamespace: z.string().min(1).default('default'),
+    podIp: z.ipv4().or(z.ipv6()).default('127.0.0.1'),
+    workload: z.string().min(1).optional(),
+    // Admin is loopback only (Istio's 15000); health/metrics face the kubelet and Prometheus.
+    adminListen: listen(Ports.Admin, '127.0.0.1'),
+    healthListen: listen(Ports.Health),
+    outboundListen: listen(Ports.Outbound),
+    inboundListen: listen(Ports.Inbound),
+    certTtlSeconds: positiveInt(48 * 3600).optional(),
+    drainSeconds: z.coerce.number().min(0).max(600).default(5),
+    reloadSeconds: positiveInt(3600).default(2),
+    accessLog: boolFlag.default(false),
+    maxConnections: positiveInt(1_000_000).default(16_384),
+    maxHeaderBytes: positiveInt(1024 * 1024).default(16 * 1024),
+    idleTimeoutSeconds: positiveInt(86_400).default(300),
+    // Envoy's listener filter timeout is of this order: a client whose first bytes
+    // decide what it is (TLS or not, HTTP or not) must send them within it.
+    firstByteTimeoutSeconds: positiveInt(600).default(10),
+    // A request head must be whole within this (slowloris): Node's default is 60 s,
+    // and heads inside a cluster are small and quick.
+    headerTimeoutSeconds: positiveInt(600).default(20),
+    // Envoy's TCP proxy idle_timeout default: one hour.
+    tcpIdleTimeoutSeconds: positiveInt(86_400).default(3600),
+    logLevel: logLevel.default('info'),
+  })
+  // Two sources of the mesh would race each other's views; which one wins would be an
+  // accident of timing. A pod gets discovery from the injector; the file is for development.
+  .refine((c) => !(c.meshConfig && c.discoveryAddress), {
+    message: '--mesh-config and --discovery-address are mutually exclusive: choose one source',
+  });
 export type SidecarConfig = z.infer<typeof SidecarConfigSchema>;
 
 /** Flags win; unset flags come from the environment. */

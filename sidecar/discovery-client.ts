@@ -11,7 +11,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../src/log.js';
 import { limitLogger } from '../src/log-limit.js';
 import type { MeshConfig } from '../src/mesh/config.js';
-import { LineReader, encodeLine } from '../src/mesh/ndjson.js';
+import { LineReader, LineTooLongError, encodeLine } from '../src/mesh/ndjson.js';
 import { applyMessage } from '../src/mesh/view-apply.js';
 import type { View } from '../src/mesh/view.js';
 import { versionsOf, viewVersion } from '../src/mesh/view.js';
@@ -20,9 +20,15 @@ import { DISCOVERY_PATH, NDJSON, ServerMessage } from '../src/mesh/wire.js';
 import type { Credentials } from './credentials.js';
 import { spiffeIdOf } from './credentials.js';
 import { nextBackoffMs } from './discovery-backoff.js';
+import { keepAlive } from '../src/net/http2-keepalive.js';
 
-const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+/**
+ * The longest message line the sidecar buffers. A 1000-service snapshot is ~1.4 MB;
+ * a longer line ends the stream with a named reason instead of growing the buffer.
+ */
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 const PING_MS = 10_000;
+const PING_DEADLINE_MS = 5_000;
 
 export interface DiscoveryClientOptions {
   /** HOST:PORT of each replica (or one Service address); tried in turn. */
@@ -35,6 +41,9 @@ export interface DiscoveryClientOptions {
   readonly log: Logger;
   /** Called with each view applied, already validated. */
   readonly apply: (config: MeshConfig) => void;
+  /** Keepalive PING period and the deadline for its answer (10 s, 5 s). */
+  readonly pingIntervalMs?: number;
+  readonly pingDeadlineMs?: number;
 }
 
 export class DiscoveryClient {
@@ -49,6 +58,8 @@ export class DiscoveryClient {
   private readonly applied;
   private readonly refused;
   private readonly reconnects;
+  private readonly pingTimeouts;
+  private readonly oversized;
 
   constructor(private readonly o: DiscoveryClientOptions) {
     this.limited = limitLogger(o.log);
@@ -66,6 +77,16 @@ export class DiscoveryClient {
     this.reconnects = new Counter({
       name: 'weft_sidecar_discovery_reconnects_total',
       help: 'Discovery streams that ended and were retried.',
+      registers,
+    });
+    this.pingTimeouts = new Counter({
+      name: 'weft_sidecar_discovery_ping_timeouts_total',
+      help: 'Discovery connections closed because the control plane did not answer a PING in time.',
+      registers,
+    });
+    this.oversized = new Counter({
+      name: 'weft_sidecar_discovery_oversized_total',
+      help: `Discovery streams closed on a message line over ${MAX_MESSAGE_BYTES} bytes.`,
       registers,
     });
   }
@@ -102,13 +123,18 @@ export class DiscoveryClient {
     this.session = session;
     session.on('error', (err: Error) => this.failed(session, address, err));
     session.on('close', () => this.failed(session, address, undefined));
-    const ping = setInterval(() => {
-      if (session.destroyed) return; // between destroy() and 'close'; ping would throw
-      session.ping((err) => {
-        if (err) session.destroy();
-      });
-    }, PING_MS).unref();
-    session.once('close', () => clearInterval(ping));
+    keepAlive(session, {
+      intervalMs: this.o.pingIntervalMs ?? PING_MS,
+      deadlineMs: this.o.pingDeadlineMs ?? PING_DEADLINE_MS,
+      onTimeout: () => {
+        this.pingTimeouts.inc();
+        this.limited.warn(
+          'discovery did not answer a PING in time; reconnecting',
+          { address },
+          'ping',
+        );
+      },
+    });
     this.open(session, address);
   }
 
@@ -135,10 +161,14 @@ export class DiscoveryClient {
       try {
         for (const raw of reader.push(chunk)) this.onMessage(raw, send, session);
       } catch (err) {
+        const oversized = err instanceof LineTooLongError;
+        if (oversized) this.oversized.inc();
         this.limited.warn(
-          'discovery stream unreadable; reconnecting',
+          oversized
+            ? 'discovery message too long; reconnecting'
+            : 'discovery stream unreadable; reconnecting',
           { address, err },
-          'unreadable',
+          oversized ? 'oversized' : 'unreadable',
         );
         session.destroy();
       }

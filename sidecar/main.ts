@@ -69,7 +69,12 @@ export async function startSidecar(
   log: Logger,
   extras: SidecarExtras = {},
 ): Promise<RunningSidecar> {
-  const source = new MeshSource(config.meshConfig, config.podNamespace, registry, log);
+  const source = new MeshSource(
+    { file: config.meshConfig, discovery: config.discoveryAddress !== undefined },
+    config.podNamespace,
+    registry,
+    log,
+  );
   await source.load();
   source.watch(config.reloadSeconds * 1000);
   const mesh = source.current;
@@ -90,7 +95,7 @@ export async function startSidecar(
     ? new DiscoveryClient({
         addresses: config.discoveryAddress,
         serverIdentity: `spiffe://${config.trustDomain}/ns/${WEFT_NAMESPACE}/sa/${CONTROL_PLANE_SERVICE_ACCOUNT}`,
-        clusterDomain: 'cluster.local',
+        clusterDomain: config.clusterDomain,
         creds,
         registry,
         log: log.child({ part: 'discovery' }),

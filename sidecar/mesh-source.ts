@@ -19,21 +19,29 @@ export class MeshSource {
   private readonly failures;
   private readonly services;
 
+  private readonly file: string | undefined;
+
   constructor(
-    private readonly file: string | undefined,
+    /** Where the mesh comes from: a file, the discovery stream, or (neither) nowhere. */
+    from: { readonly file?: string; readonly discovery?: boolean },
     private readonly namespace: string,
     registry: Registry,
     private readonly log: Logger,
   ) {
-    // No file: the sidecar knows no services, so meshed clients reach this pod in
-    // plaintext (their sidecars pass unknown traffic through). STRICT would refuse
-    // them all; PERMISSIVE (Istio's default) keeps the cluster working until a
-    // config names the services. With a file, the schema's default is STRICT.
+    const { file, discovery = false } = from;
+    this.file = file;
+    // With a file or discovery, inbound is STRICT (the schema's default) until the
+    // config says otherwise: a sidecar that has not heard its PeerAuthentication yet
+    // fails closed rather than taking plaintext it may be meant to refuse.
+    // Neither (a bare sidecar): it knows no services, so meshed clients reach this pod
+    // in plaintext (their sidecars pass unknown traffic through); STRICT would refuse
+    // them all, and PERMISSIVE (Istio's default) keeps the cluster working.
+    const bare = !file && !discovery;
     this.index = compileMesh(
-      MeshConfigSchema.parse(file ? {} : { inbound: { mode: 'PERMISSIVE' } }),
+      MeshConfigSchema.parse(bare ? { inbound: { mode: 'PERMISSIVE' } } : {}),
       namespace,
     );
-    if (!file) log.warn('no mesh config: outbound passes through, inbound is PERMISSIVE');
+    if (bare) log.warn('no mesh config: outbound passes through, inbound is PERMISSIVE');
     const registers = [registry];
     this.reloads = new Counter({
       name: 'weft_sidecar_config_reloads_total',

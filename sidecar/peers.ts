@@ -4,6 +4,7 @@
 import { parseSpiffeId } from '../src/identity.js';
 import type { Endpoint, Service } from '../src/mesh/config.js';
 import type { MeshIndex } from '../src/mesh/mesh-index.js';
+import type { WorkloadLabels } from '../src/mesh/workload-labels.js';
 import type { Peers } from './istio-metrics.js';
 import { UNKNOWN } from './istio-metrics.js';
 
@@ -22,6 +23,21 @@ interface Side {
   principal: string;
   app: string;
   version: string;
+  canonicalService: string;
+  canonicalRevision: string;
+}
+
+/** A side's label values from its pod's labels (in the view), else the fallbacks given. */
+function named(
+  labels: WorkloadLabels | undefined,
+  fallback: { app: string; canonicalService: string },
+): Pick<Side, 'app' | 'version' | 'canonicalService' | 'canonicalRevision'> {
+  return {
+    app: labels?.app ?? fallback.app,
+    version: labels?.version ?? UNKNOWN,
+    canonicalService: labels?.canonicalService ?? fallback.canonicalService,
+    canonicalRevision: labels?.canonicalRevision ?? UNKNOWN,
+  };
 }
 
 interface Ends {
@@ -35,8 +51,8 @@ function labels(reporter: string, { src, dst, service, domain }: Ends): Peers {
   return {
     reporter,
     source_workload: src.workload,
-    source_canonical_service: src.app,
-    source_canonical_revision: src.version,
+    source_canonical_service: src.canonicalService,
+    source_canonical_revision: src.canonicalRevision,
     source_workload_namespace: src.namespace,
     source_principal: src.principal,
     source_app: src.app,
@@ -48,8 +64,8 @@ function labels(reporter: string, { src, dst, service, domain }: Ends): Peers {
     destination_app: dst.app,
     destination_version: dst.version,
     destination_service: service ? `${service.name}.${service.namespace}.svc.${domain}` : UNKNOWN,
-    destination_canonical_service: dst.app,
-    destination_canonical_revision: dst.version,
+    destination_canonical_service: dst.canonicalService,
+    destination_canonical_revision: dst.canonicalRevision,
     destination_service_name: service ? service.name : 'PassthroughCluster',
     destination_service_namespace: service ? service.namespace : UNKNOWN,
     destination_cluster: 'Kubernetes',
@@ -64,6 +80,7 @@ export class PeerLabels {
   private inboundCache = new Map<string, Peers>();
   private passthrough: Peers | undefined;
   private principal: string | undefined;
+  private index: MeshIndex | undefined;
 
   constructor(
     private readonly self: SelfInfo,
@@ -76,15 +93,27 @@ export class PeerLabels {
 
   private selfSide(): Side {
     const principal = this.self.principal() ?? UNKNOWN;
-    if (principal !== this.principal) {
-      // A new certificate with a different identity: labels built before are stale.
+    const index = this.mesh();
+    if (principal !== this.principal || index !== this.index) {
+      // A new certificate with a different identity, or a new view (labels and
+      // endpoints may have changed): labels built before are stale.
       this.principal = principal;
+      this.index = index;
       this.outboundCache = new WeakMap();
       this.inboundCache.clear();
       this.passthrough = undefined;
     }
-    const { workload, namespace, app, version } = this.self;
-    return { workload, namespace, app, version, principal };
+    // Discovery names this pod's workload and labels; a mesh file does not.
+    const own = index.config.self;
+    const workload = own?.workload ?? this.self.workload;
+    const fallback = { app: this.self.app, canonicalService: workload };
+    return {
+      workload,
+      namespace: this.self.namespace,
+      principal,
+      ...named(own?.labels, fallback),
+      ...(own ? {} : { version: this.self.version }),
+    };
   }
 
   /** reporter=source: this pod calling `service` (on `endpoint`, if chosen). */
@@ -109,8 +138,7 @@ export class PeerLabels {
         workload,
         namespace: service.namespace,
         principal: endpoint?.mtls ? endpoint.identity : UNKNOWN,
-        app: service.name,
-        version: UNKNOWN,
+        ...named(endpoint?.labels, { app: service.name, canonicalService: service.name }),
       };
       p = labels('source', { src: self, dst, service, domain: this.domain() });
       byEndpoint.set(endpoint, p);
@@ -125,12 +153,14 @@ export class PeerLabels {
     let p = this.inboundCache.get(k);
     if (!p) {
       const caller = this.mesh().endpointAt(address);
+      // The caller's pod by its address, trusted only when its identity is the verified one.
+      const known = caller && peer !== undefined && caller.endpoint.identity === peer;
+      const name = caller?.service.name ?? UNKNOWN;
       const src: Side = {
         workload: caller?.endpoint.workload ?? UNKNOWN,
         namespace: namespaceOf(peer),
         principal: peer ?? UNKNOWN,
-        app: caller?.service.name ?? UNKNOWN,
-        version: UNKNOWN,
+        ...named(known ? caller.endpoint.labels : undefined, { app: name, canonicalService: name }),
       };
       const service = this.mesh().serviceAt(this.self.ip, port);
       p = labels('destination', { src, dst: self, service, domain: this.domain() });
@@ -157,4 +187,6 @@ const unknownSide = (): Side => ({
   principal: UNKNOWN,
   app: UNKNOWN,
   version: UNKNOWN,
+  canonicalService: UNKNOWN,
+  canonicalRevision: UNKNOWN,
 });

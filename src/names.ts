@@ -8,6 +8,8 @@ export const CA_PORT = 15012;
 export const DISCOVERY_PORT = 15010;
 export const TOKEN_AUDIENCE = 'weft-ca';
 export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
+/** The cluster's DNS domain (kubelet's --cluster-domain), for `<svc>.<ns>.svc.<domain>`. */
+export const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 export const CSR_SIGNER_NAME = 'weft.dev/workload';
 export const TRUST_BUNDLE_CONFIGMAP = 'weft-trust-bundle';
 export const TRUST_BUNDLE_KEY = 'roots.pem';

@@ -21,7 +21,9 @@ Flags:
   --native-sidecars auto|on|off    (default auto: on from Kubernetes 1.29)
   --image REF                      weft image for weft-init and weft-proxy
   --ca-address HOST:PORT           where sidecars reach the CA (default weft-ca.weft-system.svc:15012)
+  --discovery-address H:P[,H:P]    where sidecars reach discovery (default: the CA's host, 15010)
   --trust-domain NAME              (default cluster.local)
+  --cluster-domain NAME            the cluster's DNS domain, for sidecars (default cluster.local)
   --proxy-log-level LEVEL          (default info)
   --token-expiration-seconds N     projected token lifetime (default 3600)
   --exclude-outbound-cidr CIDR     repeatable; never captured

@@ -3,7 +3,13 @@
 import { z } from 'zod';
 import { CAPTURE_OVERRIDES, DEFAULT_CAPTURE_OVERRIDES } from '../src/capture/capture-policy.js';
 import { trustDomain } from '../src/config/fields.js';
-import { CA_PORT, CA_SERVICE, DEFAULT_TRUST_DOMAIN, WEFT_NAMESPACE } from '../src/names.js';
+import {
+  CA_PORT,
+  CA_SERVICE,
+  DEFAULT_CLUSTER_DOMAIN,
+  DEFAULT_TRUST_DOMAIN,
+  WEFT_NAMESPACE,
+} from '../src/names.js';
 import { VERSION } from '../src/version.js';
 import { LOG_LEVELS } from './annotations.js';
 
@@ -12,7 +18,11 @@ export const DEFAULT_IMAGE = `ghcr.io/weft-mesh/weft:${VERSION}`;
 export const InjectionConfigSchema = z.strictObject({
   image: z.string().min(1).default(DEFAULT_IMAGE),
   caAddress: z.string().min(1).default(`${CA_SERVICE}.${WEFT_NAMESPACE}.svc:${CA_PORT}`),
+  /** Discovery's HOST:PORT[,…] for sidecars; default: the CA's host on the discovery port. */
+  discoveryAddress: z.string().min(1).optional(),
   trustDomain: trustDomain.default(DEFAULT_TRUST_DOMAIN),
+  /** The cluster's DNS domain (kubelet's --cluster-domain), handed to each sidecar. */
+  clusterDomain: z.string().min(1).max(253).default(DEFAULT_CLUSTER_DOMAIN),
   /** Resolved from the API server's version when the setting is `auto`. */
   nativeSidecars: z.boolean().default(true),
   logLevel: z.enum(LOG_LEVELS).default('info'),

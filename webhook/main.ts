@@ -52,6 +52,23 @@ async function nativeSidecars(
   }
 }
 
+/** What the injector puts in each pod, from the webhook's flags. */
+export function injectionConfigOf(config: WebhookConfig, nativeSidecars: boolean): InjectionConfig {
+  return InjectionConfigSchema.parse({
+    image: config.image,
+    caAddress: config.caAddress,
+    discoveryAddress: config.discoveryAddress,
+    trustDomain: config.trustDomain,
+    clusterDomain: config.clusterDomain,
+    nativeSidecars,
+    logLevel: config.proxyLogLevel,
+    tokenExpirationSeconds: config.tokenExpirationSeconds,
+    excludeOutboundCidrs: config.excludeOutboundCidr,
+    captureOverrides: config.captureOverrides,
+    allowedProxyImages: config.allowProxyImage,
+  });
+}
+
 export async function startWebhook(
   config: WebhookConfig,
   tls: ServingTls,
@@ -60,17 +77,10 @@ export async function startWebhook(
 ): Promise<RunningWebhook> {
   const kc = loadKubeConfig(config.kubeconfig);
   const admission = kc.makeApiClient(AdmissionregistrationV1Api);
-  const injection = InjectionConfigSchema.parse({
-    image: config.image,
-    caAddress: config.caAddress,
-    trustDomain: config.trustDomain,
-    nativeSidecars: await nativeSidecars(config.nativeSidecars, kc.makeApiClient(VersionApi)),
-    logLevel: config.proxyLogLevel,
-    tokenExpirationSeconds: config.tokenExpirationSeconds,
-    excludeOutboundCidrs: config.excludeOutboundCidr,
-    captureOverrides: config.captureOverrides,
-    allowedProxyImages: config.allowProxyImage,
-  });
+  const injection = injectionConfigOf(
+    config,
+    await nativeSidecars(config.nativeSidecars, kc.makeApiClient(VersionApi)),
+  );
   const namespaces = new NamespaceLabels(kc, log);
   await namespaces.start();
   let ready = true;

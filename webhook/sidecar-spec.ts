@@ -99,8 +99,8 @@ function resources(r: ResourceOverrides): V1Container['resources'] {
 }
 
 /** The CA's HOST:PORT with discovery's port: both run in the control plane. */
-export const discoveryAddress = (caAddress: string): string =>
-  `${caAddress.slice(0, caAddress.lastIndexOf(':'))}:${DISCOVERY_PORT}`;
+export const discoveryAddress = (caAddress: string, port: number = DISCOVERY_PORT): string =>
+  `${caAddress.slice(0, caAddress.lastIndexOf(':'))}:${port}`;
 
 export function proxyContainer(p: ProxyInputs): V1Container {
   const readiness = { httpGet: { path: READY_PATH, port: Ports.Health, scheme: 'HTTP' } };
@@ -111,9 +111,14 @@ export function proxyContainer(p: ProxyInputs): V1Container {
     fieldEnv('WEFT_SERVICE_ACCOUNT', 'spec.serviceAccountName'),
     fieldEnv('WEFT_NODE_NAME', 'spec.nodeName'),
     { name: 'WEFT_CA_ADDRESS', value: p.config.caAddress },
-    // Discovery listens beside the CA, on the same Service (see src/names.ts).
-    { name: 'WEFT_DISCOVERY_ADDRESS', value: discoveryAddress(p.config.caAddress) },
+    // Discovery listens beside the CA, on the same Service (see src/names.ts), unless
+    // the control plane was told another address or port (--discovery-listen).
+    {
+      name: 'WEFT_DISCOVERY_ADDRESS',
+      value: p.config.discoveryAddress ?? discoveryAddress(p.config.caAddress),
+    },
     { name: 'WEFT_TRUST_DOMAIN', value: p.config.trustDomain },
+    { name: 'WEFT_CLUSTER_DOMAIN', value: p.config.clusterDomain },
     { name: 'WEFT_LOG_LEVEL', value: p.logLevel },
     { name: 'WEFT_TOKEN_FILE', value: `${Mount.Token}/token` },
     { name: 'WEFT_TRUST_BUNDLE_FILE', value: `${Mount.TrustBundle}/${TRUST_BUNDLE_KEY}` },

@@ -22,3 +22,13 @@ export const boolFlag = z
 export const logLevel = z.enum(['debug', 'info', 'warn', 'error']);
 
 export const trustDomain = z.string().regex(/^[a-z0-9._-]{1,255}$/, 'invalid trust domain');
+
+/** A DNS domain such as the cluster's (kubelet's --cluster-domain). */
+export const dnsDomain = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'invalid DNS domain');
+
+/** HOST:PORT[,HOST:PORT…], kept as the string given. */
+export const hostPortList = z
+  .string()
+  .regex(/^[^\s,]+:\d{1,5}(,[^\s,]+:\d{1,5})*$/, 'expected HOST:PORT[,HOST:PORT…]');

@@ -12,6 +12,8 @@ import type {
 import type { Logger } from '../log.js';
 
 export interface Watch {
+  /** True once a list has succeeded: until then the handler has seen nothing. */
+  listed(): boolean;
   stop(): Promise<void>;
 }
 
@@ -36,7 +38,14 @@ export async function watchObjects<T extends KubernetesObject>({
   resyncMs,
   log,
 }: WatchOptions<T>): Promise<Watch> {
-  const informer = makeInformer(kc, path, list);
+  // client-node's informer reports a failed list as an 'error' and its start() still
+  // resolves; a consumer that must not act on a half-known world asks listed().
+  let listedOnce = false;
+  const informer = makeInformer(kc, path, async () => {
+    const result = await list();
+    listedOnce = true;
+    return result;
+  });
   let stopped = false;
   informer.on('add', onObject);
   informer.on('update', onObject);
@@ -55,6 +64,7 @@ export async function watchObjects<T extends KubernetesObject>({
       }, resyncMs).unref()
     : undefined;
   return {
+    listed: () => listedOnce,
     stop: async (): Promise<void> => {
       stopped = true;
       if (resync) clearInterval(resync);

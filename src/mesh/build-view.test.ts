@@ -144,12 +144,14 @@ describe('view builder', () => {
         identity: 'spiffe://cluster.local/ns/shop/sa/cart',
         workload: 'cart',
         mtls: true,
+        labels: { app: 'cart', canonicalService: 'cart', canonicalRevision: 'latest' },
       },
       {
         address: '10.1.0.3',
         identity: 'spiffe://cluster.local/ns/shop/sa/old',
         workload: 'legacy',
         mtls: false,
+        labels: { app: 'cart', canonicalService: 'cart', canonicalRevision: 'latest' },
       },
     ]);
   });
@@ -275,5 +277,28 @@ describe('view builder', () => {
       'db',
     );
     assert.equal(workloadOfPod({ metadata: { name: 'lone' } }), 'lone');
+  });
+
+  it('carries a headless Service: no VIP, but callers dialling a pod IP get mTLS with its identity', () => {
+    const headless = service('db', {
+      clusterIP: 'None',
+      clusterIPs: ['None'],
+      ports: [{ name: 'tcp-db', port: 5432, targetPort: 5432 }],
+    });
+    const pods = [pod('db-0', '10.1.0.7', { sa: 'db', labels: { app: 'db' } })];
+    const slices = [
+      slice('db', 'db-x1', [{ ip: '10.1.0.7', pod: 'db-0' }], [{ name: 'tcp-db', port: 5432 }]),
+    ];
+    const view = buildServiceResources(objects({ services: [headless], slices, pods }));
+    const mesh = compileMesh(toMeshConfig(view, 'cluster.local'), 'web');
+    assert.deepEqual(mesh.config.services[0]!.addresses, []);
+    const target = mesh.byDestination('10.1.0.7', 5432);
+    assert.equal(target?.service.name, 'db');
+    assert.equal(target?.endpoint?.mtls, true);
+    assert.equal(target?.endpoint?.identity, 'spiffe://cluster.local/ns/shop/sa/db');
+    assert.deepEqual(
+      [...mesh.identities(target.service)],
+      ['spiffe://cluster.local/ns/shop/sa/db'],
+    );
   });
 });

@@ -21,6 +21,7 @@ import type { InboundModes, PeerAuthentication } from './peer-authentication.js'
 import { modeOnPort, resolveInboundModes } from './peer-authentication.js';
 import { protocolOf } from './protocol.js';
 import type { Resource } from './view.js';
+import { workloadLabels } from './workload-labels.js';
 import { endpointsKey, serviceKey, withVersion } from './view.js';
 
 export const MESHED_ANNOTATION = 'weft.dev/status';
@@ -128,6 +129,7 @@ function candidates(objects: ClusterObjects, namespace: string, ep: V1Endpoint):
         ),
         workload: workloadOfPod(pod),
         mtls: isMeshed(pod) && inboundModesOf(objects, pod).mode.mode !== 'DISABLE',
+        labels: workloadLabels(pod.metadata?.labels ?? {}, workloadOfPod(pod)),
       }
     : // No pod behind it (a hand-made slice): plaintext; the identity is never checked.
       { identity: spiffe(td, namespace, 'default'), mtls: false };
@@ -235,9 +237,11 @@ export function buildInboundResource(
         ...(protocol !== 'detect' ? { protocol } : {}),
       };
     });
+  const workload = workloadOfPod(pod);
   return withVersion({
     kind: 'inbound',
     name: 'inbound',
     inbound: { mode: modes.mode.mode, ports: inbound, by: modes.mode.by },
+    self: { workload, labels: workloadLabels(pod.metadata?.labels ?? {}, workload) },
   });
 }

@@ -3,6 +3,7 @@
 // Today it is a static file; the control plane will stream this same shape.
 import { z } from 'zod';
 import { parseSpiffeId } from '../identity.js';
+import { WorkloadLabels } from './workload-labels.js';
 
 const port = z.number().int().min(1).max(65535);
 export const name = z
@@ -43,6 +44,8 @@ export const Endpoint = z.strictObject({
   workload: z.string().max(253).optional(),
   /** Endpoints without a sidecar take plaintext. */
   mtls: z.boolean().default(true),
+  /** Its pod's app, version and canonical labels, for Istio's metrics. */
+  labels: WorkloadLabels.optional(),
 });
 export type Endpoint = z.infer<typeof Endpoint>;
 
@@ -104,5 +107,7 @@ export const MeshConfigSchema = z.strictObject({
   services: z.array(Service).max(10_000).default([]),
   /** The AuthorizationPolicies that select this workload (inbound enforcement). */
   authorization: z.array(AuthzPolicyEntry).max(10_000).default([]),
+  /** This sidecar's own workload and labels, for the metrics it reports (from discovery). */
+  self: z.strictObject({ workload: z.string().max(253), labels: WorkloadLabels }).optional(),
 });
 export type MeshConfig = z.infer<typeof MeshConfigSchema>;

@@ -5,6 +5,13 @@ import { ErrorCode, WeftError } from '../errors.js';
 
 export const encodeLine = (message: unknown): string => JSON.stringify(message) + '\n';
 
+/** A line longer than the reader's bound: the peer is cut off, nothing more is buffered. */
+export class LineTooLongError extends WeftError {
+  constructor(readonly maxLineBytes: number) {
+    super(ErrorCode.BadRequest, `message over ${maxLineBytes} bytes`);
+  }
+}
+
 export class LineReader {
   private parts: Buffer[] = [];
   private size = 0;
@@ -31,7 +38,8 @@ export class LineReader {
     if (!part.length) return;
     this.size += part.length;
     if (this.size > this.maxLineBytes) {
-      throw new WeftError(ErrorCode.BadRequest, `message over ${this.maxLineBytes} bytes`);
+      this.parts = []; // released now, not when the caller drops the reader
+      throw new LineTooLongError(this.maxLineBytes);
     }
     this.parts.push(part);
   }

@@ -23,6 +23,7 @@ import {
   ip,
   name as dnsLabel,
 } from './config.js';
+import { WorkloadLabels } from './workload-labels.js';
 
 const resourceName = z.string().min(1).max(300);
 const version = z.string().min(1).max(64);
@@ -56,6 +57,8 @@ export const InboundResource = z.strictObject({
     /** Why this mode: the PeerAuthentication that set it, or `default`. */
     by: z.string().max(300),
   }),
+  /** The pod's own workload and labels, for the metrics its sidecar reports. */
+  self: z.strictObject({ workload: z.string().max(253), labels: WorkloadLabels }).optional(),
 });
 
 /**
@@ -142,9 +145,14 @@ export function versionsOf(view: View): Record<string, string> {
 export function toMeshConfig(view: View, clusterDomain: string): MeshConfig {
   const services = [];
   const authorization = [];
-  let inbound: MeshConfig['inbound'] = { mode: 'PERMISSIVE', ports: [] };
+  // No inbound policy in the view (never received, or refused): fail closed.
+  let inbound: MeshConfig['inbound'] = { mode: 'STRICT', ports: [] };
+  let self: MeshConfig['self'];
   for (const r of view.values()) {
-    if (r.kind === 'inbound') inbound = { mode: r.inbound.mode, ports: r.inbound.ports };
+    if (r.kind === 'inbound') {
+      inbound = { mode: r.inbound.mode, ports: r.inbound.ports };
+      self = r.self;
+    }
     if (r.kind === 'authz') authorization.push(r.policy);
     if (r.kind !== 'service') continue;
     const { name, namespace } = r.service;
@@ -160,5 +168,11 @@ export function toMeshConfig(view: View, clusterDomain: string): MeshConfig {
   ): number => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
   services.sort(byName);
   authorization.sort(byName);
-  return MeshConfigSchema.parse({ clusterDomain, inbound, services, authorization });
+  return MeshConfigSchema.parse({
+    clusterDomain,
+    inbound,
+    services,
+    authorization,
+    ...(self ? { self } : {}),
+  });
 }

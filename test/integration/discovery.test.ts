@@ -22,7 +22,9 @@ import { discoveryPeer } from '../support/discovery-peer.js';
 import type { DiscoveryPeer } from '../support/discovery-peer.js';
 import { meshLeaf } from '../support/mtls-attempt.js';
 import type { Credential } from '../support/mtls-attempt.js';
-import { installManifests, startTestCa } from '../support/weft-ca.js';
+import { request } from '../support/https.js';
+import { caConfigFor, installManifests, startTestCa } from '../support/weft-ca.js';
+import { startCa } from '../../ca/main.js';
 import type { TestCa } from '../support/weft-ca.js';
 
 const WEB_IP = '127.0.10.1';
@@ -146,6 +148,17 @@ describe('discovery', { timeout: 180_000 }, () => {
       [CART_IPS[0], spiffe('cart'), 'cart-1', true],
       [CART_IPS[1], spiffe('cart'), 'cart-2', true],
     ]);
+    // Istio's metric labels come from the pods' labels: the callee's on its endpoints,
+    // this sidecar's own on its inbound resource.
+    assert.deepEqual(first[0]!.labels, {
+      app: 'cart',
+      canonicalService: 'cart',
+      canonicalRevision: 'latest',
+    });
+    assert.deepEqual(peer.config!.self, {
+      workload: 'web-1',
+      labels: { app: 'web', canonicalService: 'web', canonicalRevision: 'latest' },
+    });
     // A pod without a sidecar is reached in plaintext.
     const legacy = await peer.until('legacy endpoints', (c) => endpointsOf(c, 'legacy'));
     assert.deepEqual(
@@ -298,5 +311,30 @@ describe('discovery', { timeout: 180_000 }, () => {
     assert.deepEqual(again.messages[0]!.resources, []);
     assert.deepEqual(again.messages[0]!.removed, []);
     assert.equal(discovery.connections().filter((c) => c.pod === `${ns}/web-1`).length >= 1, true);
+  });
+
+  it("is part of the control plane's /readyz: ready while serving, not once stopping", async () => {
+    await fresh();
+    assert.equal(discovery.ready(), undefined);
+    // The CA serves /readyz for the whole control plane; weft control-plane wires it so.
+    const cp2 = await startCa(
+      caConfigFor(ca.kubeconfig),
+      createRegistry('ca2'),
+      createLogger({}, 'error'),
+      {
+        alsoReady: () => discovery.ready(),
+      },
+    );
+    try {
+      const readyz = (): Promise<{ status: number; body: string }> =>
+        request(`https://127.0.0.1:${cp2.port}/readyz`, { ca: cp2.roots() });
+      assert.equal((await readyz()).status, 200);
+      await discovery.stop();
+      const after = await readyz();
+      assert.equal(after.status, 503);
+      assert.match(after.body, /discovery stopping/);
+    } finally {
+      await cp2.stop();
+    }
   });
 });

@@ -1,0 +1,330 @@
+// The stream server's bookkeeping without sockets: streams stand in for HTTP/2
+// streams, the cache is plain maps, and each simulated sidecar applies what it is
+// sent with the real view code. What is checked is what the server decides to send,
+// to whom, and when it closes a stream.
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import type http2 from 'node:http2';
+import { describe, it } from 'node:test';
+import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
+import { Registry } from 'prom-client';
+import { createLogger } from '../src/log.js';
+import type { PeerAuthentication } from '../src/mesh/peer-authentication.js';
+import { parsePeerAuthentication } from '../src/mesh/peer-authentication.js';
+import { applyMessage } from '../src/mesh/view-apply.js';
+import type { View } from '../src/mesh/view.js';
+import { viewVersion } from '../src/mesh/view.js';
+import type { ServerMessage } from '../src/mesh/wire.js';
+import { DISCOVERY_PATH } from '../src/mesh/wire.js';
+import { DiscoveryConfigSchema } from './config.js';
+import { createDiscoveryMetrics } from './metrics.js';
+import type { DiscoveryMetrics } from './metrics.js';
+import type { PolicyObject } from '../src/authz/index.js';
+import type { StreamCache } from './stream-server.js';
+import { DiscoveryStreams } from './stream-server.js';
+
+const NS = 'shop';
+const WEB_IP = '198.51.100.10';
+const WEB_ID = `spiffe://cluster.local/ns/${NS}/sa/web`;
+
+function pod(name: string, uid: string, ip: string, sa = 'web'): V1Pod {
+  return {
+    metadata: {
+      name,
+      namespace: NS,
+      uid,
+      labels: { app: sa },
+      annotations: { 'weft.dev/status': '{}' },
+    },
+    spec: { serviceAccountName: sa, containers: [] },
+    status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] },
+  };
+}
+
+class Cache implements StreamCache {
+  readonly services = new Map<string, V1Service>();
+  readonly slices = new Map<string, V1EndpointSlice>();
+  readonly pods = new Map<string, V1Pod>();
+  readonly peerAuthentications = new Map<string, PeerAuthentication>();
+  readonly authorizationPolicies = new Map<string, PolicyObject>();
+  /** Kinds whose first list has not succeeded (the real cache's informers). */
+  notListed: string[] = [];
+  readonly podsByIp = new Map<string, Set<string>>();
+  readonly trustDomain = 'cluster.local';
+  readonly rootNamespace = 'weft-system';
+
+  unlisted(): string[] {
+    return this.notListed;
+  }
+
+  setPod(p: V1Pod): void {
+    const key = `${NS}/${p.metadata!.name!}`;
+    for (const keys of this.podsByIp.values()) keys.delete(key);
+    this.pods.set(key, p);
+    const ip = p.status!.podIP!;
+    this.podsByIp.set(ip, new Set([...(this.podsByIp.get(ip) ?? []), key]));
+  }
+}
+
+/** A server-side HTTP/2 stream as the server uses it, from `address` with `identity`. */
+class FakeStream extends EventEmitter {
+  readonly written: string[] = [];
+  headersSent = false;
+  status = 0;
+  closed = false;
+  readonly session;
+
+  constructor(address: string, identity: string) {
+    super();
+    this.session = {
+      socket: {
+        remoteAddress: address,
+        getPeerCertificate: () => ({ subjectaltname: `URI:${identity}` }),
+      },
+      close: (): void => undefined,
+    };
+  }
+
+  respond(headers: Record<string, unknown>): void {
+    this.headersSent = true;
+    this.status = Number(headers[':status']);
+  }
+  write(text: string): boolean {
+    this.written.push(text);
+    return true;
+  }
+  end(text?: string): void {
+    if (text) this.written.push(text);
+    this.close();
+  }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    setImmediate(() => this.emit('close'));
+  }
+  send(message: unknown): void {
+    this.emit('data', Buffer.from(JSON.stringify(message) + '\n'));
+  }
+  messages(): ServerMessage[] {
+    return this.written.map((l) => JSON.parse(l) as ServerMessage);
+  }
+}
+
+/** A sidecar at the other end: applies each message, ACKs, or NACKs what `refuse` names. */
+class Sidecar {
+  view: View = new Map();
+  private answered = 0;
+
+  constructor(
+    readonly stream: FakeStream,
+    private readonly refuse: (name: string) => boolean = () => false,
+  ) {}
+
+  /** Answers what arrived since the last call; returns how many messages that was. */
+  answer(): number {
+    const fresh = this.stream.messages().slice(this.answered);
+    this.answered += fresh.length;
+    for (const m of fresh) {
+      const refused = m.resources
+        .map((r) => (r as { name: string }).name)
+        .filter((n) => this.refuse(n));
+      if (refused.length) {
+        this.stream.send({
+          type: 'nack',
+          nonce: m.nonce,
+          version: viewVersion(this.view),
+          error: `refused ${refused.join()}`,
+          rejected: refused,
+        });
+        continue;
+      }
+      const applied = applyMessage(this.view, m, 'cluster.local');
+      assert.ok(applied.ok, applied.ok ? '' : applied.error);
+      this.view = applied.view;
+      this.stream.send({ type: 'ack', nonce: m.nonce, version: m.version });
+    }
+    return fresh.length;
+  }
+
+  /** Answers until the server has nothing more to say (bounded: a loop fails the test). */
+  settle(rounds = 20): number {
+    let total = 0;
+    for (let i = 0; i < rounds; i++) {
+      const n = this.answer();
+      if (!n) return total;
+      total += n;
+    }
+    assert.fail(`the server kept sending after ${rounds} rounds (${total} messages)`);
+  }
+}
+
+interface Harness {
+  readonly cache: Cache;
+  readonly streams: DiscoveryStreams;
+  readonly metrics: DiscoveryMetrics;
+  readonly registry: Registry;
+  open(address?: string, identity?: string): FakeStream;
+}
+
+function harness(): Harness {
+  const cache = new Cache();
+  cache.setPod(pod('web-1', 'uid-1', WEB_IP));
+  cache.services.set(`${NS}/cart`, {
+    metadata: { name: 'cart', namespace: NS },
+    spec: { clusterIP: '198.51.100.200', ports: [{ name: 'http', port: 80 }] },
+  });
+  const registry = new Registry();
+  const metrics = createDiscoveryMetrics(registry);
+  const config = DiscoveryConfigSchema.parse({});
+  const streams = new DiscoveryStreams(cache, config, metrics, createLogger({}, 'error'));
+  streams.rebuild();
+  return {
+    cache,
+    streams,
+    metrics,
+    registry,
+    open(address = WEB_IP, identity = WEB_ID) {
+      const s = new FakeStream(address, identity);
+      streams.handle(s as unknown as http2.ServerHttp2Stream, {
+        ':path': DISCOVERY_PATH,
+        ':method': 'POST',
+      });
+      return s;
+    },
+  };
+}
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+async function metric(registry: Registry, name: string, labels: string): Promise<number> {
+  const line = (await registry.metrics())
+    .split('\n')
+    .find((l) => l.startsWith(name) && l.includes(labels));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+}
+
+describe('discovery streams', () => {
+  it('serves no stream until every kind has listed once (a failed policy list fails closed)', async () => {
+    const h = harness();
+    h.cache.notListed = ['authorizationpolicies'];
+    const early = h.open();
+    await tick();
+    assert.equal(early.status, 503);
+    assert.equal(early.closed, true);
+    assert.match(early.written.join(''), /authorizationpolicies/);
+    assert.equal(h.streams.status().length, 0, 'no view was sent');
+    assert.equal(await metric(h.registry, 'weft_discovery_streams_refused_total', 'not_listed'), 1);
+    h.cache.notListed = [];
+    const later = h.open();
+    later.send({ type: 'hello', known: {} });
+    await tick();
+    assert.equal(later.closed, false);
+    assert.equal(later.messages()[0]?.type, 'snapshot');
+  });
+
+  it('keeps one stream per pod: a newer one closes the older', async () => {
+    const h = harness();
+    const first = h.open();
+    first.send({ type: 'hello', known: {} });
+    const second = h.open();
+    second.send({ type: 'hello', known: {} });
+    await tick();
+    assert.equal(first.closed, true, 'the older stream is closed');
+    assert.equal(second.closed, false);
+    assert.equal(h.streams.status().length, 1);
+    assert.equal(await metric(h.registry, 'weft_discovery_streams_closed_total', 'replaced'), 1);
+    // Many in a row still leave one.
+    for (let i = 0; i < 20; i++) h.open().send({ type: 'hello', known: {} });
+    await tick();
+    assert.equal(h.streams.status().length, 1);
+  });
+
+  it('does not re-send an inbound policy the sidecar refused until it changes', async () => {
+    const h = harness();
+    const stream = h.open();
+    const sidecar = new Sidecar(stream, (name) => name === 'inbound');
+    stream.send({ type: 'hello', known: {} });
+    // The snapshot (NACKed for its inbound), then the rest without it (ACKed), then quiet.
+    assert.equal(sidecar.settle(), 2);
+    assert.equal(sidecar.view.has('inbound'), false, 'no inbound: the sidecar runs STRICT');
+    assert.ok(sidecar.view.has(`service/${NS}/cart`), 'the rest of the view arrived');
+    h.streams.rebuild();
+    await tick();
+    assert.equal(sidecar.settle(), 0, 'an unchanged refused inbound is not pushed again');
+    // A new policy is a new version: it is offered again.
+    const parsed = parsePeerAuthentication({
+      metadata: { name: 'default', namespace: 'weft-system', creationTimestamp: new Date(0) },
+      spec: { mtls: { mode: 'STRICT' } },
+    });
+    assert.ok('policy' in parsed);
+    h.cache.peerAuthentications.set('weft-system/default', parsed.policy);
+    const before = stream.messages().length;
+    h.streams.rebuild();
+    await tick();
+    assert.equal(sidecar.settle(), 1, 'offered once (and refused once: no loop)');
+    const offered = stream.messages().slice(before);
+    assert.ok(
+      offered.some((m) => m.resources.some((r) => (r as { name: string }).name === 'inbound')),
+    );
+    assert.equal(stream.closed, false);
+  });
+
+  it('keeps the last good inbound policy when a later one is refused', async () => {
+    const h = harness();
+    const stream = h.open();
+    let refuseInbound = false;
+    const sidecar = new Sidecar(stream, (name) => refuseInbound && name === 'inbound');
+    stream.send({ type: 'hello', known: {} });
+    sidecar.settle();
+    const good = sidecar.view.get('inbound');
+    assert.ok(good);
+    refuseInbound = true;
+    const parsed = parsePeerAuthentication({
+      metadata: { name: 'default', namespace: NS, creationTimestamp: new Date(0) },
+      spec: { mtls: { mode: 'STRICT' } },
+    });
+    assert.ok('policy' in parsed);
+    h.cache.peerAuthentications.set(`${NS}/default`, parsed.policy);
+    h.streams.rebuild();
+    await tick();
+    assert.equal(sidecar.settle(), 1, 'one NACK, no loop');
+    assert.equal(sidecar.view.get('inbound'), good);
+    // The next unrelated change reaches the sidecar without the refused inbound.
+    h.cache.services.set(`${NS}/pay`, {
+      metadata: { name: 'pay', namespace: NS },
+      spec: { clusterIP: '198.51.100.201', ports: [{ name: 'http', port: 80 }] },
+    });
+    h.streams.rebuild();
+    await tick();
+    assert.equal(sidecar.settle(), 1);
+    assert.ok(sidecar.view.has(`service/${NS}/pay`));
+    assert.equal(sidecar.view.get('inbound'), good);
+  });
+
+  it('closes a stream whose pod was recreated under the same name (new UID), whatever its address', async () => {
+    for (const ip of [WEB_IP, '198.51.100.11']) {
+      const h = harness();
+      const stream = h.open();
+      const sidecar = new Sidecar(stream);
+      stream.send({ type: 'hello', known: {} });
+      sidecar.settle();
+      const sent = stream.written.length;
+      h.cache.setPod(pod('web-1', 'uid-2', ip));
+      h.streams.rebuild();
+      await tick();
+      assert.equal(stream.closed, true, `recreated at ${ip}`);
+      assert.equal(stream.written.length, sent, 'nothing was sent to the old stream');
+      assert.equal(await metric(h.registry, 'weft_discovery_streams_closed_total', 'pod_gone'), 1);
+    }
+  });
+
+  it('closes a stream whose pod kept its UID but moved to another address', async () => {
+    const h = harness();
+    const stream = h.open();
+    stream.send({ type: 'hello', known: {} }); // its snapshot is not answered: still in flight
+    h.cache.setPod(pod('web-1', 'uid-1', '198.51.100.12'));
+    h.streams.rebuild();
+    await tick();
+    assert.equal(stream.closed, true);
+  });
+});
