@@ -5,6 +5,7 @@
 // give gRPC clients: a trailers-only answer (HTTP 200, grpc-status from the HTTP
 // status). A peer can make a failure per request, so the log lines are
 // rate-limited by code.
+import type { Socket } from 'node:net';
 import { ErrorCode, asWeftError } from '../../src/errors.js';
 import type { WeftError } from '../../src/errors.js';
 import type { LimitedLogger } from '../../src/log-limit.js';
@@ -50,12 +51,22 @@ const isGrpc = (ex: Exchange): boolean => {
 
 /** Resolves once the reply is written out (or the client left): telemetry then sees which. */
 function written(ex: Exchange): Promise<void> {
-  if (ex.res.writableFinished) return Promise.resolve();
+  const socket = ex.req.socket as ExchangeSocket | undefined;
+  if (ex.res.writableFinished || socket?.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
-    ex.res.once('finish', resolve);
-    ex.res.once('close', resolve);
+    const done = (): void => {
+      socket?.off('close', done);
+      resolve();
+    };
+    ex.res.once('finish', done);
+    ex.res.once('close', done);
+    // A reply queued behind a pipelined one has no socket yet and never closes when
+    // the connection ends (see forward-pooled.ts): the connection's 'close' settles it.
+    socket?.once('close', done);
   });
 }
+
+type ExchangeSocket = Pick<Socket, 'destroyed' | 'once' | 'off'>;
 
 function reply(ex: Exchange, e: WeftError): void {
   const { res } = ex;
