@@ -107,6 +107,8 @@ export class ClusterCache implements ClusterObjects {
     return [...this.watches].filter(([, w]) => !w.listed()).map(([kind]) => kind);
   }
 
+  // A list that succeeds (first, or after a failed one) counts as a change even when it
+  // holds nothing: the rebuild after it is what completes the view (see unlisted()).
   private track(kind: string, watch: Watch): void {
     this.watches.set(kind, watch);
   }
@@ -125,6 +127,7 @@ export class ClusterCache implements ClusterObjects {
         path,
         list,
         log: this.log,
+        onListed: () => this.changed(kind, () => undefined),
         onObject: (o) => this.changed(kind, () => into.set(keyOf(o), slimMetadata(o))),
         onDelete: (o) => this.changed(kind, () => into.delete(keyOf(o))),
       }),
@@ -154,6 +157,7 @@ export class ClusterCache implements ClusterObjects {
         path: '/api/v1/pods',
         list,
         log: this.log,
+        onListed: () => this.changed('pods', () => undefined),
         onObject: (pod) =>
           this.changed('pods', () => {
             slimPod(pod);
@@ -184,6 +188,7 @@ export class ClusterCache implements ClusterObjects {
         path,
         list,
         log: this.log,
+        onListed: () => this.changed('peerauthentications', () => undefined),
         onObject: (o) =>
           this.changed('peerauthentications', () => {
             slimMetadata(o);
@@ -226,6 +231,7 @@ export class ClusterCache implements ClusterObjects {
             KubernetesListObject<AuthorizationPolicyObject>
           >,
         log: this.log,
+        onListed: () => this.changed(plural, () => undefined),
         onObject: (o) => {
           this.changed(plural, () => this.authorizationPolicies.set(keyOf(o), asPolicy(o)));
           for (const observe of this.authorizationPolicyObservers) observe(o);

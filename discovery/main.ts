@@ -63,7 +63,15 @@ export async function startDiscovery(
     ...secure(tls),
     settings: { maxConcurrentStreams: 1 },
   });
-  server.on('stream', (stream, headers) => streams.handle(stream, headers));
+  server.on('stream', (stream, headers) => {
+    try {
+      streams.handle(stream, headers);
+    } catch (err) {
+      // A stream the peer reset between its HEADERS and our answer: respond() throws.
+      log.debug('discovery stream gone before it was answered', { err });
+      stream.destroy();
+    }
+  });
   // Every connection is pinged: one whose peer stopped answering is closed and counted,
   // rather than holding its buffers until TCP gives up hours later.
   const limited = limitLogger(log);

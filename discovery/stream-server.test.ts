@@ -239,6 +239,63 @@ describe('discovery streams', () => {
     assert.equal(h.streams.status().length, 1);
   });
 
+  it('survives a peer resetting a refused stream, and answers nothing on one already gone', () => {
+    const h = harness();
+    const refused = new FakeStream(WEB_IP, WEB_ID);
+    h.streams.handle(refused as unknown as http2.ServerHttp2Stream, {
+      ':path': '/elsewhere',
+      ':method': 'POST',
+    });
+    assert.equal(refused.status, 404);
+    // RST_STREAM with an error code: Node emits 'error'; unheard, it would end the process.
+    assert.doesNotThrow(() => refused.emit('error', new Error('stream reset by the peer')));
+    const gone = new FakeStream(WEB_IP, WEB_ID);
+    gone.closed = true;
+    h.streams.handle(gone as unknown as http2.ServerHttp2Stream, {
+      ':path': DISCOVERY_PATH,
+      ':method': 'POST',
+    });
+    assert.equal(gone.headersSent, false);
+    assert.equal(h.streams.status().length, 0);
+  });
+
+  it('serves no stream between a late list and the rebuild that includes it', async () => {
+    const h = harness();
+    h.cache.notListed = ['authorizationpolicies'];
+    h.streams.rebuild(); // built without the policies
+    h.cache.notListed = []; // their list has now succeeded; the rebuild is still debounced
+    const early = h.open();
+    await tick();
+    assert.equal(early.status, 503);
+    assert.match(early.written.join(''), /first complete view/);
+    h.streams.rebuild();
+    const later = h.open();
+    later.send({ type: 'hello', known: {} });
+    await tick();
+    assert.equal(later.messages()[0]?.type, 'snapshot');
+  });
+
+  it('still sends a change that arrived while a NACKed message was in flight', async () => {
+    const h = harness();
+    const stream = h.open();
+    stream.send({ type: 'hello', known: {} });
+    await tick();
+    const [snapshot] = stream.messages();
+    assert.ok(snapshot);
+    h.cache.services.set(`${NS}/pay`, {
+      metadata: { name: 'pay', namespace: NS },
+      spec: { clusterIP: '198.51.100.201', ports: [{ name: 'http', port: 80 }] },
+    });
+    h.streams.rebuild(); // the snapshot is unanswered: this change waits (dirty)
+    await tick();
+    assert.equal(stream.messages().length, 1);
+    stream.send({ type: 'nack', nonce: snapshot.nonce, version: '', error: 'bad', rejected: [] });
+    await tick();
+    const next = stream.messages()[1];
+    assert.ok(next, 'the pending change went out after the NACK');
+    assert.ok(next.resources.some((r) => (r as { name: string }).name === `service/${NS}/pay`));
+  });
+
   it('does not re-send an inbound policy the sidecar refused until it changes', async () => {
     const h = harness();
     const stream = h.open();

@@ -95,6 +95,8 @@ export class DiscoveryStreams {
   private readonly connections = new Map<number, Connection>();
   /** The one stream per pod (UID and source address): a newer one replaces the older. */
   private readonly byPod = new Map<string, Connection>();
+  /** Whether the last rebuild saw every kind listed: until then no stream is served. */
+  private complete = false;
   private nextId = 0;
   private readonly nonceBase = randomBytes(4).toString('hex');
   private nonces = 0;
@@ -113,11 +115,14 @@ export class DiscoveryStreams {
 
   /** Rebuilds the shared view from the cache and pushes to every sidecar (after the debounce). */
   rebuild(): void {
+    // Read before building: a kind listed during the build is in the next rebuild.
+    const unlisted = this.cache.unlisted();
     const end = this.metrics.buildSeconds.startTimer();
     this.shared = buildServiceResources(this.cache);
     this.portsByIp = inboundPortsByIp(this.shared);
     this.deltas = new DeltaCache(this.shared);
     this.authz = buildAuthzCatalog(this.cache.authorizationPolicies.values());
+    this.complete = unlisted.length === 0;
     end();
     this.metrics.resources.set(this.shared.size);
     this.pushAll();
@@ -169,15 +174,21 @@ export class DiscoveryStreams {
   }
 
   handle(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
+    // Before anything else: a peer may reset the stream at any moment (an 'error' with
+    // no listener would take the whole control plane down), or already have.
+    stream.on('error', (err) => this.log.debug('discovery stream error', { err }));
+    if (stream.destroyed || stream.closed) return;
     if (headers[':path'] !== DISCOVERY_PATH || headers[':method'] !== 'POST') {
       return this.refuse(stream, 404, 'not_found', `no such stream ${String(headers[':path'])}`);
     }
     const unlisted = this.cache.unlisted();
-    if (unlisted.length) {
+    if (unlisted.length || !this.complete) {
       // A view from half the cluster could lack the policies that deny: fail closed,
       // the sidecar keeps its last view (or STRICT) and retries with its backoff.
       this.metrics.refused.inc({ reason: 'not_listed' });
-      const message = `discovery has not listed ${unlisted.join(', ')} yet`;
+      const message = unlisted.length
+        ? `discovery has not listed ${unlisted.join(', ')} yet`
+        : 'discovery is building its first complete view';
       this.limited.warn('discovery stream refused: not ready', { unlisted }, 'not_listed');
       return this.refuse(stream, 503, 'not_ready', message);
     }
@@ -311,8 +322,10 @@ export class DiscoveryStreams {
         'nack',
       );
       let excludedMore = false;
-      for (const name of m.rejected) {
-        const r = sent.delta.resources.find((x) => x.name === name);
+      // By name once: a NACK may name many resources, and a peer chooses how many.
+      const sentByName = new Map(sent.delta.resources.map((x) => [x.name, x]));
+      for (const name of m.rejected.slice(0, sentByName.size)) {
+        const r = sentByName.get(name);
         // Shared resources and the inbound policy may be left out (the sidecar keeps its
         // last good inbound, or runs STRICT); an authz/… policy never is: dropping one
         // could drop a DENY. The sidecar applies an invalid policy fail-closed instead.
@@ -322,10 +335,10 @@ export class DiscoveryStreams {
           excludedMore = true;
         }
       }
-      // Nothing newly left out (no name, or names not in what was sent): re-sending the
-      // same delta would only loop; wait for the next change.
-      if (!excludedMore) return;
-      c.dirty = true;
+      // Something newly left out: send again without it. Nothing new (no name, or names
+      // not in what was sent): re-sending the same delta would only loop, but a change
+      // that arrived while this message was in flight (dirty) still goes out.
+      if (excludedMore) c.dirty = true;
     }
     if (c.dirty) this.push(c, 'delta');
   }

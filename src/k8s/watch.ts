@@ -24,6 +24,8 @@ export interface WatchOptions<T extends KubernetesObject> {
   readonly list: () => Promise<KubernetesListObject<T>>;
   readonly onObject: (obj: T) => void;
   readonly onDelete?: (obj: T) => void;
+  /** Called after every successful list (the first, and each after a restart). */
+  readonly onListed?: () => void;
   /** Calls onObject for every cached object this often. */
   readonly resyncMs?: number;
   readonly log: Logger;
@@ -35,6 +37,7 @@ export async function watchObjects<T extends KubernetesObject>({
   list,
   onObject,
   onDelete,
+  onListed,
   resyncMs,
   log,
 }: WatchOptions<T>): Promise<Watch> {
@@ -44,6 +47,8 @@ export async function watchObjects<T extends KubernetesObject>({
   const informer = makeInformer(kc, path, async () => {
     const result = await list();
     listedOnce = true;
+    // After the informer has stored the items (it does so once this resolves).
+    if (onListed) queueMicrotask(onListed);
     return result;
   });
   let stopped = false;

@@ -79,6 +79,20 @@ describe('authorization policies in views', () => {
     ]);
   });
 
+  it('delivers a DENY with the longest legal namespace and name (63 + 253 characters)', () => {
+    const ns = 'n'.repeat(63);
+    const long = policy(ns, 'd'.repeat(253), { action: 'DENY', rules: [{}] });
+    const resources = authzResourcesFor(buildAuthzCatalog([long]), pod(ns, {}), ROOT);
+    const config = sidecarConfig(resources);
+    assert.equal(config.authorization.length, 1, 'the sidecar applied it, not refused it');
+    const mesh = compileMesh(config, ns);
+    const d = evaluate(mesh.authz.policies, {
+      source: { ip: '192.0.2.9' },
+      destination: { ip: '192.0.2.10', port: 80 },
+    });
+    assert.equal(d.allow, false);
+  });
+
   it('shares one resource object per policy across pods (one serialisation, one hash)', () => {
     const a = authzResourcesFor(catalog, pod('shop', { app: 'web' }), ROOT);
     const b = authzResourcesFor(catalog, pod('shop', { app: 'db' }), ROOT);

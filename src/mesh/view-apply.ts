@@ -13,7 +13,7 @@ export type Applied =
 
 function nameOf(raw: unknown): string {
   const n = (raw as { name?: unknown } | null)?.name;
-  return typeof n === 'string' ? n.slice(0, 300) : '?';
+  return typeof n === 'string' ? n.slice(0, 512) : '?';
 }
 
 function parseResources(raws: readonly unknown[]): {

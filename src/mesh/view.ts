@@ -25,7 +25,8 @@ import {
 } from './config.js';
 import { WorkloadLabels } from './workload-labels.js';
 
-const resourceName = z.string().min(1).max(300);
+// authz/<ns ≤ 63>/<name ≤ 253> is 323: names are bounded well above any legal one.
+const resourceName = z.string().min(1).max(512);
 const version = z.string().min(1).max(64);
 
 export const ServiceResource = z.strictObject({
@@ -55,7 +56,7 @@ export const InboundResource = z.strictObject({
     mode: MtlsMode,
     ports: z.array(InboundPort).max(256),
     /** Why this mode: the PeerAuthentication that set it, or `default`. */
-    by: z.string().max(300),
+    by: z.string().max(512),
   }),
   /** The pod's own workload and labels, for the metrics its sidecar reports. */
   self: z.strictObject({ workload: z.string().max(253), labels: WorkloadLabels }).optional(),

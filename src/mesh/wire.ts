@@ -14,7 +14,7 @@ export const NDJSON = 'application/x-ndjson';
 
 const nonce = z.string().min(1).max(64);
 const version = z.string().max(64);
-const names = z.array(z.string().min(1).max(300)).max(100_000);
+const names = z.array(z.string().min(1).max(512)).max(100_000);
 
 export const ServerMessage = z.strictObject({
   type: z.enum(['snapshot', 'delta']),
@@ -31,7 +31,7 @@ export const ClientMessage = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('hello'),
     /** Resource name → version the sidecar holds (its last good view). */
-    known: z.record(z.string().max(300), z.string().max(64)).default({}),
+    known: z.record(z.string().max(512), z.string().max(64)).default({}),
   }),
   z.strictObject({ type: z.literal('ack'), nonce, version }),
   z.strictObject({

@@ -6,7 +6,8 @@
 // the plain labels, falling back to the recommended app.kubernetes.io ones.
 import { z } from 'zod';
 
-const value = z.string().max(63);
+// Label values are ≤ 63, but the canonical service falls back to a workload name (≤ 253).
+const value = z.string().max(253);
 
 export const WorkloadLabels = z.strictObject({
   app: value.optional(),
