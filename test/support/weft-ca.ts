@@ -15,8 +15,21 @@ import { kubectl } from './kubectl.js';
 export async function installManifests(cp: ControlPlane): Promise<void> {
   const applied = await kubectl(cp.kubeconfigPath, ['apply', '-R', '-f', 'manifests/']);
   assert.equal(applied.code, 0, applied.stderr);
+  // Every weft CRD, not one: discovery serves no stream until it has listed every kind.
+  const established = await kubectl(cp.kubeconfigPath, [
+    'wait',
+    '--for=condition=Established',
+    '--timeout=60s',
+    '-f',
+    'manifests/crds/',
+  ]);
+  assert.equal(established.code, 0, established.stderr);
   await eventually('weft CRDs to be served', async () => {
-    const r = await kubectl(cp.kubeconfigPath, ['get', 'workloadidentities', '-A']);
+    const r = await kubectl(cp.kubeconfigPath, [
+      'get',
+      'workloadidentities,authorizationpolicies',
+      '-A',
+    ]);
     return r.code === 0 ? true : undefined;
   });
 }
