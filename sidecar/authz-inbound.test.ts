@@ -26,6 +26,7 @@ import {
 } from '../src/pki/index.js';
 import { MAX_POLICY_LABELS } from './authz.js';
 import { ALPN, Credentials } from './credentials.js';
+import { MeshSource } from './mesh-source.js';
 import { createProxy } from './proxy.js';
 import type { Proxy } from './proxy.js';
 
@@ -418,6 +419,25 @@ describe('inbound authorization', () => {
         policy: 'shop/watch',
       })) >= 1,
     );
+  });
+
+  it('denies HTTP and closes TCP in discovery mode until the first view is applied (no-view)', async () => {
+    const source = new MeshSource(
+      { discovery: true },
+      NS,
+      new Registry(),
+      createLogger({}, 'error'),
+    );
+    mesh = source.current();
+    const r = await get(client, '/x');
+    assert.deepEqual([r.status, r.body], [403, 'RBAC: access denied']);
+    assert.equal(access.at(-1)?.policy, 'no-view');
+    assert.equal(await tcp(client), '');
+    assert.ok((await metric('weft_authz_decisions_total', { policy: 'no-view' })) >= 2);
+    source.setConfig(MeshConfigSchema.parse({}));
+    mesh = source.current();
+    assert.equal((await get(client, '/x')).status, 200);
+    assert.equal(await tcp(client), 'hello');
   });
 
   it('caps the policy label values, counting the rest as other', async () => {
