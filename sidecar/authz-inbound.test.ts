@@ -159,10 +159,10 @@ describe('inbound authorization', () => {
   }
 
   /** Opaque TCP over mTLS: what came back before the sidecar closed (or the echo). */
-  function tcp(cred: Credential): Promise<string> {
+  function tcp(cred: Credential, alpn: string = ALPN.tcp): Promise<string> {
     target = { address: '127.0.0.1', port: ports.tcp };
     return new Promise((resolve) => {
-      const s = connect(cred, ALPN.tcp);
+      const s = connect(cred, alpn);
       let data = '';
       s.on('secureConnect', () => s.write('hello'));
       s.on('data', (c: Buffer) => {
@@ -378,6 +378,12 @@ describe('inbound authorization', () => {
       { name: 'http-only', spec: { rules: [{ to: [{ operation: { methods: ['GET'] } }] }] } },
     ]);
     assert.equal(await tcp(client), '');
+  });
+
+  it('keeps a port declared tcp opaque TCP when the client negotiates http/1.1 by ALPN', async () => {
+    setPolicies([]);
+    // Under HTTP rules these bytes would be a malformed request (400), not the app's echo.
+    assert.equal(await tcp(client, ALPN.http1), 'hello');
   });
 
   it('reports a dry-run policy that would deny without enforcing it', async () => {
