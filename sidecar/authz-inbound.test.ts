@@ -386,6 +386,43 @@ describe('inbound authorization', () => {
     assert.equal(await tcp(client, ALPN.http1), 'hello');
   });
 
+  it('authorizes and forwards the normalised path, and refuses a target that is not origin-form', async () => {
+    setPolicies([
+      { name: 'all', spec: { rules: [{}] } },
+      {
+        name: 'no-admin',
+        spec: { action: 'DENY', rules: [{ to: [{ operation: { paths: ['/admin*'] } }] }] },
+      },
+    ]);
+    for (const path of ['/x/../admin', '/%61dmin', '/./%2e%2e/admin?x=1'])
+      assert.equal((await get(client, path)).status, 403, path);
+    const abs = await get(client, 'http://web/admin');
+    assert.equal(abs.status, 400);
+    assert.equal((await get(client, '*')).status, 400);
+    // The app sees exactly the path that was authorized; the query as sent.
+    assert.equal((await get(client, '/x/../%70ublic?q=%61')).body, 'app saw GET /public?q=%61');
+  });
+
+  it('refuses an h2 request whose host and :authority differ', async () => {
+    setPolicies([]);
+    target = { address: '127.0.0.1', port: ports.h2 };
+    const status = (headers: http2.OutgoingHttpHeaders) =>
+      new Promise<number>((resolve, reject) => {
+        const session = http2.connect('https://web', {
+          createConnection: () => connect(client, ALPN.http2),
+        });
+        session.on('error', reject);
+        const stream = session.request({ ':method': 'GET', ':path': '/', ...headers });
+        stream.on('response', (h) => resolve(Number(h[':status'])));
+        stream.on('error', reject);
+        stream.on('close', () => session.close());
+        stream.resume();
+        stream.end();
+      });
+    assert.equal(await status({ ':authority': 'web', host: 'other' }), 400);
+    assert.equal(await status({ ':authority': 'web', host: 'web' }), 200);
+  });
+
   it('reports a dry-run policy that would deny without enforcing it', async () => {
     setPolicies([
       {
