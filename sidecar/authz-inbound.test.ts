@@ -26,6 +26,7 @@ import {
 } from '../src/pki/index.js';
 import { MAX_POLICY_LABELS } from './authz.js';
 import { ALPN, Credentials } from './credentials.js';
+import { MeshSource } from './mesh-source.js';
 import { createProxy } from './proxy.js';
 import type { Proxy } from './proxy.js';
 
@@ -158,10 +159,10 @@ describe('inbound authorization', () => {
   }
 
   /** Opaque TCP over mTLS: what came back before the sidecar closed (or the echo). */
-  function tcp(cred: Credential): Promise<string> {
+  function tcp(cred: Credential, alpn: string = ALPN.tcp): Promise<string> {
     target = { address: '127.0.0.1', port: ports.tcp };
     return new Promise((resolve) => {
-      const s = connect(cred, ALPN.tcp);
+      const s = connect(cred, alpn);
       let data = '';
       s.on('secureConnect', () => s.write('hello'));
       s.on('data', (c: Buffer) => {
@@ -379,6 +380,49 @@ describe('inbound authorization', () => {
     assert.equal(await tcp(client), '');
   });
 
+  it('keeps a port declared tcp opaque TCP when the client negotiates http/1.1 by ALPN', async () => {
+    setPolicies([]);
+    // Under HTTP rules these bytes would be a malformed request (400), not the app's echo.
+    assert.equal(await tcp(client, ALPN.http1), 'hello');
+  });
+
+  it('authorizes and forwards the normalised path, and refuses a target that is not origin-form', async () => {
+    setPolicies([
+      { name: 'all', spec: { rules: [{}] } },
+      {
+        name: 'no-admin',
+        spec: { action: 'DENY', rules: [{ to: [{ operation: { paths: ['/admin*'] } }] }] },
+      },
+    ]);
+    for (const path of ['/x/../admin', '/%61dmin', '/./%2e%2e/admin?x=1'])
+      assert.equal((await get(client, path)).status, 403, path);
+    const abs = await get(client, 'http://web/admin');
+    assert.equal(abs.status, 400);
+    assert.equal((await get(client, '*')).status, 400);
+    // The app sees exactly the path that was authorized; the query as sent.
+    assert.equal((await get(client, '/x/../%70ublic?q=%61')).body, 'app saw GET /public?q=%61');
+  });
+
+  it('refuses an h2 request whose host and :authority differ', async () => {
+    setPolicies([]);
+    target = { address: '127.0.0.1', port: ports.h2 };
+    const status = (headers: http2.OutgoingHttpHeaders) =>
+      new Promise<number>((resolve, reject) => {
+        const session = http2.connect('https://web', {
+          createConnection: () => connect(client, ALPN.http2),
+        });
+        session.on('error', reject);
+        const stream = session.request({ ':method': 'GET', ':path': '/', ...headers });
+        stream.on('response', (h) => resolve(Number(h[':status'])));
+        stream.on('error', reject);
+        stream.on('close', () => session.close());
+        stream.resume();
+        stream.end();
+      });
+    assert.equal(await status({ ':authority': 'web', host: 'other' }), 400);
+    assert.equal(await status({ ':authority': 'web', host: 'web' }), 200);
+  });
+
   it('reports a dry-run policy that would deny without enforcing it', async () => {
     setPolicies([
       {
@@ -418,6 +462,25 @@ describe('inbound authorization', () => {
         policy: 'shop/watch',
       })) >= 1,
     );
+  });
+
+  it('denies HTTP and closes TCP in discovery mode until the first view is applied (no-view)', async () => {
+    const source = new MeshSource(
+      { discovery: true },
+      NS,
+      new Registry(),
+      createLogger({}, 'error'),
+    );
+    mesh = source.current();
+    const r = await get(client, '/x');
+    assert.deepEqual([r.status, r.body], [403, 'RBAC: access denied']);
+    assert.equal(access.at(-1)?.policy, 'no-view');
+    assert.equal(await tcp(client), '');
+    assert.ok((await metric('weft_authz_decisions_total', { policy: 'no-view' })) >= 2);
+    source.setConfig(MeshConfigSchema.parse({}));
+    mesh = source.current();
+    assert.equal((await get(client, '/x')).status, 200);
+    assert.equal(await tcp(client), 'hello');
   });
 
   it('caps the policy label values, counting the rest as other', async () => {

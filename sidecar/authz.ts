@@ -15,6 +15,15 @@ import type { AuthzPolicies } from '../src/mesh/authz-policies.js';
 /** Distinct `policy` label values before the rest are counted as `other`. */
 export const MAX_POLICY_LABELS = 100;
 
+// Before the first view the policies are unknown: default-allow would fail open.
+const NO_VIEW: Decision = Object.freeze({
+  allow: false,
+  reason: 'no-view',
+  audit: [],
+  dryRun: [],
+  considered: [],
+});
+
 const DEFAULT_ALLOW: Decision = Object.freeze({
   allow: true,
   reason: 'default-allow',
@@ -56,7 +65,11 @@ export class Authorizer {
   }
 
   decide(authz: AuthzPolicies, req: AuthzRequest, summary: RequestSummary): Decision {
-    const d = authz.policies.length ? evaluate(authz.policies, req) : DEFAULT_ALLOW;
+    const d = authz.noView
+      ? NO_VIEW
+      : authz.policies.length
+        ? evaluate(authz.policies, req)
+        : DEFAULT_ALLOW;
     this.record(authz, d, summary);
     return d;
   }

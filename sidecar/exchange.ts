@@ -54,9 +54,14 @@ export interface Exchange {
 export type Handler = (ex: Exchange) => Promise<void>;
 export type Layer = (next: Handler) => Handler;
 
-/** Host or :authority, whichever the protocol carries. */
+/**
+ * Host or :authority, whichever the protocol carries; for HTTP/2 `:authority` first,
+ * as Node (and so the h2 forwarder) reads it: policy must name what is forwarded.
+ */
 export function authorityOf(req: ProxyRequest): string {
-  return req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? '';
+  const authority = req.headers[':authority'] as string | undefined;
+  if (isHttp2Request(req)) return authority ?? req.headers.host ?? '';
+  return req.headers.host ?? authority ?? '';
 }
 
 /** A fresh exchange for a request on a connection. */

@@ -182,7 +182,10 @@ export function createTlsTerminator(
     waiting.settle();
     const alpn = typeof t.alpnProtocol === 'string' ? ALPN_PROTOCOLS[t.alpnProtocol] : undefined;
     const declared = deps.mesh().inbound(waiting.dst.port).protocol;
-    const protocol = alpn ?? (declared === 'detect' ? 'tcp' : declared);
+    // A port declared TCP stays TCP whatever the client negotiates: ALPN must not put
+    // its bytes under HTTP rules (a DENY with HTTP-only fields denies all TCP there).
+    const protocol =
+      declared === 'tcp' ? 'tcp' : (alpn ?? (declared === 'detect' ? 'tcp' : declared));
     toApp(t, { dst: waiting.dst, protocol, peer: id.peer, settle: waiting.settle }, deps);
   });
   return server;

@@ -37,10 +37,14 @@ export class MeshSource {
     // in plaintext (their sidecars pass unknown traffic through); STRICT would refuse
     // them all, and PERMISSIVE (Istio's default) keeps the cluster working.
     const bare = !file && !discovery;
-    this.index = compileMesh(
+    const start = compileMesh(
       MeshConfigSchema.parse(bare ? { inbound: { mode: 'PERMISSIVE' } } : {}),
       namespace,
     );
+    // From discovery, the pod's AuthorizationPolicies are unknown until the first view
+    // (which may never come: a 403/503 or a NACKed snapshot): deny rather than allow all.
+    const awaitView = discovery && !file;
+    this.index = awaitView ? { ...start, authz: { ...start.authz, noView: true } } : start;
     if (bare) log.warn('no mesh config: outbound passes through, inbound is PERMISSIVE');
     const registers = [registry];
     this.reloads = new Counter({

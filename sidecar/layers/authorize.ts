@@ -6,10 +6,11 @@
 // RBAC filter does (403 `RBAC: access denied`; gRPC PERMISSION_DENIED).
 import type { AuthzRequest } from '../../src/authz/index.js';
 import { ErrorCode, WeftError } from '../../src/errors.js';
+import { normalizeTarget } from '../../src/http/normalize-path.js';
 import type { MeshIndex } from '../../src/mesh/mesh-index.js';
 import type { Authorizer } from '../authz.js';
-import type { ConnectionInfo, Exchange, Layer } from '../exchange.js';
-import { authorityOf } from '../exchange.js';
+import type { ConnectionInfo, Exchange, Layer, ProxyRequest } from '../exchange.js';
+import { authorityOf, isHttp2Request } from '../exchange.js';
 
 /** Node reports IPv4 peers on dual-stack sockets as `::ffff:a.b.c.d`. */
 export const plainIp = (a: string): string => (a.startsWith('::ffff:') ? a.slice(7) : a);
@@ -39,11 +40,34 @@ export function requestOf(ex: Exchange): AuthzRequest {
   };
 }
 
+/**
+ * Makes the request what is authorized and what is forwarded alike: an origin-form
+ * target (or `OPTIONS *`) with its path normalised as Istio's BASE option does,
+ * written back to `req.url`, which both forwarders send (HTTP/1 target, h2 `:path`).
+ * An absolute-form target, or an h2 request whose `host` and `:authority` differ
+ * (RFC 9113 §8.3.1), is refused: policy and app could read different requests.
+ */
+export function canonicalize(req: ProxyRequest): void {
+  const raw = req.url ?? '';
+  const target = raw === '*' && req.method !== 'OPTIONS' ? undefined : normalizeTarget(raw);
+  if (target === undefined) {
+    throw new WeftError(ErrorCode.BadRequest, 'request target must be an origin-form path');
+  }
+  if (isHttp2Request(req)) {
+    const { host, ':authority': authority } = req.headers;
+    if (host !== undefined && authority !== undefined && host !== authority) {
+      throw new WeftError(ErrorCode.BadRequest, 'host and :authority differ');
+    }
+  }
+  req.url = target;
+}
+
 export const authorize =
   (authorizer: Authorizer, mesh: () => MeshIndex): Layer =>
   (next) =>
   (ex) => {
     const { conn, req } = ex;
+    canonicalize(req);
     const summary = {
       peer: conn.peerIdentity,
       source: conn.remoteAddress,

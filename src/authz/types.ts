@@ -64,7 +64,13 @@ export interface AuthzRequest {
 
 export interface Decision {
   allow: boolean;
-  reason: 'default-allow' | 'denied-by-policy' | 'allowed-by-policy' | 'no-allow-matched';
+  reason:
+    | 'default-allow'
+    | 'denied-by-policy'
+    | 'allowed-by-policy'
+    | 'no-allow-matched'
+    // The sidecar has not yet applied its first view from discovery (fails closed).
+    | 'no-view';
   /** The decider, `ns/name`, and its rule index (-1 when an invalid policy decided). */
   policy?: string;
   rule?: number;

@@ -13,6 +13,8 @@ export interface AuthzPolicies {
   readonly byKey: ReadonlyMap<string, CompiledPolicy>;
   /** How many did not compile (applied fail-closed). */
   readonly invalid: number;
+  /** Set before discovery's first view: no policy is known yet, so inbound is denied. */
+  readonly noView?: true;
 }
 
 export const policyKey = (p: { namespace: string; name: string }): string =>
