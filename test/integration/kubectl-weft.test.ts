@@ -94,10 +94,16 @@ describe('kubectl weft', () => {
     });
     assert.equal(res.status, 201, res.body);
     const serial = res.json<{ serial: string }>().serial;
-    await eventually('the issuance record', async () => {
-      const r = await plugin(['identities', '-n', ns, '-o', 'json']);
-      return r.stdout.includes(serial) ? true : undefined;
-    });
+    // Records are written behind the issuance, and each look is a plugin process (a
+    // second or more on a busy machine): 20 s was a handful of looks under CI's load.
+    await eventually(
+      'the issuance record',
+      async () => {
+        const r = await plugin(['identities', '-n', ns, '-o', 'json']);
+        return r.stdout.includes(serial) ? true : undefined;
+      },
+      60_000,
+    );
     return serial;
   }
 
