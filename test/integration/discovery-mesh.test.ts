@@ -99,8 +99,8 @@ describe('mesh from discovery', { timeout: 240_000 }, () => {
     );
     // As the Service would: no sidecar is sent to a replica before /readyz says so (a CRD's
     // storage may still be initializing, and discovery serves nothing until it has listed).
-    await eventually('discovery to be ready', async () =>
-      discovery!.ready() === undefined ? true : undefined,
+    await eventually('discovery to be ready', () =>
+      Promise.resolve(discovery!.ready() === undefined ? true : undefined),
     );
 
     for (const name of names) {
