@@ -201,8 +201,11 @@ export async function runControlPlane(args: readonly string[]): Promise<number> 
   // /readyz (served by the CA) includes discovery: a replica whose informers have not
   // listed, or whose stream server is not listening, must get no sidecars from the Service.
   let discoveryReady = (): string | undefined => 'discovery starting';
+  // The webhook too: a replica the Service marks ready gets AdmissionReviews, and with
+  // failurePolicy Fail a review that finds no listener refuses the pod.
+  let webhookReady = (): string | undefined => 'webhook starting';
   const ca = await startCa(caConfig, registry, log.child({ component: 'ca' }), {
-    alsoReady: () => discoveryReady(),
+    alsoReady: () => discoveryReady() ?? webhookReady(),
   });
   const local = webhookConfig.register;
   let tls = await webhookTls(ca, caConfig, local);
@@ -243,8 +246,10 @@ export async function runControlPlane(args: readonly string[]): Promise<number> 
       .catch((err: unknown) => log.warn('webhook certificate renewal failed', { err }));
   }, 5000);
   if (!local) await webhook.setTls(tls);
+  webhookReady = () => undefined;
   onShutdownSignal(log, async () => {
     clearInterval(timer);
+    webhookReady = () => 'webhook stopping';
     await webhook.stop();
     await discovery.stop();
     await ca.stop();

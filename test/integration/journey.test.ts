@@ -81,11 +81,25 @@ describe('journey: weft on a real node, from install to uninstall', { timeout: 9
       'weft-system',
       'weft-webhook',
     ]);
-    await verifyServing(
-      svc.spec.clusterIP,
-      443,
-      'weft-webhook.weft-system.svc',
-      Buffer.from(caBundle, 'base64').toString(),
+    // Ready pods reach the Service's EndpointSlice and kube-proxy's rules a moment after
+    // rollout status returns; until then the ClusterIP refuses. Bounded retries.
+    await waitUntil(
+      'the webhook Service to serve with a certificate the caBundle verifies',
+      () =>
+        verifyServing(
+          svc.spec.clusterIP,
+          443,
+          'weft-webhook.weft-system.svc',
+          Buffer.from(caBundle, 'base64').toString(),
+        ).then(
+          () => true,
+          (err: unknown) => {
+            // Only a refused connection is the propagation lag; a bad certificate fails now.
+            if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') return false;
+            throw err;
+          },
+        ),
+      { timeoutMs: 15_000, intervalMs: 500 },
     );
   });
 
