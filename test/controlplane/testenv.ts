@@ -134,7 +134,24 @@ async function startProcesses(
   return { server, certs };
 }
 
+/**
+ * Starts a control plane, again (at most 3 times) when a port it picked was taken
+ * before its process bound it: freePort() closes its probe before etcd or the API
+ * server listens, and suites that run in parallel pick ports at the same time.
+ */
 export async function startControlPlane(opts: StartOptions = {}): Promise<ControlPlane> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startControlPlaneOnce(opts);
+    } catch (err) {
+      const raced = /address already in use/.test(String((err as Error).stack ?? err));
+      if (!raced || attempt === 3) throw err;
+      opts.onProgress?.(`a port was taken before it was bound; starting again (${attempt + 1}/3)`);
+    }
+  }
+}
+
+async function startControlPlaneOnce(opts: StartOptions): Promise<ControlPlane> {
   const binaries = findBinaries();
   const started = Date.now();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'weft-testenv-'));
