@@ -5,6 +5,7 @@
 // mesh, as in Istio).
 import { WEFT_NAMESPACE } from '../names.js';
 import type { CompiledPolicy, Workload } from './types.js';
+import { byCodeUnit } from '../compare.js';
 
 const ACTION_ORDER = { DENY: 0, ALLOW: 1, AUDIT: 2 } as const;
 
@@ -30,6 +31,6 @@ export function selectPolicies(
       (a, b) =>
         ACTION_ORDER[a.action] - ACTION_ORDER[b.action] ||
         Number(b.namespace === rootNamespace) - Number(a.namespace === rootNamespace) ||
-        a.name.localeCompare(b.name),
+        byCodeUnit(a.name, b.name),
     );
 }

@@ -5,6 +5,7 @@
 import type { CompiledPolicy } from '../authz/index.js';
 import { DRY_RUN_ANNOTATION, compilePolicy } from '../authz/index.js';
 import type { AuthzPolicyEntry } from './config.js';
+import { byCodeUnit } from '../compare.js';
 
 export interface AuthzPolicies {
   /** In evaluation order (see evaluationOrder). */
@@ -33,7 +34,7 @@ function evaluationOrder(selfNamespace: string): (a: CompiledPolicy, b: Compiled
   return (a, b) =>
     ACTION_ORDER[a.action] - ACTION_ORDER[b.action] ||
     root(b) - root(a) ||
-    a.name.localeCompare(b.name);
+    byCodeUnit(a.name, b.name);
 }
 
 export function compileAuthz(

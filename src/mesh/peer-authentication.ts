@@ -10,6 +10,7 @@
 // oldest wins (Istio's tie-break), then the name.
 import { z } from 'zod';
 import type { MtlsMode } from './config.js';
+import { byCodeUnit } from '../compare.js';
 
 export const PEER_AUTHENTICATION = {
   group: 'weft.dev',
@@ -92,7 +93,7 @@ export interface InboundModes {
 }
 
 const oldestFirst = (a: PeerAuthentication, b: PeerAuthentication): number =>
-  a.created - b.created || a.name.localeCompare(b.name);
+  a.created - b.created || byCodeUnit(a.name, b.name);
 
 const matches = (selector: Readonly<Record<string, string>>, labels: Record<string, string>) =>
   Object.entries(selector).every(([k, v]) => labels[k] === v);

@@ -24,6 +24,7 @@ import {
   name as dnsLabel,
 } from './config.js';
 import { WorkloadLabels } from './workload-labels.js';
+import { byCodeUnit } from '../compare.js';
 
 // authz/<ns ≤ 63>/<name ≤ 253> is 323: names are bounded well above any legal one.
 const resourceName = z.string().min(1).max(512);
@@ -166,7 +167,7 @@ export function toMeshConfig(view: View, clusterDomain: string): MeshConfig {
   const byName = (
     a: { namespace: string; name: string },
     b: { namespace: string; name: string },
-  ): number => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
+  ): number => byCodeUnit(a.namespace, b.namespace) || byCodeUnit(a.name, b.name);
   services.sort(byName);
   authorization.sort(byName);
   return MeshConfigSchema.parse({
