@@ -1,140 +1,27 @@
 // The issue's "one test drives both", sidecar half: every case of the shared
-// table (src/authz/cases.ts) goes the way a real policy goes, from the API
-// objects through discovery's per-pod selection (build-authz), a view message the
-// sidecar applies, the sidecar's compile, to the authorize layer answering a
-// request built the way the sidecar builds it (HTTP) or the TCP path's decision.
-// The decision, the deciding policy and rule must be the table's. (The CLI half,
-// `kubectl weft authz check` on the same rows, lives with the plugin.)
+// table (src/authz/cases.ts) through discovery's selection, the sidecar's view
+// and compile and its authorize layer (test/support/authz-sidecar.ts). The
+// decision, the deciding policy and rule must be the table's. The CLI half,
+// `kubectl weft authz check` on the same rows against a real API server, is
+// test/integration/authz-table.test.ts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
-import type { AuthzCase } from '../src/authz/cases.js';
 import { AUTHZ_CASES } from '../src/authz/cases.js';
-import type { Decision } from '../src/authz/index.js';
 import { limitLogger } from '../src/log-limit.js';
 import { createLogger } from '../src/log.js';
-import { authzResourcesFor, buildAuthzCatalog } from '../src/mesh/build-authz.js';
-import type { MeshIndex } from '../src/mesh/mesh-index.js';
-import { compileMesh } from '../src/mesh/mesh-index.js';
-import { applyMessage } from '../src/mesh/view-apply.js';
-import { diffView } from '../src/mesh/view-diff.js';
-import { viewVersion } from '../src/mesh/view.js';
-import { ServerMessage } from '../src/mesh/wire.js';
+import { asExpected, sidecarDecision } from '../test/support/authz-sidecar.js';
 import { Authorizer } from './authz.js';
-import type { ConnectionInfo, Exchange, ProxyRequest, ProxyResponse } from './exchange.js';
-import { newExchange } from './exchange.js';
-import { authorize, connectionRequest } from './layers/authorize.js';
-import { rescue } from './layers/rescue.js';
-import { compose } from './stacks.js';
-
-const ROOT = 'weft-system';
-const quiet = limitLogger(createLogger({}, 'error', () => undefined));
-
-/** The sidecar of the case's workload, configured by discovery as in a cluster. */
-function sidecarFor(c: AuthzCase): MeshIndex {
-  const catalog = buildAuthzCatalog(c.policies);
-  const pod = { metadata: { namespace: c.workload.namespace, labels: c.workload.labels } };
-  const desired = authzResourcesFor(catalog, pod, ROOT);
-  const d = diffView(new Map(), desired);
-  const applied = applyMessage(
-    new Map(),
-    ServerMessage.parse({
-      type: 'snapshot',
-      nonce: 'n',
-      version: viewVersion(desired),
-      resources: d.resources,
-      removed: [],
-    }),
-    'cluster.local',
-  );
-  if (!applied.ok) assert.fail(`${c.name}: the sidecar refused its view: ${applied.error}`);
-  return compileMesh(applied.config, c.workload.namespace);
-}
-
-function connectionOf(c: AuthzCase): ConnectionInfo {
-  const { source, destination, sni } = c.request;
-  return {
-    direction: 'inbound',
-    destination: { address: destination.ip, port: destination.port },
-    // IPv4 peers as Node reports them on a dual-stack listener.
-    remoteAddress: source.ip.includes(':') ? source.ip : `::ffff:${source.ip}`,
-    peerIdentity: source.principal,
-    mtls: source.principal !== undefined,
-    ...(sni ? { sni } : {}),
-  };
-}
-
-/** The parts of a response the rescue layer writes, recorded. */
-function recorder(): ProxyResponse & { status?: number; body?: string } {
-  const r = {
-    headersSent: false,
-    writableFinished: false,
-    status: undefined as number | undefined,
-    body: undefined as string | undefined,
-    writeHead(status: number) {
-      r.headersSent = true;
-      r.status = status;
-      return r;
-    },
-    end(body: string) {
-      r.body = body;
-      r.writableFinished = true;
-    },
-  };
-  return r as unknown as ProxyResponse & { status?: number; body?: string };
-}
-
-/** An HTTP request through rescue → authorize → (the app: 200). */
-async function httpDecision(
-  c: AuthzCase,
-  mesh: MeshIndex,
-  authorizer: Authorizer,
-): Promise<Decision> {
-  const h = c.request.http!;
-  const req = {
-    method: h.method,
-    url: h.path,
-    headers: { host: h.host, ...h.headers },
-  } as unknown as ProxyRequest;
-  const res = recorder();
-  const ex: Exchange = newExchange(req, res, connectionOf(c));
-  let reached = false;
-  const app = (): Promise<void> => {
-    reached = true;
-    return Promise.resolve();
-  };
-  await compose([rescue(quiet), authorize(authorizer, () => mesh), () => app])(ex);
-  const d = ex.authz!;
-  assert.equal(reached, d.allow, `${c.name}: the app was${reached ? '' : ' not'} reached`);
-  if (!d.allow) assert.deepEqual([res.status, res.body], [403, 'RBAC: access denied'], c.name);
-  return d;
-}
 
 describe('the sidecar agrees with the authorization table', () => {
-  const authorizer = new Authorizer(new Registry(), quiet);
+  const authorizer = new Authorizer(
+    new Registry(),
+    limitLogger(createLogger({}, 'error', () => undefined)),
+  );
   for (const c of AUTHZ_CASES) {
     it(c.name, async () => {
-      const mesh = sidecarFor(c);
-      const summary = { peer: c.request.source.principal, source: c.request.source.ip, port: 0 };
-      let d: Decision;
-      if (c.request.source.remoteIp !== undefined) {
-        // The sidecar trusts no forwarded address (Istio's default of no trusted
-        // proxies: remote.ip is the peer's), so this row's request cannot be built
-        // from a connection; its decision still comes from the sidecar's Authorizer.
-        d = authorizer.decide(mesh.authz, c.request, summary);
-      } else if (c.request.http) {
-        d = await httpDecision(c, mesh, authorizer);
-      } else {
-        d = authorizer.decide(mesh.authz, connectionRequest(connectionOf(c)), summary);
-      }
-      const got = {
-        allow: d.allow,
-        reason: d.reason,
-        ...(d.policy !== undefined ? { policy: d.policy, rule: d.rule } : {}),
-        ...('audit' in c.expect ? { audit: d.audit } : {}),
-        ...('dryRun' in c.expect ? { dryRun: d.dryRun } : {}),
-      };
-      assert.deepEqual(got, c.expect);
+      const d = await sidecarDecision(c, authorizer);
+      assert.deepEqual(asExpected(d, c.expect), c.expect);
     });
   }
 });

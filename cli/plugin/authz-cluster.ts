@@ -14,15 +14,16 @@ interface PolicyItem {
   spec?: unknown;
 }
 
-/** The compiled policies of `namespace` and of the root namespace. */
+/** The compiled policies of `namespace` and of the root namespace (discovery's --root-namespace). */
 export async function policiesFor(
   kc: KubeConfig,
   namespace: string,
   server: string,
+  root: string = WEFT_NAMESPACE,
 ): Promise<CompiledPolicy[]> {
   const custom = kc.makeApiClient(CustomObjectsApi);
   const { group, version, plural } = AUTHORIZATION_POLICY;
-  const namespaces = [...new Set([namespace, WEFT_NAMESPACE])];
+  const namespaces = [...new Set([namespace, root])];
   try {
     const lists = await Promise.all(
       namespaces.map(

@@ -7,14 +7,18 @@ import { evaluate, selectPolicies } from '../../src/authz/index.js';
 import { DEFAULT_TRUST_DOMAIN, WEFT_NAMESPACE } from '../../src/names.js';
 import { destinations, policiesFor, readPod } from './authz-cluster.js';
 import type { Destination } from './authz-cluster.js';
+import type { CheckHttp, CheckSource } from './authz-request.js';
+import { parseSource, parseTo, takeHeaders } from './authz-request.js';
 import { PluginError, PluginExit } from './errors.js';
 import { parseOptions } from './options.js';
 import { structured, table } from './output.js';
 
 export const AUTHZ_USAGE = `Usage:
   kubectl weft authz check --from NS/SA[/POD] --to SVC.NS[:PORT] [METHOD PATH] [-H NAME:VALUE ...]
-                           [--host HOST] [--trust-domain cluster.local] [-o table|json|yaml]
-  kubectl weft authz list POD [-n NS] [-o table|json|yaml]
+                           [--host HOST] [--plaintext] [--source-ip IP] [--remote-ip IP]
+                           [--sni NAME] [--trust-domain cluster.local]
+                           [--root-namespace weft-system] [-o table|json|yaml]
+  kubectl weft authz list POD [-n NS] [--root-namespace weft-system] [-o table|json|yaml]
 
 check evaluates the AuthorizationPolicies in the cluster, with the function the
 sidecars run, for a request from the ServiceAccount NS/SA (its SPIFFE ID; with POD,
@@ -24,42 +28,17 @@ It prints each pod's decision and the policy and rule that decided, or for a den
 every ALLOW policy considered and why it did not match. Exit 0 when every pod
 allows, 1 when any denies.
 
+  --plaintext        a client without mTLS (PERMISSIVE): no principal, namespace or
+                     service account; --from may then be left out
+  --source-ip IP     the connection's peer address (source.ip, ipBlocks)
+  --remote-ip IP     the original client (remote.ip, remoteIpBlocks; default source.ip)
+  --sni NAME         the TLS server name the client sent (connection.sni)
+  -H NAME:VALUE      a request header; repeat a name for several values
+  --root-namespace   the mesh's root namespace, as given to discovery (default weft-system)
+
 list prints the policies that select POD, in evaluation order, and whether each is
 valid, in dry run, and has warnings.
 `;
-
-/** -H may repeat; node's parseArgs (through parseOptions) takes it once, so take it out first. */
-function takeHeaders(args: readonly string[]): { rest: string[]; headers: Record<string, string> } {
-  const rest: string[] = [];
-  const headers: Record<string, string> = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a !== '-H' && a !== '--header') {
-      rest.push(a);
-      continue;
-    }
-    const h = args[++i] ?? '';
-    const at = h.indexOf(':');
-    if (at <= 0) throw new PluginError(`-H ${h}: expected NAME:VALUE`, PluginExit.Usage);
-    headers[h.slice(0, at).trim().toLowerCase()] = h.slice(at + 1).trim();
-  }
-  return { rest, headers };
-}
-
-function parseFrom(text: string | undefined): { namespace: string; sa: string; pod?: string } {
-  const parts = (text ?? '').split('/');
-  if (parts.length < 2 || parts.length > 3 || parts.some((p) => !p)) {
-    throw new PluginError(`--from ${text ?? ''}: expected NS/SA or NS/SA/POD`, PluginExit.Usage);
-  }
-  return { namespace: parts[0]!, sa: parts[1]!, ...(parts[2] ? { pod: parts[2] } : {}) };
-}
-
-function parseTo(text: string | undefined): { service: string; namespace: string; port?: number } {
-  const m = /^([a-z0-9-]+)\.([a-z0-9-]+)(?::(\d{1,5}))?$/.exec(text ?? '');
-  if (!m)
-    throw new PluginError(`--to ${text ?? ''}: expected SVC.NS or SVC.NS:PORT`, PluginExit.Usage);
-  return { service: m[1]!, namespace: m[2]!, ...(m[3] ? { port: Number(m[3]) } : {}) };
-}
 
 interface CheckResult {
   readonly pod: string;
@@ -91,48 +70,62 @@ function printCheck(results: readonly CheckResult[]): string {
   return out;
 }
 
+/** source.ip: --source-ip, or the IP of the POD in --from, or none (IP fields cannot match). */
 async function sourceIp(
   kc: Parameters<typeof readPod>[0],
-  from: ReturnType<typeof parseFrom>,
+  from: CheckSource,
   server: string,
 ): Promise<string> {
-  if (!from.pod) return 'unknown'; // parses as no address: ipBlocks cannot match
+  if (from.ip !== undefined) return from.ip;
+  if (!from.pod || !from.namespace) return 'unknown'; // parses as no address
   const pod = await readPod(kc, from.namespace, from.pod, server);
   const sa = pod.spec?.serviceAccountName ?? 'default';
   if (sa !== from.sa) {
     throw new PluginError(
-      `--from: pod ${from.namespace}/${from.pod} runs as ${sa}, not ${from.sa}`,
+      `--from: pod ${from.namespace}/${from.pod} runs as ${sa}, not ${from.sa ?? ''}`,
       PluginExit.Usage,
     );
   }
   return pod.status?.podIP ?? 'unknown';
 }
 
-function request(
-  d: Destination,
-  src: { principal: string; ip: string },
-  http: { method: string; path: string; host: string; headers: Record<string, string> } | undefined,
-): AuthzRequest {
-  return { source: src, destination: { ip: d.ip, port: d.port }, ...(http ? { http } : {}) };
+/** The request the destination's sidecar would authorize, for one pod behind the Service. */
+function request(d: Destination, src: AuthzRequest['source'], c: CheckInput): AuthzRequest {
+  return {
+    source: src,
+    destination: { ip: d.ip, port: d.port },
+    ...(c.source.sni ? { sni: c.source.sni } : {}),
+    ...(c.http ? { http: c.http } : {}),
+  };
 }
 
-async function runCheck(args: readonly string[]): Promise<number> {
-  const { rest, headers } = takeHeaders(args);
-  const {
-    global: g,
-    values,
-    positionals,
-  } = parseOptions(
-    rest,
-    {
-      from: { type: 'string' },
-      to: { type: 'string' },
-      host: { type: 'string' },
-      'trust-domain': { type: 'string', default: DEFAULT_TRUST_DOMAIN },
-    },
-    ['table', 'json', 'yaml'],
-  );
-  const from = parseFrom(values.from as string | undefined);
+interface CheckInput {
+  readonly source: CheckSource;
+  readonly to: ReturnType<typeof parseTo>;
+  readonly http: CheckHttp | undefined;
+  /** The SPIFFE ID of --from; undefined for --plaintext. */
+  readonly principal: string | undefined;
+  readonly root: string;
+}
+
+const CHECK_FLAGS = {
+  from: { type: 'string' },
+  to: { type: 'string' },
+  host: { type: 'string' },
+  plaintext: { type: 'boolean' },
+  'source-ip': { type: 'string' },
+  'remote-ip': { type: 'string' },
+  sni: { type: 'string' },
+  'trust-domain': { type: 'string', default: DEFAULT_TRUST_DOMAIN },
+  'root-namespace': { type: 'string', default: WEFT_NAMESPACE },
+} as const;
+
+function checkInput(
+  values: Record<string, string | boolean | undefined>,
+  positionals: readonly string[],
+  headers: CheckHttp['headers'],
+): CheckInput {
+  const source = parseSource(values);
   const to = parseTo(values.to as string | undefined);
   if (positionals.length !== 0 && positionals.length !== 2) {
     throw new PluginError(
@@ -145,54 +138,72 @@ async function runCheck(args: readonly string[]): Promise<number> {
     (values.host as string | undefined) ??
     `${to.service}.${to.namespace}${to.port ? `:${to.port}` : ''}`;
   const http = method && path ? { method: method.toUpperCase(), path, host, headers } : undefined;
-  const principal = `spiffe://${values['trust-domain'] as string}/ns/${from.namespace}/sa/${from.sa}`;
+  const principal =
+    source.plaintext || !source.namespace || !source.sa
+      ? undefined
+      : `spiffe://${values['trust-domain'] as string}/ns/${source.namespace}/sa/${source.sa}`;
+  return { source, to, http, principal, root: values['root-namespace'] as string };
+}
+
+function printDecisions(output: string, c: CheckInput, results: readonly CheckResult[]): void {
+  if (output !== 'json' && output !== 'yaml') {
+    process.stdout.write(printCheck(results));
+    return;
+  }
+  const items = results.map((r) => ({
+    pod: r.pod,
+    ...r.decision,
+    considered: r.decision.considered.map((x) => ({ policy: x.policy, why: x.why })),
+  }));
+  process.stdout.write(
+    structured(output, {
+      source: c.principal ?? 'plaintext',
+      destination: `${c.to.service}.${c.to.namespace}`,
+      items,
+    }),
+  );
+}
+
+async function runCheck(args: readonly string[]): Promise<number> {
+  const { rest, headers } = takeHeaders(args);
+  const {
+    global: g,
+    values,
+    positionals,
+  } = parseOptions(rest, CHECK_FLAGS, ['table', 'json', 'yaml']);
+  const c = checkInput(values, positionals, headers);
   const [ip, pods, policies] = await Promise.all([
-    sourceIp(g.kc, from, g.server),
-    destinations(g.kc, to, g.server),
-    policiesFor(g.kc, to.namespace, g.server),
+    sourceIp(g.kc, c.source, g.server),
+    destinations(g.kc, c.to, g.server),
+    policiesFor(g.kc, c.to.namespace, g.server, c.root),
   ]);
   if (pods.length === 0) {
     throw new PluginError(
-      `${to.service}.${to.namespace}: no endpoints (no pods behind the Service)`,
+      `${c.to.service}.${c.to.namespace}: no endpoints (no pods behind the Service)`,
       PluginExit.NotFound,
     );
   }
+  const src = {
+    ...(c.principal ? { principal: c.principal } : {}),
+    ip,
+    ...(c.source.remoteIp ? { remoteIp: c.source.remoteIp } : {}),
+  };
   const results = pods.map((d) => ({
     pod: d.pod,
     decision: evaluate(
-      selectPolicies(policies, { namespace: to.namespace, labels: d.labels }),
-      request(d, { principal, ip }, http),
+      selectPolicies(policies, { namespace: c.to.namespace, labels: d.labels }, c.root),
+      request(d, src, c),
     ),
   }));
-  if (g.output === 'json' || g.output === 'yaml') {
-    const items = results.map((r) => ({
-      pod: r.pod,
-      ...r.decision,
-      considered: r.decision.considered.map((c) => ({ policy: c.policy, why: c.why })),
-    }));
-    process.stdout.write(
-      structured(g.output, {
-        source: principal,
-        destination: `${to.service}.${to.namespace}`,
-        items,
-      }),
-    );
-  } else {
-    process.stdout.write(printCheck(results));
-  }
+  printDecisions(g.output, c, results);
   return results.every((r) => r.decision.allow) ? PluginExit.Ok : PluginExit.Findings;
 }
 
-function listRow(p: CompiledPolicy): Record<string, unknown> {
+function listRow(p: CompiledPolicy, root: string): Record<string, unknown> {
   return {
     policy: `${p.namespace}/${p.name}`,
     action: p.action,
-    scope:
-      p.namespace === WEFT_NAMESPACE && !p.selector
-        ? 'mesh'
-        : p.selector
-          ? 'workload'
-          : 'namespace',
+    scope: p.namespace === root && !p.selector ? 'mesh' : p.selector ? 'workload' : 'namespace',
     dryRun: p.dryRun,
     valid: p.valid,
     rules: p.rules.length,
@@ -202,20 +213,30 @@ function listRow(p: CompiledPolicy): Record<string, unknown> {
 }
 
 async function runList(args: readonly string[]): Promise<number> {
-  const { global: g, positionals } = parseOptions(args, {}, ['table', 'json', 'yaml']);
+  const {
+    global: g,
+    values,
+    positionals,
+  } = parseOptions(args, { 'root-namespace': CHECK_FLAGS['root-namespace'] }, [
+    'table',
+    'json',
+    'yaml',
+  ]);
+  const root = values['root-namespace'] as string;
   const name = positionals[0];
   if (!name || positionals.length > 1 || !g.namespace) {
     throw new PluginError('usage: kubectl weft authz list POD [-n NS]', PluginExit.Usage);
   }
   const [pod, policies] = await Promise.all([
     readPod(g.kc, g.namespace, name, g.server),
-    policiesFor(g.kc, g.namespace, g.server),
+    policiesFor(g.kc, g.namespace, g.server, root),
   ]);
-  const selected = selectPolicies(policies, {
-    namespace: g.namespace,
-    labels: pod.metadata?.labels ?? {},
-  });
-  const rows = selected.map(listRow);
+  const selected = selectPolicies(
+    policies,
+    { namespace: g.namespace, labels: pod.metadata?.labels ?? {} },
+    root,
+  );
+  const rows = selected.map((p) => listRow(p, root));
   if (g.output === 'json' || g.output === 'yaml') {
     process.stdout.write(structured(g.output, { pod: `${g.namespace}/${name}`, items: rows }));
     return PluginExit.Ok;
