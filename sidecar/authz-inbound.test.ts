@@ -25,7 +25,8 @@ import {
   privateKeyToPem,
 } from '../src/pki/index.js';
 import { MAX_POLICY_LABELS } from './authz.js';
-import { ALPN, Credentials } from './credentials.js';
+import { inboundProxyConfig, serverCredentials } from '../test/support/inbound-proxy.js';
+import { ALPN } from './credentials.js';
 import { MeshSource } from './mesh-source.js';
 import { createProxy } from './proxy.js';
 import type { Proxy } from './proxy.js';
@@ -199,33 +200,10 @@ describe('inbound authorization', () => {
     ports.h2 = (h2.address() as AddressInfo).port;
     ports.tcp = (t.address() as AddressInfo).port;
     setPolicies([]);
-    const creds = new Credentials();
-    const now = Date.now();
-    creds.setCertificate({
-      spiffeId: id('web'),
-      serial: '01',
-      notBefore: new Date(now - 60_000),
-      notAfter: new Date(now + 3_600_000),
-      certChainPem: serverCred.cert,
-      keyPem: serverCred.key,
-      trustBundlePem: ca.certPem,
-    });
+    const creds = serverCredentials(id('web'), serverCred, ca.certPem);
     registry = new Registry();
     proxy = createProxy({
-      config: {
-        podNamespace: NS,
-        podIp: '127.0.0.1',
-        maxConnections: 1000,
-        maxHeaderBytes: 16 * 1024,
-        idleTimeoutSeconds: 300,
-        firstByteTimeoutSeconds: 10,
-        headerTimeoutSeconds: 20,
-        tcpIdleTimeoutSeconds: 3600,
-        adminListen: { host: '127.0.0.1', port: 15000 },
-        healthListen: { host: '0.0.0.0', port: 15020 },
-        outboundListen: { host: '0.0.0.0', port: 15001 },
-        inboundListen: { host: '0.0.0.0', port: 15006 },
-      },
+      config: inboundProxyConfig(NS, { maxConnections: 1000 }),
       workload: 'web',
       registry,
       log: createLogger({}, 'info', (l) => lines.push(l)),

@@ -3,6 +3,7 @@
 // so each layer is written once for both.
 import type http from 'node:http';
 import http2 from 'node:http2';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Decision } from '../src/authz/index.js';
 import type { Endpoint } from '../src/mesh/config.js';
@@ -82,3 +83,27 @@ export function newExchange(req: ProxyRequest, res: ProxyResponse, conn: Connect
 // forwarded as h2c (found by fuzzing).
 export const isHttp2Request = (req: ProxyRequest): req is http2.Http2ServerRequest =>
   req instanceof http2.Http2ServerRequest;
+
+type ReplySocket = Pick<Socket, 'destroyed' | 'once' | 'off'>;
+
+/**
+ * Resolves once the reply is over: written out ('finish'), closed early ('close'),
+ * or the client's connection closed. The last is needed because a reply queued
+ * behind a pipelined one has no socket yet, and Node never closes it when the
+ * connection ends (a parse error on a later request, the client leaving): only the
+ * connection's own 'close' settles it (found by fuzzing). Used wherever a layer
+ * waits for the reply: the forwarder and the rescue layer's local replies.
+ */
+export function untilReplyEnds(ex: Exchange): Promise<void> {
+  const socket = ex.req.socket as ReplySocket | undefined;
+  if (ex.res.writableFinished || socket?.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      socket?.off('close', done);
+      resolve();
+    };
+    ex.res.once('finish', done);
+    ex.res.once('close', done);
+    socket?.once('close', done);
+  });
+}

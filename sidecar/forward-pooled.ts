@@ -7,6 +7,7 @@ import type http from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
 import type { Exchange } from './exchange.js';
+import { untilReplyEnds } from './exchange.js';
 import { forwardHeaders } from './http-headers.js';
 import { upstreamFailure } from './upstream-errors.js';
 
@@ -38,10 +39,10 @@ export function forwardPooled(
   return new Promise((resolve, reject) => {
     let controller: Dispatcher.DispatchController | undefined;
     let gone = false;
-    // The client left: stop the upstream request (if it started) and settle.
+    // The reply ended, or the client left: stop the upstream request (if it started
+    // and the reply is not complete) and settle.
     const leave = (): void => {
       gone = true;
-      req.socket?.off('close', leave);
       if (!res.writableFinished && controller && !controller.aborted) {
         controller.abort(new Error('client went away'));
       }
@@ -74,12 +75,7 @@ export function forwardPooled(
         resolve();
       },
     };
-    res.once('close', leave);
-    // A response queued behind a pipelined one has no socket yet, and Node never
-    // closes it when the connection ends (a parse error on a later request, the
-    // client leaving): the connection's own 'close' settles it. Found by fuzzing.
-    if (req.socket?.destroyed) leave();
-    else req.socket?.once('close', leave);
+    void untilReplyEnds(ex).then(leave);
     pool.dispatch(
       {
         origin: undefined,

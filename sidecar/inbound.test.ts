@@ -17,7 +17,7 @@ import type { Destination } from '../src/net/original-dst.js';
 import { ExtendedKeyUsage, createEphemeralCa, generateKeyPair, KeyType } from '../src/pki/index.js';
 import { privateKeyToPem } from '../src/pki/index.js';
 import type { EphemeralCa } from '../src/pki/index.js';
-import { Credentials } from './credentials.js';
+import { inboundProxyConfig, serverCredentials } from '../test/support/inbound-proxy.js';
 import { refusedTarget } from './inbound.js';
 import type { InboundDeps } from './inbound.js';
 import { createProxy } from './proxy.js';
@@ -107,17 +107,7 @@ async function harness(o: Options): Promise<Harness> {
     }),
     NS,
   );
-  const creds = new Credentials();
-  const now = Date.now();
-  creds.setCertificate({
-    spiffeId: id('web'),
-    serial: '01',
-    notBefore: new Date(now - 60_000),
-    notAfter: new Date(now + 3_600_000),
-    certChainPem: serverCred.cert,
-    keyPem: serverCred.key,
-    trustBundlePem: ca.certPem,
-  });
+  const creds = serverCredentials(id('web'), serverCred, ca.certPem);
   const registry = new Registry();
   const listen = { host: '127.0.0.1', port: 0 };
   const h: Harness = {
@@ -135,20 +125,12 @@ async function harness(o: Options): Promise<Harness> {
     close: () => undefined,
   };
   const proxy: Proxy = createProxy({
-    config: {
-      podNamespace: NS,
-      podIp: '127.0.0.1',
-      maxConnections: o.maxConnections ?? 16_384,
-      maxHeaderBytes: 16 * 1024,
-      idleTimeoutSeconds: 300,
-      firstByteTimeoutSeconds: o.firstByteTimeoutSeconds ?? 10,
-      headerTimeoutSeconds: o.headerTimeoutSeconds ?? 20,
-      tcpIdleTimeoutSeconds: o.tcpIdleTimeoutSeconds ?? 3600,
-      adminListen: { host: '127.0.0.1', port: 15000 },
-      healthListen: { host: '0.0.0.0', port: 15020 },
-      outboundListen: { host: '0.0.0.0', port: 15001 },
-      inboundListen: { host: '0.0.0.0', port: 15006 },
-    },
+    config: inboundProxyConfig(NS, {
+      maxConnections: o.maxConnections,
+      firstByteTimeoutSeconds: o.firstByteTimeoutSeconds,
+      headerTimeoutSeconds: o.headerTimeoutSeconds,
+      tcpIdleTimeoutSeconds: o.tcpIdleTimeoutSeconds,
+    }),
     workload: 'web',
     registry,
     log,

@@ -5,11 +5,11 @@
 // give gRPC clients: a trailers-only answer (HTTP 200, grpc-status from the HTTP
 // status). A peer can make a failure per request, so the log lines are
 // rate-limited by code.
-import type { Socket } from 'node:net';
 import { ErrorCode, asWeftError } from '../../src/errors.js';
 import type { WeftError } from '../../src/errors.js';
 import type { LimitedLogger } from '../../src/log-limit.js';
 import type { Exchange, Layer } from '../exchange.js';
+import { untilReplyEnds } from '../exchange.js';
 
 const FLAGS: Partial<Record<ErrorCode, string>> = {
   no_route: 'NR',
@@ -48,25 +48,6 @@ const isGrpc = (ex: Exchange): boolean => {
   const ct = ex.req.headers['content-type'];
   return typeof ct === 'string' && ct.startsWith('application/grpc');
 };
-
-/** Resolves once the reply is written out (or the client left): telemetry then sees which. */
-function written(ex: Exchange): Promise<void> {
-  const socket = ex.req.socket as ExchangeSocket | undefined;
-  if (ex.res.writableFinished || socket?.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      socket?.off('close', done);
-      resolve();
-    };
-    ex.res.once('finish', done);
-    ex.res.once('close', done);
-    // A reply queued behind a pipelined one has no socket yet and never closes when
-    // the connection ends (see forward-pooled.ts): the connection's 'close' settles it.
-    socket?.once('close', done);
-  });
-}
-
-type ExchangeSocket = Pick<Socket, 'destroyed' | 'once' | 'off'>;
 
 function reply(ex: Exchange, e: WeftError): void {
   const { res } = ex;
@@ -112,6 +93,7 @@ export const rescue =
         return;
       }
       reply(ex, e);
-      await written(ex);
+      // Telemetry, after this layer, then sees whether the reply went out or the client left.
+      await untilReplyEnds(ex);
     }
   };

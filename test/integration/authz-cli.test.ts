@@ -22,8 +22,12 @@ describe('kubectl weft authz (real kube-apiserver)', () => {
   const ns = uniqueName('authz-cli');
   const env = pluginEnv();
   const plugin = (args: string[]) => kubectl(cp.kubeconfigPath, ['weft', 'authz', ...args], env);
+  /** `authz check --from FROM --to TO` and the rest (METHOD PATH, flags). */
+  const check = (from: string, to: string, ...rest: string[]) =>
+    plugin(['check', '--from', from, '--to', to, ...rest]);
+  const meshRoot = uniqueName('mesh-root');
 
-  const policy = (name: string, spec: unknown) =>
+  const policy = (name: string, spec: unknown, namespace = ns) =>
     kubectl(
       cp.kubeconfigPath,
       ['apply', '-f', '-'],
@@ -31,7 +35,7 @@ describe('kubectl weft authz (real kube-apiserver)', () => {
       stringify({
         apiVersion: 'weft.dev/v1alpha1',
         kind: 'AuthorizationPolicy',
-        metadata: { name, namespace: ns },
+        metadata: { name, namespace },
         spec,
       }),
     );
@@ -46,6 +50,7 @@ describe('kubectl weft authz (real kube-apiserver)', () => {
       '--timeout=60s',
     ]);
     await createNamespace(cp.kubeConfig, ns);
+    await createNamespace(cp.kubeConfig, meshRoot);
     const core = cp.kubeConfig.makeApiClient(CoreV1Api);
     for (const sa of ['curl', 'httpbin', 'admin']) {
       await core.createNamespacedServiceAccount({
@@ -119,15 +124,7 @@ describe('kubectl weft authz (real kube-apiserver)', () => {
   });
 
   it('check: allowed by the ALLOW policy, naming it and its rule', async () => {
-    const r = await plugin([
-      'check',
-      '--from',
-      `${ns}/curl`,
-      '--to',
-      `httpbin.${ns}:8000`,
-      'GET',
-      '/ip',
-    ]);
+    const r = await check(`${ns}/curl`, `httpbin.${ns}:8000`, 'GET', '/ip');
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stdout,
@@ -136,15 +133,7 @@ describe('kubectl weft authz (real kube-apiserver)', () => {
   });
 
   it('check: a deny explains every ALLOW policy considered', async () => {
-    const r = await plugin([
-      'check',
-      '--from',
-      `${ns}/admin`,
-      '--to',
-      `httpbin.${ns}:8000`,
-      'GET',
-      '/ip',
-    ]);
+    const r = await check(`${ns}/admin`, `httpbin.${ns}:8000`, 'GET', '/ip');
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /httpbin-1\s+DENY\s+no-allow-matched/);
     assert.match(
@@ -156,17 +145,7 @@ describe('kubectl weft authz (real kube-apiserver)', () => {
   });
 
   it('check: DENY by path prefix wins over the ALLOW', async () => {
-    const r = await plugin([
-      'check',
-      '--from',
-      `${ns}/curl/curl-1`,
-      '--to',
-      `httpbin.${ns}`,
-      'GET',
-      '/admin/x',
-      '-H',
-      'x-a: 1',
-    ]);
+    const r = await check(`${ns}/curl/curl-1`, `httpbin.${ns}`, 'GET', '/admin/x', '-H', 'x-a: 1');
     assert.equal(r.code, 1, r.stderr);
     assert.match(
       r.stdout,
@@ -175,15 +154,7 @@ describe('kubectl weft authz (real kube-apiserver)', () => {
   });
 
   it('check: a TCP connection (no METHOD PATH); the HTTP-only DENY covers it', async () => {
-    const r = await plugin([
-      'check',
-      '--from',
-      `${ns}/curl`,
-      '--to',
-      `httpbin.${ns}:8000`,
-      '-o',
-      'json',
-    ]);
+    const r = await check(`${ns}/curl`, `httpbin.${ns}:8000`, '-o', 'json');
     assert.equal(r.code, 1, r.stderr);
     const out = JSON.parse(r.stdout) as {
       items: { pod: string; allow: boolean; reason: string; policy: string }[];
@@ -195,9 +166,89 @@ describe('kubectl weft authz (real kube-apiserver)', () => {
   });
 
   it('check: refuses a malformed --from with a usage error', async () => {
-    const r = await plugin(['check', '--from', 'nobody', '--to', `httpbin.${ns}`]);
+    const r = await check('nobody', `httpbin.${ns}`);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--from nobody: expected NS\/SA or NS\/SA\/POD/);
+  });
+
+  it('check and list: --root-namespace names the mesh root, as the flag of discovery does', async () => {
+    assert.equal(
+      (await policy('mesh-deny-all', { action: 'DENY', rules: [{}] }, meshRoot)).code,
+      0,
+    );
+    // Under the default root (weft-system) the policy in meshRoot is just another namespace's.
+    const before = await check(`${ns}/curl`, `httpbin.${ns}:8000`, 'GET', '/ip');
+    assert.equal(before.code, 0, before.stdout);
+    const r = await check(
+      `${ns}/curl`,
+      `httpbin.${ns}:8000`,
+      'GET',
+      '/ip',
+      '--root-namespace',
+      meshRoot,
+    );
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stdout,
+      new RegExp(`httpbin-1\\s+DENY\\s+denied-by-policy\\s+${meshRoot}/mesh-deny-all rule 0`),
+    );
+    const list = await plugin(['list', 'httpbin-1', '-n', ns, '--root-namespace', meshRoot]);
+    assert.match(
+      list.stdout,
+      new RegExp(`^1\\s+${meshRoot}/mesh-deny-all\\s+DENY\\s+mesh\\s`, 'm'),
+    );
+    assert.doesNotMatch((await plugin(['list', 'httpbin-1', '-n', ns])).stdout, /mesh-deny-all/);
+    const removed = await kubectl(cp.kubeconfigPath, [
+      'delete',
+      'authorizationpolicy.weft.dev',
+      'mesh-deny-all',
+      '-n',
+      meshRoot,
+    ]);
+    assert.equal(removed.code, 0, removed.stderr);
+  });
+
+  it('check: --plaintext, --source-ip, --remote-ip, --sni and a repeated -H reach the matcher', async () => {
+    const rules = [
+      { from: [{ source: { notPrincipals: ['*'] } }] },
+      { from: [{ source: { ipBlocks: ['203.0.113.0/24'] } }] },
+      { from: [{ source: { remoteIpBlocks: ['198.51.100.128/25'] } }] },
+      { when: [{ key: 'connection.sni', values: ['evil.example'] }] },
+      { when: [{ key: 'request.headers[x-a]', values: ['1,2'] }] },
+    ];
+    assert.equal((await policy('deny-shapes', { action: 'DENY', rules }, ns)).code, 0);
+    const ask = async (...flags: string[]): Promise<string> => {
+      const r = await check(
+        `${ns}/curl`,
+        `httpbin.${ns}:8000`,
+        'GET',
+        '/ip',
+        '-o',
+        'json',
+        ...flags,
+      );
+      const item = (JSON.parse(r.stdout) as { items: { policy?: string; rule?: number }[] })
+        .items[0]!;
+      return `${item.policy ?? 'none'} ${item.rule ?? ''}`;
+    };
+    const denied = (rule: number): string => `${ns}/deny-shapes ${rule}`;
+    assert.equal(await ask(), `${ns}/allow-curl 0`);
+    assert.equal(await ask('--plaintext'), denied(0));
+    assert.equal(await ask('--source-ip', '203.0.113.5'), denied(1));
+    assert.equal(await ask('--remote-ip', '198.51.100.200'), denied(2));
+    assert.equal(await ask('--sni', 'evil.example'), denied(3));
+    assert.equal(await ask('-H', 'x-a: 1', '-H', 'x-a: 2'), denied(4));
+    const bad = await check(`${ns}/curl`, `httpbin.${ns}`, '--source-ip', 'not-an-ip');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--source-ip not-an-ip: expected an IPv4 or IPv6 address/);
+    const removed = await kubectl(cp.kubeconfigPath, [
+      'delete',
+      'authorizationpolicy.weft.dev',
+      'deny-shapes',
+      '-n',
+      ns,
+    ]);
+    assert.equal(removed.code, 0, removed.stderr);
   });
 
   it('list: the policies selecting a pod, in evaluation order', async () => {

@@ -3,32 +3,13 @@
 // API server streaming each sidecar the policies that select its pod, real mTLS
 // between the sidecars. Policies are applied with kubectl, as a user would.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { issueServingCertificate } from '../../ca/serving-cert.js';
-import { DiscoveryConfigSchema } from '../../discovery/config.js';
-import { startDiscovery } from '../../discovery/main.js';
-import type { RunningDiscovery } from '../../discovery/main.js';
-import { parseConfig } from '../../src/config/parse.js';
-import { createLogger } from '../../src/log.js';
-import { createRegistry } from '../../src/metrics.js';
-import { SIDECAR_NODE_OPTIONS } from '../../src/names.js';
-import { startControlPlane } from '../controlplane/testenv.js';
 import type { ControlPlane } from '../controlplane/testenv.js';
-import { createNamespace, createToken, eventually, uniqueName } from '../support/cluster.js';
-import { TestCluster } from '../support/discovery-cluster.js';
+import { eventually } from '../support/cluster.js';
+import { DiscoveryMesh } from '../support/discovery-mesh.js';
 import { kubectl } from '../support/kubectl.js';
-import { APP, CLIENT, ECHO_VIP, OUTSIDER } from '../support/mesh-fixture.js';
-import { NODE_IP, meshNet } from '../support/mesh-net.js';
-import type { MeshNet, Pod } from '../support/mesh-net.js';
-import { installManifests, startTestCa } from '../support/weft-ca.js';
-import type { TestCa } from '../support/weft-ca.js';
-import { WEFT_BIN, watchProcess } from '../support/weft-process.js';
-import type { WeftProcess } from '../support/weft-process.js';
+import { CLIENT, ECHO_VIP, OUTSIDER } from '../support/mesh-fixture.js';
+import type { Pod } from '../support/mesh-net.js';
 
 interface Many {
   results: { status: number; error?: string }[];
@@ -38,76 +19,23 @@ const b64 = (s: string): string => Buffer.from(s).toString('base64');
 const request = (method: string, p: string): string =>
   b64(`${method} ${p} HTTP/1.1\r\nHost: echo\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
 
-/**
- * The CRD with its full schema ships in manifests/crds (the authz-core branch); a
- * branch without it gets a schemaless stand-in, so this suite tests enforcement,
- * not admission (test/integration/authz-cli.test.ts does that).
- */
-async function ensureAuthzCrd(cp: ControlPlane): Promise<void> {
-  const served = await kubectl(cp.kubeconfigPath, ['get', 'crd', 'authorizationpolicies.weft.dev']);
-  if (served.code === 0) return;
-  const crd = {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: 'authorizationpolicies.weft.dev' },
-    spec: {
-      group: 'weft.dev',
-      scope: 'Namespaced',
-      names: {
-        plural: 'authorizationpolicies',
-        singular: 'authorizationpolicy',
-        kind: 'AuthorizationPolicy',
-      },
-      versions: [
-        {
-          name: 'v1alpha1',
-          served: true,
-          storage: true,
-          schema: {
-            openAPIV3Schema: {
-              type: 'object',
-              properties: {
-                spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-              },
-            },
-          },
-        },
-      ],
-    },
-  };
-  const r = await kubectl(
-    cp.kubeconfigPath,
-    ['apply', '-f', '-'],
-    process.env,
-    JSON.stringify(crd),
-  );
-  assert.equal(r.code, 0, r.stderr);
-}
+const PODS = [
+  { name: 'client', serviceAccount: 'client' },
+  { name: 'other', serviceAccount: 'other' },
+  { name: 'echo', serviceAccount: 'echo' },
+];
 
 describe('authorization policy end to end', { timeout: 300_000 }, () => {
+  let mesh: DiscoveryMesh;
   let cp: ControlPlane;
-  let ca: TestCa;
-  let net: MeshNet;
-  let discovery: RunningDiscovery | undefined;
-  let cluster: TestCluster;
-  let dir: string;
+  let ns: string;
   let outsider: Pod;
-  const ns = uniqueName('authz');
-  const procs: WeftProcess[] = [];
-  const pods: Record<string, Pod> = {};
-  const sidecars: Record<string, WeftProcess> = {};
+  let pods: DiscoveryMesh['pods'];
+  let sidecars: DiscoveryMesh['sidecars'];
   const principal = (sa: string): string => `cluster.local/ns/${ns}/sa/${sa}`;
-  const SERVICE_ACCOUNT: Record<string, string> = {
-    client: 'client',
-    other: 'other',
-    echo: 'echo',
-  };
 
-  const run = async (pod: Pod, program: string, args: (string | number)[]): Promise<unknown> => {
-    const cmd = ['netns', 'exec', pod.ns, 'node', program, ...args.map(String)];
-    const { stdout } = await promisify(execFile)('ip', cmd, { timeout: 60_000 });
-    return JSON.parse(stdout.trim().split('\n').pop()!) as unknown;
-  };
+  const run = (pod: Pod, program: string, args: (string | number)[]): Promise<unknown> =>
+    mesh.run(pod, program, args);
   /** Status codes of `n` GETs from a meshed pod, through both sidecars. */
   const statuses = async (from: string, p: string, n = 1): Promise<number[]> =>
     ((await run(pods[from]!, CLIENT, ['http', `http://echo${p}`, n])) as Many).results.map(
@@ -161,32 +89,12 @@ describe('authorization policy end to end', { timeout: 300_000 }, () => {
     eventually(what, async () => ((await check()) ? true : undefined), 15_000);
 
   before(async () => {
-    cp = await startControlPlane();
-    net = meshNet();
-    await installManifests(cp);
-    await ensureAuthzCrd(cp);
-    await eventually('the AuthorizationPolicy CRD to be served', async () => {
-      const r = await kubectl(cp.kubeconfigPath, ['get', 'authorizationpolicies.weft.dev', '-A']);
-      return r.code === 0 ? true : undefined;
-    });
-    ca = await startTestCa(cp, { listen: `${NODE_IP}:0`, servingIp: [NODE_IP] });
-    await createNamespace(cp.kubeConfig, ns);
-    cluster = new TestCluster(cp.kubeConfig, ns);
-    for (const sa of ['client', 'other', 'echo']) await cluster.serviceAccount(sa);
+    mesh = await DiscoveryMesh.start('authz', PODS);
+    ({ cp, ns, pods, sidecars } = mesh);
+    const { cluster } = mesh;
     // PERMISSIVE, so a plaintext client reaches the inbound authorization at all.
     await cluster.peerAuthentication(ns, 'default', { mtls: { mode: 'PERMISSIVE' } });
-    dir = mkdtempSync(path.join(os.tmpdir(), 'weft-authz-'));
-    chmodSync(dir, 0o755);
-    process.setMaxListeners(64);
-    const rootsFile = path.join(dir, 'roots.pem');
-    writeFileSync(rootsFile, ca.ca.roots());
-
-    for (const name of Object.keys(SERVICE_ACCOUNT)) {
-      pods[name] = net.addPod(name);
-      const sa = SERVICE_ACCOUNT[name]!;
-      await cluster.pod({ name, serviceAccount: sa, ip: pods[name].ip, labels: { app: sa } });
-    }
-    outsider = net.addPod('outsider');
+    outsider = mesh.addOutsider('outsider');
     await cluster.service('echo', {
       selector: { app: 'echo' },
       externalIPs: [ECHO_VIP],
@@ -203,63 +111,8 @@ describe('authorization policy end to end', { timeout: 300_000 }, () => {
         { name: 'tcp-db', port: 5432 },
       ],
     );
-
-    const serving = await issueServingCertificate(
-      ca.ca.authority(),
-      { trustDomain: 'cluster.local', namespace: 'weft-system', dnsNames: [], ips: [NODE_IP] },
-      { defaultLifetimeSeconds: 3600, maxLifetimeSeconds: 3600, backdateSeconds: 60 },
-    );
-    discovery = await startDiscovery(
-      parseConfig(DiscoveryConfigSchema, { listen: `${NODE_IP}:0`, kubeconfig: ca.kubeconfig }),
-      { cert: serving.cert, key: serving.key, roots: ca.ca.roots() },
-      createRegistry('discovery'),
-      createLogger({ component: 'discovery' }, 'warn'),
-    );
-    // As the Service would: no sidecar is sent to a replica before /readyz says so (a CRD's
-    // storage may still be initializing, and discovery serves nothing until it has listed).
-    await eventually('discovery to be ready', () =>
-      Promise.resolve(discovery!.ready() === undefined ? true : undefined),
-    );
-
-    for (const name of Object.keys(SERVICE_ACCOUNT)) {
-      const pod = pods[name]!;
-      const tokenFile = path.join(dir, `${name}.token`);
-      writeFileSync(tokenFile, await createToken(cp, ns, SERVICE_ACCOUNT[name]!), { mode: 0o644 });
-      pod.exec(['node', WEFT_BIN, 'init-iptables', '--exclude-inbound-ports=15020']);
-      procs.push(watchProcess(pod.spawn(['node', APP, name])));
-      const sidecar = watchProcess(
-        pod.spawn(
-          [
-            'node',
-            WEFT_BIN,
-            'sidecar',
-            ...['--discovery-address', `${NODE_IP}:${discovery.port}`],
-            ...['--ca-address', `${NODE_IP}:${ca.ca.port}`],
-            ...['--token-file', tokenFile, '--trust-bundle-file', rootsFile],
-            ...['--pod-name', name, '--pod-namespace', ns, '--pod-ip', pod.ip],
-            ...['--drain-seconds', '1', '--access-log', 'true'],
-          ],
-          { uid: 1337, env: { NODE_OPTIONS: SIDECAR_NODE_OPTIONS } },
-        ),
-      );
-      procs.push(sidecar);
-      sidecars[name] = sidecar;
-    }
-    for (const name of Object.keys(SERVICE_ACCOUNT)) {
-      const pod = pods[name]!;
-      await eventually(
-        `${name}'s sidecar to be ready`,
-        async () => {
-          if (sidecars[name]!.child.exitCode !== null)
-            throw new Error(sidecars[name]!.output.join('\n'));
-          const res = await fetch(`http://${pod.ip}:15020/healthz/ready`).catch(() => undefined);
-          return res?.status === 200 ? true : undefined;
-        },
-        30_000,
-      ).catch((err: Error) => {
-        throw new Error(`${err.message}\n${sidecars[name]!.output.slice(-8).join('\n')}`);
-      });
-    }
+    await mesh.startDiscovery();
+    await mesh.meshPods(PODS, ['--access-log', 'true']);
     for (const name of ['client', 'other'])
       pods[name]!.setHosts({ echo: ECHO_VIP, [`echo.${ns}.svc.cluster.local`]: ECHO_VIP });
   });
@@ -278,12 +131,7 @@ describe('authorization policy end to end', { timeout: 300_000 }, () => {
   });
 
   after(async () => {
-    await Promise.all(procs.map((p) => p.signal('SIGKILL')));
-    await discovery?.stop();
-    await ca?.ca.stop();
-    net?.remove();
-    await cp?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await mesh?.stop();
   });
 
   it('allow-nothing (namespace-wide) denies every request with 403 RBAC: access denied', async () => {
