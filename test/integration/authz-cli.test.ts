@@ -25,7 +25,15 @@ describe('kubectl weft authz (real kube-apiserver)', () => {
   /** `authz check --from FROM --to TO` and the rest (METHOD PATH, flags). */
   const check = (from: string, to: string, ...rest: string[]) =>
     plugin(['check', '--from', from, '--to', to, ...rest]);
+  /** GET /ip from curl to httpbin:8000, the request most tests ask about. */
+  const curlGetIp = (...flags: string[]) =>
+    check(`${ns}/curl`, `httpbin.${ns}:8000`, 'GET', '/ip', ...flags);
   const meshRoot = uniqueName('mesh-root');
+  const removePolicy = async (name: string, namespace: string): Promise<void> => {
+    const args = ['delete', 'authorizationpolicy.weft.dev', name, '-n', namespace];
+    const r = await kubectl(cp.kubeconfigPath, args);
+    assert.equal(r.code, 0, r.stderr);
+  };
 
   const policy = (name: string, spec: unknown, namespace = ns) =>
     kubectl(
@@ -124,7 +132,7 @@ describe('kubectl weft authz (real kube-apiserver)', () => {
   });
 
   it('check: allowed by the ALLOW policy, naming it and its rule', async () => {
-    const r = await check(`${ns}/curl`, `httpbin.${ns}:8000`, 'GET', '/ip');
+    const r = await curlGetIp();
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stdout,
@@ -177,16 +185,9 @@ describe('kubectl weft authz (real kube-apiserver)', () => {
       0,
     );
     // Under the default root (weft-system) the policy in meshRoot is just another namespace's.
-    const before = await check(`${ns}/curl`, `httpbin.${ns}:8000`, 'GET', '/ip');
+    const before = await curlGetIp();
     assert.equal(before.code, 0, before.stdout);
-    const r = await check(
-      `${ns}/curl`,
-      `httpbin.${ns}:8000`,
-      'GET',
-      '/ip',
-      '--root-namespace',
-      meshRoot,
-    );
+    const r = await curlGetIp('--root-namespace', meshRoot);
     assert.equal(r.code, 1, r.stderr);
     assert.match(
       r.stdout,
@@ -198,14 +199,7 @@ describe('kubectl weft authz (real kube-apiserver)', () => {
       new RegExp(`^1\\s+${meshRoot}/mesh-deny-all\\s+DENY\\s+mesh\\s`, 'm'),
     );
     assert.doesNotMatch((await plugin(['list', 'httpbin-1', '-n', ns])).stdout, /mesh-deny-all/);
-    const removed = await kubectl(cp.kubeconfigPath, [
-      'delete',
-      'authorizationpolicy.weft.dev',
-      'mesh-deny-all',
-      '-n',
-      meshRoot,
-    ]);
-    assert.equal(removed.code, 0, removed.stderr);
+    await removePolicy('mesh-deny-all', meshRoot);
   });
 
   it('check: --plaintext, --source-ip, --remote-ip, --sni and a repeated -H reach the matcher', async () => {
@@ -218,15 +212,7 @@ describe('kubectl weft authz (real kube-apiserver)', () => {
     ];
     assert.equal((await policy('deny-shapes', { action: 'DENY', rules }, ns)).code, 0);
     const ask = async (...flags: string[]): Promise<string> => {
-      const r = await check(
-        `${ns}/curl`,
-        `httpbin.${ns}:8000`,
-        'GET',
-        '/ip',
-        '-o',
-        'json',
-        ...flags,
-      );
+      const r = await curlGetIp('-o', 'json', ...flags);
       const item = (JSON.parse(r.stdout) as { items: { policy?: string; rule?: number }[] })
         .items[0]!;
       return `${item.policy ?? 'none'} ${item.rule ?? ''}`;
@@ -241,14 +227,7 @@ describe('kubectl weft authz (real kube-apiserver)', () => {
     const bad = await check(`${ns}/curl`, `httpbin.${ns}`, '--source-ip', 'not-an-ip');
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--source-ip not-an-ip: expected an IPv4 or IPv6 address/);
-    const removed = await kubectl(cp.kubeconfigPath, [
-      'delete',
-      'authorizationpolicy.weft.dev',
-      'deny-shapes',
-      '-n',
-      ns,
-    ]);
-    assert.equal(removed.code, 0, removed.stderr);
+    await removePolicy('deny-shapes', ns);
   });
 
   it('list: the policies selecting a pod, in evaluation order', async () => {
