@@ -84,7 +84,12 @@ export class DiscoveryMesh {
       const pod = this.net.addPod(p.name);
       this.pods[p.name] = pod;
       const labels = { app: p.serviceAccount };
-      await this.cluster.pod({ name: p.name, serviceAccount: p.serviceAccount, ip: pod.ip, labels });
+      await this.cluster.pod({
+        name: p.name,
+        serviceAccount: p.serviceAccount,
+        ip: pod.ip,
+        labels,
+      });
     }
   }
 
