@@ -67,9 +67,12 @@ function address(flag: string, text: string | undefined): string | undefined {
 
 function parseFrom(text: string | undefined, plaintext: boolean): Partial<CheckSource> {
   if (text === undefined && plaintext) return {};
-  const parts = (text ?? '').split('/');
+  if (text === undefined) {
+    throw new PluginError('--from NS/SA is required (or --plaintext)', PluginExit.Usage);
+  }
+  const parts = text.split('/');
   if (parts.length < 2 || parts.length > 3 || parts.some((p) => !p)) {
-    throw new PluginError(`--from ${text ?? ''}: expected NS/SA or NS/SA/POD`, PluginExit.Usage);
+    throw new PluginError(`--from ${text}: expected NS/SA or NS/SA/POD`, PluginExit.Usage);
   }
   return { namespace: parts[0]!, sa: parts[1]!, ...(parts[2] ? { pod: parts[2] } : {}) };
 }
