@@ -87,23 +87,33 @@ export const isHttp2Request = (req: ProxyRequest): req is http2.Http2ServerReque
 type ReplySocket = Pick<Socket, 'destroyed' | 'once' | 'off'>;
 
 /**
- * Resolves once the reply is over: written out ('finish'), closed early ('close'),
- * or the client's connection closed. The last is needed because a reply queued
- * behind a pipelined one has no socket yet, and Node never closes it when the
- * connection ends (a parse error on a later request, the client leaving): only the
- * connection's own 'close' settles it (found by fuzzing). Used wherever a layer
- * waits for the reply: the forwarder and the rescue layer's local replies.
+ * Calls `done` once the reply is over: written out ('finish'), closed early
+ * ('close'), or the client's connection closed; at once (synchronously) if it
+ * already is. The last case matters because a reply queued behind a pipelined one
+ * has no socket yet, and Node never closes it when the connection ends (a parse
+ * error on a later request, the client leaving): only the connection's own
+ * 'close' settles it (found by fuzzing). Synchronous so that a caller can settle
+ * before it starts work that would fail on a gone client (the forwarder).
  */
-export function untilReplyEnds(ex: Exchange): Promise<void> {
+export function onReplyEnd(ex: Exchange, done: () => void): void {
   const socket = ex.req.socket as ReplySocket | undefined;
-  if (ex.res.writableFinished || socket?.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      socket?.off('close', done);
-      resolve();
-    };
-    ex.res.once('finish', done);
-    ex.res.once('close', done);
-    socket?.once('close', done);
-  });
+  if (ex.res.writableFinished || socket?.destroyed) {
+    done();
+    return;
+  }
+  let called = false;
+  const once = (): void => {
+    if (called) return;
+    called = true;
+    socket?.off('close', once);
+    done();
+  };
+  ex.res.once('finish', once);
+  ex.res.once('close', once);
+  socket?.once('close', once);
+}
+
+/** Resolves once the reply is over (see onReplyEnd): the rescue layer's local replies. */
+export function untilReplyEnds(ex: Exchange): Promise<void> {
+  return new Promise((resolve) => onReplyEnd(ex, resolve));
 }

@@ -7,7 +7,7 @@ import type http from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
 import type { Exchange } from './exchange.js';
-import { untilReplyEnds } from './exchange.js';
+import { onReplyEnd } from './exchange.js';
 import { forwardHeaders } from './http-headers.js';
 import { upstreamFailure } from './upstream-errors.js';
 
@@ -75,7 +75,7 @@ export function forwardPooled(
         resolve();
       },
     };
-    void untilReplyEnds(ex).then(leave);
+    onReplyEnd(ex, leave);
     pool.dispatch(
       {
         origin: undefined,
