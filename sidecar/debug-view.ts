@@ -8,7 +8,7 @@ import type { Credentials } from './credentials.js';
 
 export interface ViewSources {
   readonly mesh: () => MeshIndex;
-  readonly creds: Credentials;
+  readonly creds: Pick<Credentials, 'certificate'>;
   /** Undefined when the view comes from a mesh file. */
   readonly discovery?: () => SidecarDiscoveryStatus;
 }
