@@ -157,12 +157,16 @@ describe('kubectl weft proxy-status and config', { timeout: 240_000 }, () => {
       ...['--admin-listen', '127.0.0.1:0', '--health-listen', '127.0.0.1:0'],
       ...['--outbound-listen', '127.0.0.1:0', '--inbound-listen', '127.0.0.1:0'],
     ]);
-    const listening = await sidecar.waitFor(/sidecar listening/);
+    const listening = await sidecar.waitFor(/sidecar listening/, 90_000);
     adminPort = (JSON.parse(listening) as { admin: number }).admin;
-    await eventually('the sidecar to apply its first view', async () => {
-      const res = await fetch(`http://127.0.0.1:${adminPort}/ready`).catch(() => undefined);
-      return res?.status === 200 ? true : undefined;
-    });
+    await eventually(
+      'the sidecar to apply its first view',
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${adminPort}/ready`).catch(() => undefined);
+        return res?.status === 200 ? true : undefined;
+      },
+      90_000,
+    );
   });
 
   after(async () => {
