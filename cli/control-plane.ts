@@ -36,6 +36,8 @@ Flags:
   --ca-listen HOST:PORT            (default 0.0.0.0:15012)
   --webhook-listen HOST:PORT       (default 0.0.0.0:15017)
   --discovery-listen HOST:PORT     (default 0.0.0.0:15010); injected sidecars dial its port
+  --discovery-debug-listen HOST:PORT   /debug/syncz, loopback only (default 127.0.0.1:15014);
+                                   kubectl weft proxy-status reaches it by port-forward
   --discovery-address H:P[,H:P]    what injected sidecars dial instead (default: the CA's host,
                                    --discovery-listen's port)
   --cluster-domain NAME            the cluster's DNS domain, for sidecars (default cluster.local)
@@ -58,6 +60,7 @@ const flags = {
   'ca-listen': {},
   'webhook-listen': {},
   'discovery-listen': {},
+  'discovery-debug-listen': {},
   'discovery-address': {},
   'cluster-domain': {},
   'debounce-ms': {},
@@ -82,6 +85,7 @@ const Schema = z.strictObject({
   caListen: z.string().optional(),
   webhookListen: z.string().optional(),
   discoveryListen: z.string().optional(),
+  discoveryDebugListen: z.string().optional(),
   discoveryAddress: z.string().optional(),
   clusterDomain: z.string().optional(),
   debounceMs: z.string().optional(),
@@ -126,6 +130,7 @@ export function controlPlaneConfigs(args: readonly string[]): {
     defined({
       ...shared,
       listen: f.discoveryListen,
+      debugListen: f.discoveryDebugListen,
       debounceMs: f.debounceMs,
       debounceMaxMs: f.debounceMaxMs,
       pingIntervalMs: f.pingIntervalMs,

@@ -8,6 +8,8 @@ import { runAudit } from './plugin/audit-command.js';
 import { runAuthz } from './plugin/authz-command.js';
 import { runCert } from './plugin/cert-command.js';
 import { runCheck } from './plugin/check-command.js';
+import { runConfig } from './plugin/config-command.js';
+import { runProxyStatus } from './plugin/proxy-status-command.js';
 import { PluginError } from './plugin/errors.js';
 import { runIdentities } from './plugin/identities-command.js';
 
@@ -45,6 +47,16 @@ main('kubectl weft', [
     name: 'authz',
     summary: 'Explain authorization: check a request against the policies, list what selects a pod',
     run: guarded(runAuthz),
+  },
+  {
+    name: 'proxy-status',
+    summary: "Each sidecar's stream: control-plane replica, sync, version, last ACK/NACK",
+    run: guarded(runProxyStatus),
+  },
+  {
+    name: 'config',
+    summary: "Show the view a pod's sidecar holds: services, endpoints, inbound mode, policies",
+    run: guarded(runConfig),
   },
   {
     name: 'inject',

@@ -22,6 +22,7 @@ Flags:
   --tls-cert FILE --tls-key FILE   serving certificate (SPIFFE ID of weft-control-plane) and key
   --roots FILE                     the mesh's roots; sidecars' certificates must chain to them
   --listen HOST:PORT               (default 0.0.0.0:15010)
+  --debug-listen HOST:PORT         /debug/syncz, loopback only (default 127.0.0.1:15014)
   --kubeconfig PATH                (default: in-cluster, else $KUBECONFIG)
   --trust-domain NAME              (default cluster.local)
   --root-namespace NAME            where a selector-less PeerAuthentication is mesh-wide

@@ -5,8 +5,11 @@ import { hostPort, logLevel, positiveInt, trustDomain } from '../src/config/fiel
 import type { FlagSpec } from '../src/config/parse.js';
 import { DEFAULT_TRUST_DOMAIN, DISCOVERY_PORT, WEFT_NAMESPACE } from '../src/names.js';
 
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/;
+
 export const discoveryFlags: FlagSpec = {
   listen: {},
+  'debug-listen': {},
   kubeconfig: {},
   'trust-domain': {},
   'root-namespace': {},
@@ -24,6 +27,17 @@ export const discoveryFlags: FlagSpec = {
 export const DiscoveryConfigSchema = z
   .strictObject({
     listen: hostPort.default({ host: '0.0.0.0', port: DISCOVERY_PORT }),
+    /**
+     * The debug endpoint (/debug/syncz). Loopback only: it names every connected pod and
+     * what it was sent, so no pod of the mesh may reach it; `kubectl weft proxy-status`
+     * comes in through the API server's port-forward. Default 127.0.0.1:15014, or port 0
+     * (any free one) when --listen asks for port 0, as tests do.
+     */
+    debugListen: hostPort
+      .refine((v) => LOOPBACK.test(v.host), {
+        message: 'must be a loopback address (127.0.0.1, ::1): reach it with kubectl port-forward',
+      })
+      .optional(),
     kubeconfig: z.string().optional(),
     trustDomain: trustDomain.default(DEFAULT_TRUST_DOMAIN),
     /** Where a selector-less PeerAuthentication is mesh-wide (Istio's root namespace). */

@@ -11,7 +11,9 @@ import { limitLogger } from '../src/log-limit.js';
 import { keepAlive } from '../src/net/http2-keepalive.js';
 import { ClusterCache } from './cluster-cache.js';
 import type { DiscoveryConfig } from './config.js';
+import { startDebugServer } from './debug-server.js';
 import { createDiscoveryMetrics } from './metrics.js';
+import { DISCOVERY_DEBUG_PORT } from '../src/debug/syncz.js';
 import type { ConnectionStatus } from './stream-server.js';
 import { DiscoveryStreams } from './stream-server.js';
 
@@ -24,6 +26,8 @@ export interface DiscoveryTls {
 
 export interface RunningDiscovery {
   readonly port: number;
+  /** The loopback port of /debug/syncz. */
+  readonly debugPort: number;
   /** New handshakes take the new certificate and roots; open streams keep theirs. */
   setTls(tls: DiscoveryTls): void;
   connections(): ConnectionStatus[];
@@ -92,10 +96,23 @@ export async function startDiscovery(
     server.listen(config.listen.port, config.listen.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  const debug = await startDebugServer(
+    config.debugListen ?? {
+      host: '127.0.0.1',
+      port: config.listen.port === 0 ? 0 : DISCOVERY_DEBUG_PORT,
+    },
+    () => streams.status(),
+    log,
+  ).catch(async (err: unknown) => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await cache.stop();
+    throw err;
+  });
   log.info('discovery ready', { port });
   let stopping = false;
   return {
     port,
+    debugPort: debug.port,
     setTls: (next) => server.setSecureContext(secure(next)),
     connections: () => streams.status(),
     ready: () => {
@@ -107,6 +124,7 @@ export async function startDiscovery(
     stop: async () => {
       stopping = true;
       streams.closeAll();
+      await debug.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await cache.stop();
     },

@@ -28,6 +28,7 @@ import type { Resource, View } from '../src/mesh/view.js';
 import { ClientMessage, DISCOVERY_PATH, NDJSON } from '../src/mesh/wire.js';
 import type { ClusterObjects } from '../src/mesh/build-view.js';
 import type { PolicyObject } from '../src/authz/index.js';
+import type { SyncStream } from '../src/debug/syncz.js';
 import type { DiscoveryConfig } from './config.js';
 import type { Delta, Held, SnapshotHeld } from './held-view.js';
 import { DeltaCache, deltaTo, heldInbound, versionOf } from './held-view.js';
@@ -45,13 +46,11 @@ export type StreamCache = ClusterObjects &
 
 const MAX_CLIENT_MESSAGE_BYTES = 4 * 1024 * 1024;
 
-export interface ConnectionStatus {
-  readonly pod: string;
-  readonly identity: string;
-  readonly connectedAt: string;
-  readonly acked?: { version: string; at: string };
-  readonly nacked?: { version: string; error: string; at: string };
-}
+/** What the debug endpoint reports per stream (src/debug/syncz.ts). */
+export type ConnectionStatus = SyncStream;
+
+/** The NACK reason as reported: the peer's text, bounded. */
+const MAX_REPORTED_ERROR = 1024;
 
 interface Connection {
   readonly id: number;
@@ -67,6 +66,7 @@ interface Connection {
   excluded: Map<string, string>;
   inFlight: { nonce: string; target: SnapshotHeld; delta: Delta } | undefined;
   dirty: boolean;
+  sent?: { version: string; nonce: string; at: Date };
   acked?: { version: string; at: Date };
   nacked?: { version: string; error: string; at: Date };
 }
@@ -131,10 +131,22 @@ export class DiscoveryStreams {
   status(): ConnectionStatus[] {
     return [...this.connections.values()].map((c) => ({
       pod: c.podKey,
+      uid: c.podUid,
+      address: c.address,
       identity: c.identity,
       connectedAt: c.connectedAt.toISOString(),
+      ...(c.sent ? { sent: { ...c.sent, at: c.sent.at.toISOString() } } : {}),
+      pending: c.inFlight !== undefined,
       ...(c.acked ? { acked: { version: c.acked.version, at: c.acked.at.toISOString() } } : {}),
-      ...(c.nacked ? { nacked: { ...c.nacked, at: c.nacked.at.toISOString() } } : {}),
+      ...(c.nacked
+        ? {
+            nacked: {
+              version: c.nacked.version,
+              error: c.nacked.error.slice(0, MAX_REPORTED_ERROR),
+              at: c.nacked.at.toISOString(),
+            },
+          }
+        : {}),
     }));
   }
 
@@ -390,8 +402,10 @@ export class DiscoveryStreams {
       return;
     }
     const nonce = `${this.nonceBase}-${++this.nonces}`;
-    const text = frame(type, nonce, versionOf(target), delta);
+    const version = versionOf(target);
+    const text = frame(type, nonce, version, delta);
     c.inFlight = { nonce, target, delta };
+    c.sent = { version, nonce, at: new Date() };
     this.metrics.pushes.inc({ type });
     this.metrics.pushBytes.inc({ type }, Buffer.byteLength(text));
     c.stream.write(text);

@@ -1,6 +1,6 @@
 // The sidecar's two small servers. Admin (127.0.0.1:15000, for people on the pod):
-// readiness, Prometheus stats, the config in force, the certificate, drain and
-// /quitquitquit. Health (:15020, for the kubelet and Prometheus): readiness, stats
+// readiness, Prometheus stats, the config in force (also as /debug/view, with the
+// stream's state, for `kubectl weft config`), the certificate, drain and /quitquitquit. Health (:15020, for the kubelet and Prometheus): readiness, stats
 // and the app's rewritten probes.
 import type { Express, RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
@@ -8,9 +8,12 @@ import type { Probers } from '../src/app-probes.js';
 import { createApp, finishApp } from '../src/http/app.js';
 import { limitLogger } from '../src/log-limit.js';
 import type { Logger } from '../src/log.js';
+import type { SidecarDiscoveryStatus } from '../src/debug/sidecar-view.js';
+import { SIDECAR_VIEW_PATH } from '../src/debug/sidecar-view.js';
 import type { MeshIndex } from '../src/mesh/mesh-index.js';
 import { runProbe } from './app-health.js';
 import type { Credentials } from './credentials.js';
+import { sidecarView } from './debug-view.js';
 
 export interface AdminDeps {
   readonly registry: Registry;
@@ -18,6 +21,8 @@ export interface AdminDeps {
   readonly ready: () => string | undefined;
   readonly creds: Credentials;
   readonly mesh: () => MeshIndex;
+  /** The discovery stream's state; undefined when the view comes from a mesh file. */
+  readonly discovery?: () => SidecarDiscoveryStatus;
   readonly drain: () => void;
   readonly quit: () => void;
   readonly probers: Probers;
@@ -70,6 +75,10 @@ export function adminApp(deps: AdminDeps): Express {
   const app = base(deps, deps.log);
   app.get('/config_dump', (_req, res) => {
     res.json(deps.mesh().config);
+  });
+  // The view in force, for `kubectl weft config` (read-only; no key, no chain).
+  app.get(SIDECAR_VIEW_PATH, (_req, res) => {
+    res.json(sidecarView(deps));
   });
   app.get('/certs', (_req, res) => {
     const c = deps.creds.certificate();

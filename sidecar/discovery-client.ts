@@ -15,6 +15,7 @@ import { LineReader, LineTooLongError, encodeLine } from '../src/mesh/ndjson.js'
 import { applyMessage } from '../src/mesh/view-apply.js';
 import type { View } from '../src/mesh/view.js';
 import { versionsOf, viewVersion } from '../src/mesh/view.js';
+import type { SidecarDiscoveryStatus } from '../src/debug/sidecar-view.js';
 import type { ClientMessage } from '../src/mesh/wire.js';
 import { DISCOVERY_PATH, NDJSON, ServerMessage } from '../src/mesh/wire.js';
 import type { Credentials } from './credentials.js';
@@ -54,6 +55,10 @@ export class DiscoveryClient {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private synced = false;
+  /** For the admin endpoint: the stream open now, the last view applied and refused. */
+  private connectedTo: string | undefined;
+  private lastApplied: { version: string; at: Date } | undefined;
+  private lastRefused: { error: string; at: Date } | undefined;
   private readonly limited;
   private readonly applied;
   private readonly refused;
@@ -96,6 +101,19 @@ export class DiscoveryClient {
 
   /** The version of the view in force, for the admin endpoint. */
   version = (): string => viewVersion(this.view);
+
+  /** What the admin endpoint reports of the stream (src/debug/sidecar-view.ts). */
+  status(): SidecarDiscoveryStatus {
+    const { connectedTo, lastApplied: a, lastRefused: r } = this;
+    return {
+      addresses: [...this.o.addresses],
+      ...(connectedTo ? { connectedTo } : {}),
+      synced: this.synced,
+      version: this.version(),
+      ...(a ? { applied: { version: a.version, at: a.at.toISOString() } } : {}),
+      ...(r ? { refused: { error: r.error.slice(0, 1024), at: r.at.toISOString() } } : {}),
+    };
+  }
 
   start(): void {
     if (this.o.creds.ready()) this.connect();
@@ -146,7 +164,8 @@ export class DiscoveryClient {
     });
     stream.on('response', (headers) => {
       const status = headers[':status'];
-      if (status !== 200) {
+      if (status === 200) this.connectedTo = address;
+      else {
         this.limited.warn(
           'discovery refused this sidecar',
           { address, status },
@@ -186,6 +205,7 @@ export class DiscoveryClient {
     const result = applyMessage(this.view, message, this.o.clusterDomain);
     if (!result.ok) {
       this.refused.inc();
+      this.lastRefused = { error: result.error, at: new Date() };
       this.limited.warn(
         'discovery view refused; keeping the last good one',
         { error: result.error },
@@ -206,6 +226,7 @@ export class DiscoveryClient {
     this.o.apply(result.config);
     this.view = result.view;
     this.synced = true;
+    this.lastApplied = { version: message.version, at: new Date() };
     this.attempt = 0;
     this.applied.inc();
     send({ type: 'ack', nonce: message.nonce, version: message.version });
@@ -214,6 +235,7 @@ export class DiscoveryClient {
   private failed(session: http2.ClientHttp2Session, address: string, err: Error | undefined): void {
     if (this.session !== session) return; // already replaced
     this.session = undefined;
+    this.connectedTo = undefined;
     session.destroy();
     if (this.stopped) return;
     this.reconnects.inc();

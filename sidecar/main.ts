@@ -164,6 +164,7 @@ export async function startSidecar(
     ready,
     creds,
     mesh,
+    ...(discovery ? { discovery: () => discovery.status() } : {}),
     drain: () => void drain(),
     quit: () => void stop().then(() => extras.onQuit?.()),
     probers: extras.probers ?? {},
