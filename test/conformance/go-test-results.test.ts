@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { formatSummary, parseGoTestOutput } from './go-test-results.js';
+
+// Shaped as conformance.test -test.v prints it: parallel tests interleave under
+// === CONT headers, testify's failure block names the message, the final tree
+// repeats results with nested subtests.
+const OUTPUT = `=== RUN   TestConformance
+    conformance.go:138: Running conformance tests with:
+=== RUN   TestConformance/MeshBasic
+=== PAUSE TestConformance/MeshBasic
+=== RUN   TestConformance/MeshConsumerRoute
+    suite.go:580: Skipping MeshConsumerRoute: suite does not support MeshConsumerRoute
+=== RUN   TestConformance/MeshHTTPRouteWeight
+=== CONT  TestConformance/MeshBasic
+    pod.go:60: Request [client http://echo/] failed, not ready yet: command terminated with exit code 1 (after 30s)
+=== CONT  TestConformance/MeshHTTPRouteWeight
+    helpers.go:301:
+        	Error Trace:	helpers.go:301
+        	Error:      	Received unexpected error:
+        	            	context deadline exceeded
+        	Test:       	TestConformance/MeshHTTPRouteWeight
+        	Messages:   	error waiting for HTTPRoute to have parents matching expectations
+=== NAME  TestConformance/MeshBasic
+=== RUN   TestConformance/MeshBasic/sub
+--- FAIL: TestConformance (95.30s)
+    --- SKIP: TestConformance/MeshConsumerRoute (0.00s)
+    --- FAIL: TestConformance/MeshHTTPRouteWeight (60.02s)
+    --- PASS: TestConformance/MeshBasic (31.50s)
+        --- PASS: TestConformance/MeshBasic/sub (0.50s)
+FAIL
+`;
+
+test('one result per test below TestConformance, with why a test failed or was skipped', () => {
+  assert.deepEqual(parseGoTestOutput(OUTPUT), [
+    {
+      name: 'TestConformance/MeshConsumerRoute',
+      outcome: 'SKIP',
+      seconds: 0,
+      why: 'Skipping MeshConsumerRoute: suite does not support MeshConsumerRoute',
+    },
+    {
+      name: 'TestConformance/MeshHTTPRouteWeight',
+      outcome: 'FAIL',
+      seconds: 60.02,
+      why: 'error waiting for HTTPRoute to have parents matching expectations',
+    },
+    { name: 'TestConformance/MeshBasic', outcome: 'PASS', seconds: 31.5 },
+  ]);
+});
+
+test('a failure without a testify block falls back to the last failed request', () => {
+  const out = `=== RUN   TestConformance/MeshPorts
+    pod.go:60: Request [client http://echo:8080/] failed, not ready yet: exit code 1 (after 1s)
+    pod.go:60: Request [client http://echo:8080/] failed, not ready yet: exit code 7 (after 2s)
+    --- FAIL: TestConformance/MeshPorts (30.00s)
+`;
+  const [r] = parseGoTestOutput(out);
+  assert.equal(
+    r?.why,
+    'Request [client http://echo:8080/] failed, not ready yet: exit code 7 (after 2s)',
+  );
+});
+
+test('the summary counts outcomes and names each test without the root', () => {
+  const text = formatSummary(parseGoTestOutput(OUTPUT));
+  const lines = text.split('\n');
+  assert.equal(lines.at(-1), '1 passed, 1 failed, 1 skipped');
+  assert.match(
+    lines[1] ?? '',
+    /^FAIL\s+60\.0s {2}MeshHTTPRouteWeight {2}error waiting for HTTPRoute/,
+  );
+  assert.match(lines[2] ?? '', /^PASS\s+31\.5s {2}MeshBasic$/);
+});

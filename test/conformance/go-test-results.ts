@@ -1,0 +1,88 @@
+// Reads `go test -v` output of the conformance suite into one result per test
+// (TestConformance/<ShortName>) with the line that best says why it failed. The
+// suite runs some tests in parallel, so output interleaves: `=== RUN`, `=== CONT`,
+// `=== NAME` and `=== PAUSE` headers say whose lines follow.
+
+export type Outcome = 'PASS' | 'FAIL' | 'SKIP';
+
+export interface TestResult {
+  readonly name: string;
+  readonly outcome: Outcome;
+  readonly seconds: number;
+  /** For a failure: the suite's last error or expectation line; for a skip, its reason. */
+  readonly why?: string;
+}
+
+const HEADER = /^=== (?:RUN|CONT|NAME|PAUSE)\s+(\S+)/;
+const RESULT = /^\s*--- (PASS|FAIL|SKIP): (\S+) \(([\d.]+)s\)/;
+// Lines the suite and testify print when an expectation fails, most telling first.
+const WHY = [
+  /\b(Skipping\b.*\S)/,
+  /Messages:\s+(.*\S)/,
+  /(Response expectation failed.*)/,
+  /(Request .* failed.*)/,
+  /Error:\s+(.*\S)/,
+  /(timed out .*|.*timeout.*|.*context deadline exceeded.*)/i,
+  /(\S.*(?:not ready|expected).*)/i,
+];
+
+/** The name below `root` that a (sub)test belongs to: TestConformance/A/b -> TestConformance/A. */
+function topLevel(name: string, root: string): string | undefined {
+  if (!name.startsWith(`${root}/`)) return undefined;
+  const rest = name.slice(root.length + 1);
+  const slash = rest.indexOf('/');
+  return `${root}/${slash < 0 ? rest : rest.slice(0, slash)}`;
+}
+
+function reasonIn(lines: readonly string[]): string | undefined {
+  for (const pattern of WHY) {
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const m = pattern.exec(lines[i] ?? '');
+      if (m?.[1]) return m[1].trim().slice(0, 300);
+    }
+  }
+  return undefined;
+}
+
+/** Results of the tests directly below `root`, in the order they finished. */
+export function parseGoTestOutput(output: string, root = 'TestConformance'): TestResult[] {
+  const linesOf = new Map<string, string[]>();
+  const results: TestResult[] = [];
+  let current: string | undefined;
+  for (const line of output.split('\n')) {
+    const header = HEADER.exec(line);
+    if (header?.[1]) {
+      current = topLevel(header[1], root);
+      continue;
+    }
+    const result = RESULT.exec(line);
+    if (result?.[2]) {
+      const name = result[2];
+      if (topLevel(name, root) === name) {
+        const outcome = result[1] as Outcome;
+        const own = linesOf.get(name) ?? [];
+        const why = outcome === 'PASS' ? undefined : reasonIn(own);
+        results.push({ name, outcome, seconds: Number(result[3]), ...(why ? { why } : {}) });
+      }
+      continue;
+    }
+    if (current) {
+      const own = linesOf.get(current) ?? [];
+      own.push(line);
+      linesOf.set(current, own);
+    }
+  }
+  return results;
+}
+
+/** A fixed-width table: outcome, seconds, test, and why for the ones that did not pass. */
+export function formatSummary(results: readonly TestResult[], root = 'TestConformance'): string {
+  const count = (o: Outcome): number => results.filter((r) => r.outcome === o).length;
+  const rows = results.map((r) => {
+    const name = r.name.slice(root.length + 1);
+    const why = r.why ? `  ${r.why}` : '';
+    return `${r.outcome.padEnd(4)} ${r.seconds.toFixed(1).padStart(6)}s  ${name}${why}`;
+  });
+  const totals = `${count('PASS')} passed, ${count('FAIL')} failed, ${count('SKIP')} skipped`;
+  return [...rows, totals].join('\n');
+}
