@@ -13,7 +13,7 @@ const OUTPUT = `=== RUN   TestConformance
     suite.go:580: Skipping MeshConsumerRoute: suite does not support MeshConsumerRoute
 === RUN   TestConformance/MeshHTTPRouteWeight
 === CONT  TestConformance/MeshBasic
-    pod.go:60: Request [client http://echo/] failed, not ready yet: command terminated with exit code 1 (after 30s)
+    pod.go:67: 2026-12-02T05:23:15.35Z: Request [client grpc://echo:7070] failed, not ready yet: command terminated with exit code 1 (after 29.5s)
 === CONT  TestConformance/MeshHTTPRouteWeight
     helpers.go:301:
         	Error Trace:	helpers.go:301
@@ -49,17 +49,26 @@ test('one result per test below TestConformance, with why a test failed or was s
   ]);
 });
 
-test('a failure without a testify block falls back to the last failed request', () => {
-  const out = `=== RUN   TestConformance/MeshPorts
-    pod.go:60: Request [client http://echo:8080/] failed, not ready yet: exit code 1 (after 1s)
-    pod.go:60: Request [client http://echo:8080/] failed, not ready yet: exit code 7 (after 2s)
-    --- FAIL: TestConformance/MeshPorts (30.00s)
+test('a failure that timed out says so, with the last request tried and its answer', () => {
+  const out = `=== RUN   TestConformance/MeshHTTPRoute303Redirect
+=== RUN   TestConformance/MeshHTTPRoute303Redirect/0_request
+=== PAUSE TestConformance/MeshHTTPRoute303Redirect/0_request
+=== CONT  TestConformance/MeshHTTPRoute303Redirect/0_request
+    pod.go:67: 2026-12-02T05:23:17Z: Request [client grpc://echo:7070] failed, not ready yet: command terminated with exit code 1 (after 1.2s)
+    pod.go:72: 2026-12-02T05:23:18Z: Response expectation failed for request: [client http://echo/redirect --method=GET]  not ready yet: wanted status code to be one of [303], got 200 (after 2.5s)
+    http.go:306: 2026-12-02T05:23:46Z: timeout while waiting after 25 attempts, 0/3 successes
+=== NAME  TestConformance/MeshHTTPRoute303Redirect
+    --- FAIL: TestConformance/MeshHTTPRoute303Redirect (30.61s)
+        --- FAIL: TestConformance/MeshHTTPRoute303Redirect/0_request (30.00s)
 `;
-  const [r] = parseGoTestOutput(out);
-  assert.equal(
-    r?.why,
-    'Request [client http://echo:8080/] failed, not ready yet: exit code 7 (after 2s)',
-  );
+  assert.deepEqual(parseGoTestOutput(out), [
+    {
+      name: 'TestConformance/MeshHTTPRoute303Redirect',
+      outcome: 'FAIL',
+      seconds: 30.61,
+      why: 'timeout while waiting after 25 attempts, 0/3 successes; last try [client http://echo/redirect --method=GET]: wanted status code to be one of [303], got 200',
+    },
+  ]);
 });
 
 test('the summary counts outcomes and names each test without the root', () => {

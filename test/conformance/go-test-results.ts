@@ -15,16 +15,15 @@ export interface TestResult {
 
 const HEADER = /^=== (?:RUN|CONT|NAME|PAUSE)\s+(\S+)/;
 const RESULT = /^\s*--- (PASS|FAIL|SKIP): (\S+) \(([\d.]+)s\)/;
-// Lines the suite and testify print when an expectation fails, most telling first.
-const WHY = [
-  /\b(Skipping\b.*\S)/,
-  /Messages:\s+(.*\S)/,
-  /(Response expectation failed.*)/,
-  /(Request .* failed.*)/,
-  /Error:\s+(.*\S)/,
-  /(timed out .*|.*timeout.*|.*context deadline exceeded.*)/i,
-  /(\S.*(?:not ready|expected).*)/i,
-];
+// What the suite prints about a test that did not pass: a skip's reason; for a
+// failure, testify's message, the suite's "timeout while waiting after N attempts,
+// k/3 successes", and the last request it tried with what came back.
+const SKIP = /\b(Skipping\b.*\S)/;
+const MESSAGE = /Messages:\s+(.*\S)/;
+const TIMEOUT = /(timeout while waiting after .*\S)/;
+const LAST_TRY =
+  /(?:request: |Request )(\[[^\]]*\])\s*(?:failed, )?not ready yet: (.*?)\s*(?:\(after [^)]*\))?\s*$/;
+const ERROR = /Error:\s+(.*\S)/;
 
 /** The name below `root` that a (sub)test belongs to: TestConformance/A/b -> TestConformance/A. */
 function topLevel(name: string, root: string): string | undefined {
@@ -34,14 +33,25 @@ function topLevel(name: string, root: string): string | undefined {
   return `${root}/${slash < 0 ? rest : rest.slice(0, slash)}`;
 }
 
-function reasonIn(lines: readonly string[]): string | undefined {
-  for (const pattern of WHY) {
-    for (let i = lines.length - 1; i >= 0; i--) {
-      const m = pattern.exec(lines[i] ?? '');
-      if (m?.[1]) return m[1].trim().slice(0, 300);
-    }
+function last(lines: readonly string[], pattern: RegExp): RegExpExecArray | undefined {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const m = pattern.exec(lines[i] ?? '');
+    if (m) return m;
   }
   return undefined;
+}
+
+function reasonIn(lines: readonly string[]): string | undefined {
+  const skip = last(lines, SKIP)?.[1];
+  if (skip) return skip;
+  const tried = last(lines, LAST_TRY);
+  const parts = [
+    last(lines, MESSAGE)?.[1],
+    last(lines, TIMEOUT)?.[1],
+    tried ? `last try ${tried[1]}: ${tried[2]}` : undefined,
+  ].filter((p): p is string => Boolean(p));
+  const why = parts.length ? parts.join('; ') : last(lines, ERROR)?.[1];
+  return why?.slice(0, 400);
 }
 
 /** Results of the tests directly below `root`, in the order they finished. */
