@@ -85,14 +85,30 @@ export function parseGoTestOutput(output: string, root = 'TestConformance'): Tes
   return results;
 }
 
-/** A fixed-width table: outcome, seconds, test, and why for the ones that did not pass. */
+/** "Skipping X: suite does not support Gateway" -> "suite does not support Gateway". */
+function skipReason(r: TestResult): string {
+  const why = r.why ?? '';
+  const colon = why.indexOf(': ');
+  return colon < 0 ? why : why.slice(colon + 2);
+}
+
+/**
+ * A fixed-width table: outcome, seconds, test and why for each test that ran;
+ * skipped ones grouped by reason (the suite skips every Gateway test by name).
+ */
 export function formatSummary(results: readonly TestResult[], root = 'TestConformance'): string {
   const count = (o: Outcome): number => results.filter((r) => r.outcome === o).length;
-  const rows = results.map((r) => {
-    const name = r.name.slice(root.length + 1);
-    const why = r.why ? `  ${r.why}` : '';
-    return `${r.outcome.padEnd(4)} ${r.seconds.toFixed(1).padStart(6)}s  ${name}${why}`;
-  });
+  const rows = results
+    .filter((r) => r.outcome !== 'SKIP')
+    .map((r) => {
+      const name = r.name.slice(root.length + 1);
+      const why = r.why ? `  ${r.why}` : '';
+      return `${r.outcome.padEnd(4)} ${r.seconds.toFixed(1).padStart(6)}s  ${name}${why}`;
+    });
+  const skips = new Map<string, number>();
+  for (const r of results.filter((x) => x.outcome === 'SKIP'))
+    skips.set(skipReason(r), (skips.get(skipReason(r)) ?? 0) + 1);
+  const skipRows = [...skips].map(([why, n]) => `SKIP ${String(n).padStart(4)} tests: ${why}`);
   const totals = `${count('PASS')} passed, ${count('FAIL')} failed, ${count('SKIP')} skipped`;
-  return [...rows, totals].join('\n');
+  return [...rows, ...skipRows, totals].join('\n');
 }
