@@ -71,6 +71,25 @@ test('a failure that timed out says so, with the last request tried and its answ
   ]);
 });
 
+test('a test the suite never finished (its timeout panicked) counts as failed', () => {
+  const out = `=== RUN   TestConformance/MeshBasic
+    http.go:306: 2026-12-02T05:23:46Z: timeout while waiting after 3 attempts, 0/3 successes
+--- PASS: TestConformance/MeshBasic (1.00s)
+=== RUN   TestConformance/MeshPorts
+    pod.go:72: 2026-12-02T05:23:18Z: Response expectation failed for request: [client http://echo-v2:8080 --method=GET]  not ready yet: expected header X-Header-Set=v2, got  (after 2.5s)
+panic: test timed out after 45m0s
+`;
+  assert.deepEqual(parseGoTestOutput(out), [
+    { name: 'TestConformance/MeshBasic', outcome: 'PASS', seconds: 1 },
+    {
+      name: 'TestConformance/MeshPorts',
+      outcome: 'FAIL',
+      seconds: 0,
+      why: 'did not finish (the suite stopped first); last try [client http://echo-v2:8080 --method=GET]: expected header X-Header-Set=v2, got',
+    },
+  ]);
+});
+
 test('the summary lists the tests that ran, groups skips by reason and counts outcomes', () => {
   const text = formatSummary(parseGoTestOutput(OUTPUT));
   assert.deepEqual(text.split('\n'), [

@@ -63,6 +63,7 @@ export function parseGoTestOutput(output: string, root = 'TestConformance'): Tes
     const header = HEADER.exec(line);
     if (header?.[1]) {
       current = topLevel(header[1], root);
+      if (current && !linesOf.has(current)) linesOf.set(current, []);
       continue;
     }
     const result = RESULT.exec(line);
@@ -81,6 +82,19 @@ export function parseGoTestOutput(output: string, root = 'TestConformance'): Tes
       own.push(line);
       linesOf.set(current, own);
     }
+  }
+  // A test that started but has no result: the suite was cut short (its -test.timeout
+  // panics, or the run was stopped) while it ran. It counts as failed.
+  const done = new Set(results.map((r) => r.name));
+  for (const [name, own] of linesOf) {
+    if (done.has(name)) continue;
+    const why = reasonIn(own);
+    results.push({
+      name,
+      outcome: 'FAIL',
+      seconds: 0,
+      why: `did not finish (the suite stopped first)${why ? `; ${why}` : ''}`,
+    });
   }
   return results;
 }
