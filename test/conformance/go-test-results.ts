@@ -54,6 +54,29 @@ function reasonIn(lines: readonly string[]): string | undefined {
   return why?.slice(0, 400);
 }
 
+/**
+ * Tests that started but have no result: the suite was cut short (its -test.timeout
+ * panics, or the run was stopped) while they ran. They count as failed.
+ */
+function unfinished(
+  linesOf: ReadonlyMap<string, readonly string[]>,
+  results: readonly TestResult[],
+): TestResult[] {
+  const done = new Set(results.map((r) => r.name));
+  return [...linesOf]
+    .filter(([name]) => !done.has(name))
+    .map(([name, own]) => {
+      const why = reasonIn(own);
+      const suffix = why ? `; ${why}` : '';
+      return {
+        name,
+        outcome: 'FAIL',
+        seconds: 0,
+        why: `did not finish (the suite stopped first)${suffix}`,
+      };
+    });
+}
+
 /** Results of the tests directly below `root`, in the order they finished. */
 export function parseGoTestOutput(output: string, root = 'TestConformance'): TestResult[] {
   const linesOf = new Map<string, string[]>();
@@ -83,20 +106,7 @@ export function parseGoTestOutput(output: string, root = 'TestConformance'): Tes
       linesOf.set(current, own);
     }
   }
-  // A test that started but has no result: the suite was cut short (its -test.timeout
-  // panics, or the run was stopped) while it ran. It counts as failed.
-  const done = new Set(results.map((r) => r.name));
-  for (const [name, own] of linesOf) {
-    if (done.has(name)) continue;
-    const why = reasonIn(own);
-    results.push({
-      name,
-      outcome: 'FAIL',
-      seconds: 0,
-      why: `did not finish (the suite stopped first)${why ? `; ${why}` : ''}`,
-    });
-  }
-  return results;
+  return [...results, ...unfinished(linesOf, results)];
 }
 
 /** "Skipping X: suite does not support Gateway" -> "suite does not support Gateway". */
