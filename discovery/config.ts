@@ -5,6 +5,9 @@ import { hostPort, logLevel, positiveInt, trustDomain } from '../src/config/fiel
 import type { FlagSpec } from '../src/config/parse.js';
 import { DEFAULT_TRUST_DOMAIN, DISCOVERY_PORT, WEFT_NAMESPACE } from '../src/names.js';
 
+/** Health and metrics of `weft discovery` alone: istiod's monitoring port. */
+export const DISCOVERY_HEALTH_PORT = 15014;
+
 export const discoveryFlags: FlagSpec = {
   listen: {},
   kubeconfig: {},
@@ -15,6 +18,9 @@ export const discoveryFlags: FlagSpec = {
   'push-batch': {},
   'ping-interval-ms': {},
   'ping-deadline-ms': {},
+  'watch-grace-ms': {},
+  'health-listen': {},
+  'tls-reload-ms': {},
   'log-level': {},
   'tls-cert': {},
   'tls-key': {},
@@ -38,6 +44,15 @@ export const DiscoveryConfigSchema = z
     pingIntervalMs: positiveInt(3_600_000).default(10_000),
     /** …and a connection whose answer takes longer is closed (a frozen or vanished peer). */
     pingDeadlineMs: positiveInt(600_000).default(5_000),
+    /**
+     * A watch failing this long (and its relists) makes the replica not ready; its last
+     * view is still served. Shorter blips (an API server restart) keep it ready.
+     */
+    watchGraceMs: positiveInt(3_600_000).default(30_000),
+    /** `weft discovery` alone: /healthz, /readyz and /metrics over plain HTTP (istiod's 15014). */
+    healthListen: hostPort.default({ host: '0.0.0.0', port: DISCOVERY_HEALTH_PORT }),
+    /** `weft discovery` alone: how often the PEM files are checked for a new version. */
+    tlsReloadMs: positiveInt(3_600_000).default(5_000),
     logLevel: logLevel.default('info'),
     /** `weft discovery` alone: its serving certificate (the control plane's SPIFFE ID)… */
     tlsCert: z.string().min(1).optional(),
