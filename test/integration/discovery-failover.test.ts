@@ -254,8 +254,9 @@ describe('discovery failover between two replicas', { timeout: 420_000 }, () => 
       ]);
     });
     console.log(`SIGTERM: ${load.ok} requests, 0 failed; all sidecars on a after ${moved} ms`);
-    // Closed streams, not a dead peer: the sidecars need no PING deadline to notice.
-    assert.ok(moved < 4000, `sidecars took ${moved} ms to move`);
+    // Closed streams, not a dead peer: the sidecars need no PING deadline (10 s + 5 s) to
+    // notice. Measured 0.45-1.6 s; the bound leaves room for a loaded machine.
+    assert.ok(moved < 6000, `sidecars took ${moved} ms to move`);
     await eventually('traffic to follow the change made after the stop', async () =>
       JSON.stringify(await podsAnswering()) === '["echo-1","echo-2"]' ? true : undefined,
     );
