@@ -107,10 +107,28 @@ export class ClusterCache implements ClusterObjects {
     return [...this.watches].filter(([, w]) => !w.listed()).map(([kind]) => kind);
   }
 
+  /**
+   * The kinds whose watch has failed for longer than `graceMs` with no relist succeeding
+   * since (API server gone, RBAC revoked, CRD deleted), and for how long. The view keeps
+   * their last objects: sidecars must not lose config because the control plane is blind.
+   */
+  failing(graceMs: number, now = Date.now()): { kind: string; forMs: number }[] {
+    return [...this.watches]
+      .map(([kind, w]) => ({ kind, since: w.failingSince() }))
+      .filter((x): x is { kind: string; since: number } => x.since !== undefined)
+      .map(({ kind, since }) => ({ kind, forMs: now - since }))
+      .filter((x) => x.forMs >= graceMs);
+  }
+
   // A list that succeeds (first, or after a failed one) counts as a change even when it
   // holds nothing: the rebuild after it is what completes the view (see unlisted()).
   private track(kind: string, watch: Watch): void {
     this.watches.set(kind, watch);
+    this.healthOf(kind)(watch.failingSince() === undefined);
+  }
+
+  private healthOf(kind: string): (healthy: boolean) => void {
+    return (healthy) => this.metrics.informerHealthy.set({ kind }, healthy ? 1 : 0);
   }
 
   private async watch<T extends KubernetesObject>(
@@ -127,6 +145,7 @@ export class ClusterCache implements ClusterObjects {
         path,
         list,
         log: this.log,
+        onHealth: this.healthOf(kind),
         onListed: () => this.changed(kind, () => undefined),
         onObject: (o) => this.changed(kind, () => into.set(keyOf(o), slimMetadata(o))),
         onDelete: (o) => this.changed(kind, () => into.delete(keyOf(o))),
@@ -157,6 +176,7 @@ export class ClusterCache implements ClusterObjects {
         path: '/api/v1/pods',
         list,
         log: this.log,
+        onHealth: this.healthOf('pods'),
         onListed: () => this.changed('pods', () => undefined),
         onObject: (pod) =>
           this.changed('pods', () => {
@@ -188,6 +208,7 @@ export class ClusterCache implements ClusterObjects {
         path,
         list,
         log: this.log,
+        onHealth: this.healthOf('peerauthentications'),
         onListed: () => this.changed('peerauthentications', () => undefined),
         onObject: (o) =>
           this.changed('peerauthentications', () => {
@@ -231,6 +252,7 @@ export class ClusterCache implements ClusterObjects {
             KubernetesListObject<AuthorizationPolicyObject>
           >,
         log: this.log,
+        onHealth: this.healthOf(plural),
         onListed: () => this.changed(plural, () => undefined),
         onObject: (o) => {
           this.changed(plural, () => this.authorizationPolicies.set(keyOf(o), asPolicy(o)));

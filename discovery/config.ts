@@ -6,6 +6,8 @@ import type { FlagSpec } from '../src/config/parse.js';
 import { DEFAULT_TRUST_DOMAIN, DISCOVERY_PORT, WEFT_NAMESPACE } from '../src/names.js';
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/;
+/** Health and metrics of `weft discovery` alone (15021, the port Istio probes for health; 15014 is the loopback debug port). */
+export const DISCOVERY_HEALTH_PORT = 15021;
 
 export const discoveryFlags: FlagSpec = {
   listen: {},
@@ -18,6 +20,9 @@ export const discoveryFlags: FlagSpec = {
   'push-batch': {},
   'ping-interval-ms': {},
   'ping-deadline-ms': {},
+  'watch-grace-ms': {},
+  'health-listen': {},
+  'tls-reload-ms': {},
   'log-level': {},
   'tls-cert': {},
   'tls-key': {},
@@ -52,6 +57,15 @@ export const DiscoveryConfigSchema = z
     pingIntervalMs: positiveInt(3_600_000).default(10_000),
     /** …and a connection whose answer takes longer is closed (a frozen or vanished peer). */
     pingDeadlineMs: positiveInt(600_000).default(5_000),
+    /**
+     * A watch failing this long (and its relists) makes the replica not ready; its last
+     * view is still served. Shorter blips (an API server restart) keep it ready.
+     */
+    watchGraceMs: positiveInt(3_600_000).default(30_000),
+    /** `weft discovery` alone: /healthz, /readyz and /metrics over plain HTTP (15021). */
+    healthListen: hostPort.default({ host: '0.0.0.0', port: DISCOVERY_HEALTH_PORT }),
+    /** `weft discovery` alone: how often the PEM files are checked for a new version. */
+    tlsReloadMs: positiveInt(3_600_000).default(5_000),
     logLevel: logLevel.default('info'),
     /** `weft discovery` alone: its serving certificate (the control plane's SPIFFE ID)… */
     tlsCert: z.string().min(1).optional(),

@@ -119,7 +119,11 @@ export async function startDiscovery(
       if (stopping) return 'discovery stopping';
       if (!server.listening) return 'discovery not listening';
       const unlisted = cache.unlisted();
-      return unlisted.length ? `discovery has not listed ${unlisted.join(', ')}` : undefined;
+      if (unlisted.length) return `discovery has not listed ${unlisted.join(', ')}`;
+      const failing = cache.failing(config.watchGraceMs);
+      if (!failing.length) return undefined;
+      const which = failing.map((f) => `${f.kind} (${Math.round(f.forMs / 1000)}s)`).join(', ');
+      return `discovery's watch of ${which} is failing; serving its last view`;
     },
     stop: async () => {
       stopping = true;

@@ -13,6 +13,7 @@ export interface DiscoveryMetrics {
   readonly events: Counter<'kind'>;
   readonly resources: Gauge;
   readonly buildSeconds: Histogram;
+  readonly informerHealthy: Gauge<'kind'>;
 }
 
 export function createDiscoveryMetrics(registry: Registry): DiscoveryMetrics {
@@ -72,6 +73,12 @@ export function createDiscoveryMetrics(registry: Registry): DiscoveryMetrics {
       name: 'weft_discovery_build_duration_seconds',
       help: 'Time to rebuild the shared view after a debounced change.',
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    informerHealthy: new Gauge({
+      name: 'weft_discovery_informer_healthy',
+      help: 'Whether each kind is watched (1), or its watch failed and no relist has succeeded since (0; the last view is still served).',
+      labelNames: ['kind'],
       registers,
     }),
   };

@@ -16,6 +16,7 @@ import { balancerFor } from './layers/balance.js';
 import { firstChunk } from './sniff.js';
 import { pipeTcp } from './tcp-proxy.js';
 import { tlsOptions } from './upstream-pool.js';
+import { takesMtls } from '../src/mesh/endpoint-mtls.js';
 
 export type OutboundDeps = ListenerDeps;
 
@@ -50,7 +51,7 @@ function tcpToEndpoint(
   const identities = deps.mesh().identities(target.service);
   let up: net.Socket;
   try {
-    up = endpoint.mtls
+    up = takesMtls(endpoint, port)
       ? tls.connect({
           host: endpoint.address,
           port,

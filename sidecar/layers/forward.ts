@@ -9,6 +9,7 @@ import { forwardPooled } from '../forward-pooled.js';
 import { forwardHttp2 } from '../forward-http2.js';
 import { forwardUpgrade } from '../forward-upgrade.js';
 import type { Upstream, UpstreamPool } from '../upstream-pool.js';
+import { takesMtls } from '../../src/mesh/endpoint-mtls.js';
 
 function send(
   pool: UpstreamPool,
@@ -28,9 +29,11 @@ export const forwardOutbound =
   (ex) => {
     const { service, port } = ex.target!;
     const endpoint = ex.endpoint!;
-    const identities = endpoint.mtls ? mesh().identities(service) : undefined;
-    ex.upstreamIdentity = endpoint.mtls ? endpoint.identity : undefined;
-    const u = { address: endpoint.address, port: port.targetPort ?? port.port, identities };
+    const to = port.targetPort ?? port.port;
+    const mtls = takesMtls(endpoint, to);
+    const identities = mtls ? mesh().identities(service) : undefined;
+    ex.upstreamIdentity = mtls ? endpoint.identity : undefined;
+    const u = { address: endpoint.address, port: to, identities };
     return send(pool, ex, u, {});
   };
 

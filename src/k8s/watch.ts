@@ -14,6 +14,11 @@ import type { Logger } from '../log.js';
 export interface Watch {
   /** True once a list has succeeded: until then the handler has seen nothing. */
   listed(): boolean;
+  /**
+   * Since when (ms since the epoch) the watch has been failing: it errored and no list
+   * has succeeded since. Undefined while healthy. The cache keeps its last objects.
+   */
+  failingSince(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -26,6 +31,8 @@ export interface WatchOptions<T extends KubernetesObject> {
   readonly onDelete?: (obj: T) => void;
   /** Called after every successful list (the first, and each after a restart). */
   readonly onListed?: () => void;
+  /** Called when the watch starts failing (false) and when a list succeeds again (true). */
+  readonly onHealth?: (healthy: boolean) => void;
   /** Calls onObject for every cached object this often. */
   readonly resyncMs?: number;
   readonly log: Logger;
@@ -38,15 +45,19 @@ export async function watchObjects<T extends KubernetesObject>({
   onObject,
   onDelete,
   onListed,
+  onHealth,
   resyncMs,
   log,
 }: WatchOptions<T>): Promise<Watch> {
   // client-node's informer reports a failed list as an 'error' and its start() still
   // resolves; a consumer that must not act on a half-known world asks listed().
   let listedOnce = false;
+  let failingSince: number | undefined;
   const informer = makeInformer(kc, path, async () => {
     const result = await list();
     listedOnce = true;
+    if (failingSince !== undefined) onHealth?.(true);
+    failingSince = undefined;
     // After the informer has stored the items (it does so once this resolves).
     if (onListed) queueMicrotask(onListed);
     return result;
@@ -57,9 +68,16 @@ export async function watchObjects<T extends KubernetesObject>({
   if (onDelete) informer.on('delete', onDelete);
   informer.on('error', (err) => {
     if (stopped) return;
-    log.warn('watch failed; restarting in 3s', { path, err });
+    if (failingSince === undefined) onHealth?.(false);
+    failingSince ??= Date.now();
+    log.warn('watch failed; relisting in 3s', { path, err });
     setTimeout(() => {
-      if (!stopped) informer.start().catch(() => undefined);
+      if (stopped) return;
+      // Relist, not only re-watch from the last resourceVersion: a watch that resumes
+      // quietly (no events) would never show that the kind is readable again, while a
+      // list that succeeds does, and also replaces whatever the gap made stale.
+      forgetResourceVersion(informer);
+      informer.start().catch(() => undefined);
     }, 3000).unref();
   });
   await informer.start();
@@ -70,12 +88,21 @@ export async function watchObjects<T extends KubernetesObject>({
     : undefined;
   return {
     listed: () => listedOnce,
+    failingSince: () => failingSince,
     stop: async (): Promise<void> => {
       stopped = true;
       if (resync) clearInterval(resync);
       await informer.stop();
     },
   };
+}
+
+/**
+ * client-node's ListWatch resumes from its last resourceVersion after an error and
+ * relists only on 410 Gone; an empty one makes its next start() list first.
+ */
+function forgetResourceVersion(informer: object): void {
+  (informer as { resourceVersion?: string }).resourceVersion = '';
 }
 
 /** Every namespace, watched: the CA (trust bundles) and the webhook (labels) both need it. */

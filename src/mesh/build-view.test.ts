@@ -205,6 +205,60 @@ describe('view builder', () => {
     assert.ok(r.kind === 'endpoints' && r.endpoints.every((e) => !e.mtls));
   });
 
+  it('tells callers each port that a port-level mode makes differ from the pod', () => {
+    const cases: [string, Record<string, unknown>, boolean, unknown][] = [
+      [
+        'STRICT, 8080 DISABLE',
+        { mtls: { mode: 'STRICT' }, portLevelMtls: { '8080': { mode: 'DISABLE' } } },
+        true,
+        [{ port: 8080, mtls: false }],
+      ],
+      [
+        'PERMISSIVE, 8080 DISABLE',
+        { portLevelMtls: { '8080': { mode: 'DISABLE' } } },
+        true,
+        [{ port: 8080, mtls: false }],
+      ],
+      [
+        'DISABLE, 9090 STRICT',
+        { mtls: { mode: 'DISABLE' }, portLevelMtls: { '9090': { mode: 'STRICT' } } },
+        false,
+        [{ port: 9090, mtls: true }],
+      ],
+      [
+        'STRICT, 9090 PERMISSIVE (no difference to callers)',
+        { mtls: { mode: 'STRICT' }, portLevelMtls: { '9090': { mode: 'PERMISSIVE' } } },
+        true,
+        undefined,
+      ],
+      [
+        'DISABLE, 8080 DISABLE',
+        { mtls: { mode: 'DISABLE' }, portLevelMtls: { '8080': { mode: 'DISABLE' } } },
+        false,
+        undefined,
+      ],
+    ];
+    for (const [name, spec, mtls, portMtls] of cases) {
+      const p = parsePeerAuthentication({
+        metadata: { namespace: NS, name: 'p' },
+        spec: { selector: { matchLabels: { app: 'cart' } }, ...spec },
+      });
+      assert.ok('policy' in p, name);
+      const r = get(
+        buildServiceResources(objects({ services: [cart], slices, pods, policies: [p.policy] })),
+        'endpoints/shop/cart',
+      );
+      assert.ok(r.kind === 'endpoints');
+      for (const e of r.endpoints.filter((x) => x.address !== '10.1.0.3')) {
+        assert.equal(e.mtls, mtls, name);
+        assert.deepEqual(e.portMtls, portMtls, name);
+      }
+      // A pod without a sidecar takes plaintext on every port, whatever the policy.
+      const legacy = r.endpoints.find((x) => x.address === '10.1.0.3');
+      if (legacy) assert.deepEqual([legacy.mtls, legacy.portMtls], [false, undefined], name);
+    }
+  });
+
   it('gives a pod its inbound mode and its ports protocols; versions follow content', () => {
     const strictPort = parsePeerAuthentication({
       metadata: { namespace: NS, name: 'p' },

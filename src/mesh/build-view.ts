@@ -107,6 +107,21 @@ function servicePorts(svc: V1Service, slices: readonly V1EndpointSlice[]): Servi
   return out;
 }
 
+/**
+ * What callers send to a pod: mTLS exactly when it is meshed and its inbound mode is not
+ * DISABLE, and per target port where a port-level mode says otherwise.
+ */
+function callerMtls(objects: ClusterObjects, pod: V1Pod): Pick<Endpoint, 'mtls' | 'portMtls'> {
+  if (!isMeshed(pod)) return { mtls: false };
+  const modes = inboundModesOf(objects, pod);
+  const mtls = modes.mode.mode !== 'DISABLE';
+  const portMtls = [...modes.ports]
+    .filter(([, m]) => (m.mode !== 'DISABLE') !== mtls)
+    .map(([port]) => ({ port, mtls: !mtls }))
+    .sort((a, b) => a.port - b.port);
+  return portMtls.length ? { mtls, portMtls } : { mtls };
+}
+
 interface Candidate {
   readonly endpoint: Endpoint;
   readonly ready: boolean;
@@ -128,7 +143,7 @@ function candidates(objects: ClusterObjects, namespace: string, ep: V1Endpoint):
           pod.spec?.serviceAccountName ?? 'default',
         ),
         workload: workloadOfPod(pod),
-        mtls: isMeshed(pod) && inboundModesOf(objects, pod).mode.mode !== 'DISABLE',
+        ...callerMtls(objects, pod),
         labels: workloadLabels(pod.metadata?.labels ?? {}, workloadOfPod(pod)),
       }
     : // No pod behind it (a hand-made slice): plaintext; the identity is never checked.

@@ -44,6 +44,14 @@ export const Endpoint = z.strictObject({
   workload: z.string().max(253).optional(),
   /** Endpoints without a sidecar take plaintext. */
   mtls: z.boolean().default(true),
+  /**
+   * Target ports where the endpoint differs from `mtls` (a workload PeerAuthentication's
+   * portLevelMtls): `mtls: false` takes plaintext only there (DISABLE), `true` takes mTLS.
+   */
+  portMtls: z
+    .array(z.strictObject({ port, mtls: z.boolean() }))
+    .max(256)
+    .optional(),
   /** Its pod's app, version and canonical labels, for Istio's metrics. */
   labels: WorkloadLabels.optional(),
 });

@@ -6,6 +6,7 @@ import { compileAuthz } from './authz-policies.js';
 import type { Endpoint, MeshConfig, MtlsMode, Protocol, Service, ServicePort } from './config.js';
 import type { PortProtocol } from './protocol.js';
 import { protocolOf } from './protocol.js';
+import { anyMtls } from './endpoint-mtls.js';
 
 export interface Target {
   readonly service: Service;
@@ -65,7 +66,7 @@ export function compileMesh(config: MeshConfig, selfNamespace: string): MeshInde
   for (const service of config.services) {
     // Only endpoints that take mTLS vouch for an identity: a plaintext endpoint's
     // (a pod without a sidecar, a hand-made slice) is never presented.
-    const vouched = service.endpoints.filter((e) => e.mtls).map((e) => e.identity);
+    const vouched = service.endpoints.filter(anyMtls).map((e) => e.identity);
     identities.set(service, new Set(vouched));
     for (const name of hostNames(service, config.clusterDomain, selfNamespace)) {
       hosts.set(name, service);
