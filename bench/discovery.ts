@@ -236,8 +236,10 @@ async function main(): Promise<void> {
   const stormCpu = cpuMeter([discovery.pid]);
   const fleet = Fleet.start(WORKERS, specs.slice(0, SIDECARS), { ...start, keepConfig: false });
   cleanups.push(() => fleet.stop());
+  const simStormCpu = cpuMeter(fleet.pids());
   await withProgress(fleet, 'storm', () => fleet.awaitServices(target, 900_000));
   const storm = stormCpu();
+  const simStorm = simStormCpu();
   const stormPeakMb = peak.peakMb();
   say(
     `storm: every sim synced in ${storm.seconds.toFixed(1)} s, discovery ${storm.vcpu.toFixed(2)} vCPU`,
@@ -262,9 +264,12 @@ async function main(): Promise<void> {
     changes,
     changePhase,
     simPhase,
+    simStorm,
     stats,
   });
 }
+
+const cpuMs = (p: { vcpu: number; seconds: number }): number => p.vcpu * p.seconds * 1000;
 
 function report(r: {
   empty: Memory;
@@ -276,6 +281,7 @@ function report(r: {
   changes: Changes;
   changePhase: { vcpu: number; seconds: number };
   simPhase: { vcpu: number; seconds: number };
+  simStorm: { vcpu: number; seconds: number };
   stats: Awaited<ReturnType<Fleet['stats']>>;
 }): void {
   const every = sorted(r.changes.every);
@@ -319,6 +325,9 @@ function report(r: {
     },
     sims: {
       vcpuDuringChanges: round(r.simPhase.vcpu, 2),
+      // CPU from /proc, so it holds under a loaded machine where wall times do not.
+      cpuMsPerSimPerChange: round(cpuMs(r.simPhase) / (CHANGES * SIDECARS), 2),
+      cpuMsPerSimSnapshot: round(cpuMs(r.simStorm) / SIDECARS, 1),
       snapshotApplyMsP50: round(percentile(sorted(r.stats.snapshotApplyMs), 50), 1),
       nacks: r.stats.nacks.length,
     },
@@ -346,6 +355,7 @@ function report(r: {
         '–',
       ],
       ['a sim applying one change p99, ms', result.convergenceMs.simApplyMs.p99, '–'],
+      ['CPU per sim per change, ms', result.sims.cpuMsPerSimPerChange, '–'],
       ['discovery vCPU, connect storm', result.discovery.vcpuConnectStorm, '≤ 1'],
       ['discovery vCPU, changes', result.discovery.vcpuChanges, '≤ 1'],
       ['discovery peak RSS, MB', result.discovery.peakRssMb, '≤ 1024'],
