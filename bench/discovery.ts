@@ -46,6 +46,7 @@ const CHANGES = Math.min(150, num('CHANGES', 20));
 const WORKERS = num('WORKERS', 4);
 const GAP_MS = num('GAP_MS', 1000);
 const SETTLE_MS = num('SETTLE_MS', 5000);
+const LOAD_AT_START = os.loadavg().map((l) => Number(l.toFixed(2)));
 
 const say = (line: string): boolean =>
   process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -157,7 +158,7 @@ async function runChanges(
 
 async function main(): Promise<void> {
   say(
-    `bench:discovery: ${SERVICES} services × ${ENDPOINTS} endpoints, ${SIDECARS} sims in ${WORKERS} workers`,
+    `bench:discovery: ${SERVICES} services × ${ENDPOINTS} endpoints, ${SIDECARS} sims in ${WORKERS} workers; load average ${LOAD_AT_START.join(' ')}`,
   );
   say('starting kube-apiserver + etcd');
   const cp = await startControlPlane({ serviceCidr: '10.0.0.0/20', onProgress: (l) => say(l) });
@@ -295,7 +296,7 @@ function report(r: {
       sidecars: SIDECARS,
       workers: WORKERS,
     },
-    loadAverage: os.loadavg().map((l) => round(l, 2)),
+    loadAverage: { atStart: LOAD_AT_START, atEnd: os.loadavg().map((l) => round(l, 2)) },
     snapshotBytes,
     deltaBytesPerEndpointChange: deltaBytes,
     fullPushOverDelta: round(snapshotBytes / deltaBytes),
