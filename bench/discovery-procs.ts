@@ -21,6 +21,7 @@ export async function startDiscoveryProcess(
   dir: string,
   kubeconfig: string,
   tls: { cert: string; key: string; roots: string },
+  flags: string[] = [],
 ): Promise<DiscoveryProcess> {
   const files = Object.fromEntries(
     Object.entries(tls).map(([k, pem]) => {
@@ -33,6 +34,7 @@ export async function startDiscoveryProcess(
     'discovery',
     ...['--listen', '127.0.0.1:0', '--kubeconfig', kubeconfig],
     ...['--tls-cert', files.cert!, '--tls-key', files.key!, '--roots', files.roots!],
+    ...flags,
   ]);
   const ready = JSON.parse(await weft.waitFor(/"discovery ready"/, 120_000)) as { port: number };
   return { weft, pid: weft.child.pid!, port: ready.port };
@@ -43,7 +45,10 @@ export interface RealSidecar {
   readonly pid: number;
   /** Ready: certificate issued and a first view applied. */
   ready(): Promise<boolean>;
-  /** The services in the config it applied (from its admin endpoint). */
+  /** Discovery messages it applied (its own counter: a small answer, unlike config_dump). */
+  applied(): Promise<number>;
+  /** The services in the config it applied (admin /config_dump: serialising 1000 services
+   * costs the sidecar memory, so it is asked only after its memory is measured). */
   services(): Promise<number>;
 }
 
@@ -82,6 +87,11 @@ export async function startRealSidecar(o: {
     ready: async () => {
       const res = await fetch(`http://${at(health)}/healthz/ready`).catch(() => undefined);
       return res?.status === 200;
+    },
+    applied: async () => {
+      const res = await fetch(`http://${at(admin)}/stats/prometheus`);
+      const m = /^weft_sidecar_discovery_applied_total (\d+)/m.exec(await res.text());
+      return Number(m?.[1] ?? -1);
     },
     services: async () => {
       const res = await fetch(`http://${at(admin)}/config_dump`);

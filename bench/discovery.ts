@@ -46,6 +46,16 @@ const CHANGES = Math.min(150, num('CHANGES', 20));
 const WORKERS = num('WORKERS', 4);
 const GAP_MS = num('GAP_MS', 1000);
 const SETTLE_MS = num('SETTLE_MS', 5000);
+/** No change starts after this many minutes from the start: the run reports what it has. */
+const DEADLINE_MIN = num('DEADLINE_MIN', 60);
+const STARTED = Date.now();
+/**
+ * Discovery's keepalive for the run. Its defaults (PING every 10 s, 5 s to answer) close a
+ * stream whose sidecar is too busy to answer; here 250 sims share a worker and the machine
+ * has 2 cores, so a worker applying a queue of snapshots answers late and the storm would
+ * turn into reconnects. Production sidecars each have their own CPU.
+ */
+const PING_DEADLINE_MS = num('PING_DEADLINE_MS', 120_000);
 const LOAD_AT_START = os.loadavg().map((l) => Number(l.toFixed(2)));
 
 const say = (line: string): boolean =>
@@ -103,15 +113,26 @@ async function memoryNow(
   return { simHeapMb: heap.heapUsedMb, sidecarRssMb, discoveryRssMb: rssMb(discovery.pid) };
 }
 
-async function realSidecarHolds(real: RealSidecar, services: number): Promise<void> {
+/** Ready, and no message applied for 3 s (the view it holds is the one in force). */
+async function realSidecarSettled(real: RealSidecar): Promise<void> {
+  let last = -1;
+  let quietSince = Date.now();
   await eventually(
-    `the real sidecar to hold ${services} services`,
+    'the real sidecar to apply its view and go quiet',
     async () => {
       if (real.weft.child.exitCode !== null) throw new Error(real.weft.output.join('\n'));
-      return (await real.ready()) && (await real.services()) >= services ? true : undefined;
+      const applied = (await real.ready()) ? await real.applied() : -1;
+      if (applied !== last) [last, quietSince] = [applied, Date.now()];
+      return applied > 0 && Date.now() - quietSince >= 3000 ? true : undefined;
     },
     600_000,
   );
+}
+
+async function realSidecarHolds(real: RealSidecar, services: number): Promise<number> {
+  const held = await real.services();
+  if (held < services) throw new Error(`the real sidecar holds ${held} services, not ${services}`);
+  return held;
 }
 
 interface Changes {
@@ -133,6 +154,10 @@ async function runChanges(
   const { fleet, probe } = fleets;
   const out: Changes = { every: [], each: [], bytes: [], applyMs: [], probe: [] };
   for (let c = 1; c <= CHANGES; c++) {
+    if (Date.now() - STARTED > DEADLINE_MIN * 60_000) {
+      say(`DEADLINE_MIN (${DEADLINE_MIN}) reached: reporting ${c - 1} changes`);
+      break;
+    }
     const s = (c * 37) % SERVICES;
     // Watch first: the sims must be listening before the change can reach them.
     const resource = `endpoints/${ns}/svc-${s}`;
@@ -186,11 +211,17 @@ async function main(): Promise<void> {
   );
   const roots = ca.ca.roots();
   say('starting `weft discovery` (empty mesh)');
-  const discovery = await startDiscoveryProcess(dir, ca.kubeconfig, {
-    cert: serving.cert,
-    key: serving.key,
-    roots,
-  });
+  const discovery = await startDiscoveryProcess(
+    dir,
+    ca.kubeconfig,
+    { cert: serving.cert, key: serving.key, roots },
+    [
+      '--ping-interval-ms',
+      String(PING_DEADLINE_MS),
+      '--ping-deadline-ms',
+      String(PING_DEADLINE_MS),
+    ],
+  );
   cleanups.push(() => discovery.weft.signal('SIGKILL'));
   const peak = rssPeak(discovery.pid);
   cleanups.push(() => peak.stop());
@@ -215,11 +246,11 @@ async function main(): Promise<void> {
   });
   cleanups.push(() => real.weft.signal('SIGKILL'));
   await probe.awaitServices(0, 120_000);
-  await realSidecarHolds(real, 0);
-  // An "empty" mesh still holds the API server's own Service and weft's.
-  const baseline = await real.services();
-  const target = baseline + SERVICES;
+  await realSidecarSettled(real);
   const empty = await memoryNow(probe, real, discovery);
+  // An "empty" mesh still holds the API server's own Service and weft's.
+  const baseline = await realSidecarHolds(real, 0);
+  const target = baseline + SERVICES;
   say(`empty mesh (${baseline} services): ${JSON.stringify(empty)}`);
 
   // The catalog.
@@ -228,8 +259,9 @@ async function main(): Promise<void> {
   await createServices(cluster, SERVICES, ENDPOINTS);
   await probe.awaitServices(target, 600_000);
   const catalogPhase = buildCpu();
-  await realSidecarHolds(real, target);
+  await realSidecarSettled(real);
   const full = await memoryNow(probe, real, discovery);
+  await realSidecarHolds(real, target);
   say(`full catalog: ${JSON.stringify(full)}`);
 
   // The connect storm: every sim at once, each to be sent the whole view.
@@ -301,7 +333,8 @@ function report(r: {
     deltaBytesPerEndpointChange: deltaBytes,
     fullPushOverDelta: round(snapshotBytes / deltaBytes),
     convergenceMs: {
-      changes: CHANGES,
+      changes: r.changes.every.length,
+      pingDeadlineMs: PING_DEADLINE_MS,
       everySidecar: { p50: round(percentile(every, 50), 0), p99: round(percentile(every, 99), 0) },
       perSidecar: { p50: round(percentile(each, 50), 0), p99: round(percentile(each, 99), 0) },
       loneSidecar: {
@@ -318,7 +351,7 @@ function report(r: {
       vcpuConnectStorm: round(r.storm.vcpu, 2),
       connectStormSeconds: round(r.storm.seconds),
       vcpuChanges: round(r.changePhase.vcpu, 2),
-      cpuSecondsPerChange: round((r.changePhase.vcpu * r.changePhase.seconds) / CHANGES, 3),
+      cpuSecondsPerChange: round(cpuMs(r.changePhase) / 1000 / r.changes.every.length, 3),
       rssEmptyMb: round(r.empty.discoveryRssMb),
       rssFullMb: round(r.full.discoveryRssMb),
       peakRssStormMb: round(r.stormPeakMb),
@@ -327,7 +360,7 @@ function report(r: {
     sims: {
       vcpuDuringChanges: round(r.simPhase.vcpu, 2),
       // CPU from /proc, so it holds under a loaded machine where wall times do not.
-      cpuMsPerSimPerChange: round(cpuMs(r.simPhase) / (CHANGES * SIDECARS), 2),
+      cpuMsPerSimPerChange: round(cpuMs(r.simPhase) / (r.changes.every.length * SIDECARS), 2),
       cpuMsPerSimSnapshot: round(cpuMs(r.simStorm) / SIDECARS, 1),
       snapshotApplyMsP50: round(percentile(sorted(r.stats.snapshotApplyMs), 50), 1),
       nacks: r.stats.nacks.length,
