@@ -90,7 +90,7 @@ export async function startRealSidecar(o: {
     },
     applied: async () => {
       const res = await fetch(`http://${at(admin)}/stats/prometheus`);
-      const m = /^weft_sidecar_discovery_applied_total (\d+)/m.exec(await res.text());
+      const m = /^weft_sidecar_discovery_applied_total(?:\{[^}]*\})? (\d+)/m.exec(await res.text());
       return Number(m?.[1] ?? -1);
     },
     services: async () => {
