@@ -34,6 +34,8 @@ export interface StartOptions {
   readonly readyTimeoutMs?: number;
   /** Progress lines (the CLI prints them; tests stay quiet). */
   readonly onProgress?: (line: string) => void;
+  /** ClusterIP range; the default /24 holds 254 Services (bench:discovery needs 1000). */
+  readonly serviceCidr?: string;
 }
 
 function etcdArgs(dir: string, clientPort: number, peerPort: number): string[] {
@@ -52,7 +54,12 @@ function etcdArgs(dir: string, clientPort: number, peerPort: number): string[] {
   ];
 }
 
-function apiserverArgs(certs: ControlPlaneCerts, etcdPort: number, port: number): string[] {
+function apiserverArgs(
+  certs: ControlPlaneCerts,
+  etcdPort: number,
+  port: number,
+  serviceCidr = '10.0.0.0/24',
+): string[] {
   return [
     `--etcd-servers=http://127.0.0.1:${etcdPort}`,
     '--bind-address=127.0.0.1',
@@ -63,7 +70,7 @@ function apiserverArgs(certs: ControlPlaneCerts, etcdPort: number, port: number)
     `--client-ca-file=${certs.caFile}`,
     '--authorization-mode=RBAC',
     '--allow-privileged=true',
-    '--service-cluster-ip-range=10.0.0.0/24',
+    `--service-cluster-ip-range=${serviceCidr}`,
     `--service-account-issuer=https://127.0.0.1:${port}/`,
     `--service-account-key-file=${certs.saPublicKeyFile}`,
     `--service-account-signing-key-file=${certs.saPrivateKeyFile}`,
@@ -111,7 +118,7 @@ async function startProcesses(
   const api = startChild(
     'kube-apiserver',
     binaries.kubeApiserver,
-    apiserverArgs(certs, etcdPort, apiPort),
+    apiserverArgs(certs, etcdPort, apiPort, opts.serviceCidr),
     path.join(run.dir, 'kube-apiserver.log'),
   );
   run.children.push(api);
