@@ -10,8 +10,9 @@ import { GATEWAY_GROUP, Hostname, ParentReference } from './schema.js';
 import type { CompiledRoute, CompiledRule, Problem, RouteObject, ServiceParent } from './types.js';
 import { zodProblems } from './zod-problems.js';
 
+const ParentRefs = z.array(ParentReference).max(32).optional();
 const Envelope = z.strictObject({
-  parentRefs: z.array(ParentReference).max(32).optional(),
+  parentRefs: ParentRefs,
   hostnames: z.array(Hostname).max(16).optional(),
   rules: z.array(z.unknown()).max(16).optional(),
 });
@@ -62,12 +63,14 @@ export function compileRoute(r: RouteObject): CompiledRoute {
   };
   const env = Envelope.safeParse(r.spec ?? {});
   if (!env.success) {
+    // The parents still get a status saying why, when their own refs parse.
+    const refs = ParentRefs.safeParse((r.spec as { parentRefs?: unknown } | null)?.parentRefs);
     return {
       ...base,
       valid: false,
       problems: zodProblems('spec', env.error),
       warnings: [],
-      parents: [],
+      parents: refs.success ? parents(r, refs.data ?? [], []) : [],
       rules: [],
       ruleCount: 0,
       backendRefs: [],

@@ -197,6 +197,16 @@ describe('route status (Accepted, ResolvedRefs, PartiallyInvalid)', () => {
     );
   });
 
+  it('a bad spec envelope still tells each Service parent why (Accepted False)', () => {
+    const s = routeStatus(
+      route({ parentRefs: [PARENT], hostnames: ['UPPER'], rules: [{}] }),
+      world(),
+    );
+    const acc = s[0]?.conditions.find((c) => c.type === 'Accepted');
+    assert.equal(`${acc?.status}/${acc?.reason}`, 'False/UnsupportedValue');
+    assert.match(acc?.message ?? '', /spec\.hostnames\[0\]/);
+  });
+
   it('Gateway parents get no status from weft', () => {
     assert.equal(
       routeStatus(route({ parentRefs: [{ name: 'gw' }], rules: [{}] }), world()).length,
