@@ -19,7 +19,7 @@ const FOREIGN: readonly [RegExp, string][] = [
   [/\(\?(?!:)/, 'groups other than (?:...) (flags, names, lookaround) are not supported'],
   [/\[\[:/, 'POSIX classes like [[:alpha:]] are not supported; write the class out'],
   [/\\[1-9]/, 'backreferences are not supported (RE2 has none)'],
-  [/\\[AzQECpPk]/, 'this RE2 escape reads differently in JavaScript; write it another way'],
+  [/\\[AzZQECpPk]/, 'this RE2 escape reads differently in JavaScript; write it another way'],
 ];
 
 let linearEngine: boolean | undefined;
