@@ -6,7 +6,6 @@
 // spec never accepts a shape users cannot create).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { stringify } from 'yaml';
 import { startControlPlane } from '../controlplane/testenv.js';
 import type { ControlPlane } from '../controlplane/testenv.js';
 import { createNamespace } from '../support/cluster.js';
@@ -16,8 +15,9 @@ import { ROUTE_CASES } from '../../src/routes/cases.js';
 import { compileRoute } from '../../src/routes/index.js';
 import type { RouteObject } from '../../src/routes/index.js';
 
+/** JSON, not YAML: kubectl reads YAML 1.1, where a query param named `y` is a boolean. */
 function manifest(r: RouteObject, name = r.name): string {
-  return stringify({
+  return JSON.stringify({
     apiVersion: 'gateway.networking.k8s.io/v1',
     kind: r.kind,
     metadata: { name, namespace: r.namespace },
