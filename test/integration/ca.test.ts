@@ -7,7 +7,7 @@ import { CertificatesV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/clie
 import { startCa } from '../../ca/main.js';
 import type { RunningCa } from '../../ca/main.js';
 import { createLogger } from '../../src/log.js';
-import { caConfigFor, installManifests, startTestCa } from '../support/weft-ca.js';
+import { WEFT_MANIFESTS, caConfigFor, installManifests, startTestCa } from '../support/weft-ca.js';
 import type { TestCa } from '../support/weft-ca.js';
 import { createRegistry } from '../../src/metrics.js';
 import { KeyType, parseCertificates, x509 } from '../../src/pki/index.js';
@@ -41,9 +41,7 @@ describe('weft ca against a real control plane', () => {
     const dryRun = await kubectl(cp.kubeconfigPath, [
       'apply',
       '--dry-run=server',
-      '-R',
-      '-f',
-      'manifests/',
+      ...WEFT_MANIFESTS,
     ]);
     assert.equal(dryRun.code, 0, dryRun.stderr);
     await createNamespace(cp.kubeConfig, ns);

@@ -12,8 +12,20 @@ import type { ControlPlane } from '../controlplane/testenv.js';
 import { eventually, serviceAccountKubeconfig } from './cluster.js';
 import { kubectl } from './kubectl.js';
 
+/** weft's own manifests as `kubectl apply` arguments (the default install plus optional/). */
+export const WEFT_MANIFESTS = [
+  '-f',
+  'manifests/',
+  '-f',
+  'manifests/crds/',
+  '-f',
+  'manifests/optional/',
+] as const;
+
 export async function installManifests(cp: ControlPlane): Promise<void> {
-  const applied = await kubectl(cp.kubeconfigPath, ['apply', '-R', '-f', 'manifests/']);
+  // Not -R: manifests/gateway-api/ holds the vendored Gateway API CRDs, which need a
+  // server-side apply (installGatewayApi in gateway-api.ts) and only where routes are tested.
+  const applied = await kubectl(cp.kubeconfigPath, ['apply', ...WEFT_MANIFESTS]);
   assert.equal(applied.code, 0, applied.stderr);
   // Every weft CRD, not one: discovery serves no stream until it has listed every kind.
   const established = await kubectl(cp.kubeconfigPath, [
