@@ -27,7 +27,7 @@ import type { Credentials } from './credentials.js';
 import { spiffeIdOf } from './credentials.js';
 import { nextBackoffMs } from './discovery-backoff.js';
 import { keepAlive } from '../src/net/http2-keepalive.js';
-import { ChunkAssembler } from './discovery-chunks.js';
+import { ChunkAssembler } from '../src/mesh/chunks.js';
 import type { OnDemand, Outcome } from './subscriptions.js';
 import { Subscriptions } from './subscriptions.js';
 

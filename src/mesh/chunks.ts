@@ -1,8 +1,8 @@
 // Reassembles a message the control plane split over several lines (`more`: only
 // scoped sidecars, which declared they understand it, get one): the parts are
 // applied together, as one message and one version, or not at all.
-import { ErrorCode, WeftError } from '../src/errors.js';
-import type { ServerMessage } from '../src/mesh/wire.js';
+import { ErrorCode, WeftError } from '../errors.js';
+import type { ServerMessage } from './wire.js';
 
 /** 64 lines of at most 4 MiB: a 20 000-Service catalog is about 4 MB (4 lines of 1 MiB). */
 export const MAX_PARTS = 64;
