@@ -2,6 +2,8 @@
 // (weft-init's iptables, the test app, `weft sidecar` as UID 1337) that learn
 // the mesh only from discovery running against the real API server, where the
 // same pods, a Service and its EndpointSlice exist. Real mTLS traffic follows.
+// The sidecars are scoped: they get the catalog, and a service's endpoints only
+// once they call it (docs/discovery.md, "Scoping").
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
@@ -33,7 +35,23 @@ interface Many {
   results: { status: number; pod?: string; xfcc?: string; error?: string }[];
 }
 
-describe('mesh from discovery', { timeout: 240_000 }, () => {
+interface First {
+  results: { url: string; status: number[]; firstMs: number; warmMs: number }[];
+}
+
+/** Services that only the first-request measurement calls, each with its own VIP. */
+const FIRST = 50;
+const firstVip = (i: number): string => `203.0.113.${100 + i}`;
+const OTHER_VIP = '203.0.113.11';
+const WAIT_MS = 2000;
+const IDLE_SECONDS = 15;
+
+const quantile = (xs: number[], q: number): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+};
+
+describe('mesh from discovery', { timeout: 420_000 }, () => {
   let cp: ControlPlane;
   let ca: TestCa;
   let net: MeshNet;
@@ -51,6 +69,30 @@ describe('mesh from discovery', { timeout: 240_000 }, () => {
     const { stdout } = await promisify(execFile)('ip', cmd, { timeout: 60_000 });
     return JSON.parse(stdout.trim().split('\n').pop()!) as Many;
   };
+  const firstCalls = async (urls: string[]): Promise<First> => {
+    const cmd = ['netns', 'exec', pods.client!.ns, 'node', CLIENT, 'first', ...urls];
+    const { stdout } = await promisify(execFile)('ip', cmd, { timeout: 120_000 });
+    return JSON.parse(stdout.trim().split('\n').pop()!) as First;
+  };
+  /** A metric of the client's sidecar (its :15020), summed over the series matching `labels`. */
+  const clientMetric = async (name: string, labels = ''): Promise<number> => {
+    const text = await (await fetch(`http://${pods.client!.ip}:15020/stats/prometheus`)).text();
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith(name) && l.includes(labels))
+      .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  };
+  /** The view the client's sidecar holds (its admin endpoint, loopback in its pod). */
+  const clientView = (): { services: { name: string; endpoints: { address: string }[] }[] } => {
+    const js =
+      "fetch('http://127.0.0.1:15000/config_dump').then(r=>r.text()).then(t=>process.stdout.write(t))";
+    return JSON.parse(pods.client!.exec(['node', '-e', js])) as ReturnType<typeof clientView>;
+  };
+  const endpointsHeld = (service: string): string[] | undefined =>
+    clientView()
+      .services.find((x) => x.name === service)
+      ?.endpoints.map((e) => e.address)
+      .sort();
 
   before(async () => {
     cp = await startControlPlane();
@@ -81,6 +123,26 @@ describe('mesh from discovery', { timeout: 240_000 }, () => {
       { pod: 'echo-1', ip: pods['echo-1']!.ip },
       { pod: 'echo-2', ip: pods['echo-2']!.ip },
     ]);
+    const echoes = [
+      { pod: 'echo-1', ip: pods['echo-1']!.ip },
+      { pod: 'echo-2', ip: pods['echo-2']!.ip },
+    ];
+    const extra = [
+      ['other', OTHER_VIP],
+      ...Array.from({ length: FIRST }, (_, i) => [`first-${i}`, firstVip(i)]),
+    ] as const;
+    for (let i = 0; i < extra.length; i += 10) {
+      await Promise.all(
+        extra.slice(i, i + 10).map(async ([name, vip]) => {
+          await cluster.service(name, {
+            selector: { app: 'echo' },
+            externalIPs: [vip],
+            ports: [{ name: 'http-web', port: 80, targetPort: 8080 }],
+          });
+          await cluster.slice(name, echoes);
+        }),
+      );
+    }
 
     const serving = await issueServingCertificate(
       ca.ca.authority(),
@@ -121,6 +183,8 @@ describe('mesh from discovery', { timeout: 240_000 }, () => {
             ...['--token-file', tokenFile, '--trust-bundle-file', rootsFile],
             ...['--pod-name', name, '--pod-namespace', ns, '--pod-ip', pod.ip],
             ...['--drain-seconds', '1'],
+            ...['--discovery-wait-ms', String(WAIT_MS)],
+            ...['--discovery-idle-seconds', String(IDLE_SECONDS)],
           ],
           { uid: 1337, env: { NODE_OPTIONS: SIDECAR_NODE_OPTIONS } },
         ),
@@ -155,6 +219,13 @@ describe('mesh from discovery', { timeout: 240_000 }, () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  it('gives a sidecar the catalog but no endpoints of a service it never called', async () => {
+    assert.equal(await clientMetric('weft_sidecar_discovery_endpoints'), 0);
+    assert.equal(await clientMetric('weft_sidecar_discovery_subscriptions'), 0);
+    assert.deepEqual(endpointsHeld('echo'), [], 'echo is in the catalog, without endpoints');
+    assert.deepEqual(endpointsHeld('first-0'), []);
+  });
+
   it('carries mTLS with both identities between pods, to the endpoints discovery streamed', async () => {
     const r = await call('http', 'http://echo/hello', 10);
     for (const x of r.results) {
@@ -162,6 +233,10 @@ describe('mesh from discovery', { timeout: 240_000 }, () => {
       assert.match(x.xfcc!, new RegExp(`^By=${spiffe('echo')};.*URI=${spiffe('client')}$`));
     }
     assert.deepEqual([...new Set(r.results.map((x) => x.pod))].sort(), ['echo-1', 'echo-2']);
+    // Subscribed on that first call: exactly echo's ready endpoints, nothing else.
+    assert.deepEqual(endpointsHeld('echo'), [pods['echo-1']!.ip, pods['echo-2']!.ip].sort());
+    assert.equal(await clientMetric('weft_sidecar_discovery_endpoints'), 2);
+    assert.deepEqual(endpointsHeld('first-0'), []);
   });
 
   it('follows an EndpointSlice change', async () => {
@@ -172,15 +247,65 @@ describe('mesh from discovery', { timeout: 240_000 }, () => {
       return r.results.every((x) => x.status === 200 && x.pod === 'echo-2') ? true : undefined;
     });
     assert.ok(Date.now() - started < 15_000);
+    assert.deepEqual(endpointsHeld('echo'), [pods['echo-2']!.ip]);
   });
 
-  it('keeps serving on the last view while discovery is down', async () => {
+  it(`measures the first request to ${FIRST} services not yet subscribed`, async () => {
+    const r = await firstCalls(Array.from({ length: FIRST }, (_, i) => `http://${firstVip(i)}/`));
+    for (const x of r.results) assert.deepEqual(x.status, [200, 200], JSON.stringify(x));
+    const firstMs = r.results.map((x) => x.firstMs);
+    const warmMs = r.results.map((x) => x.warmMs);
+    const waits = await clientMetric(
+      'weft_sidecar_discovery_wait_seconds_count',
+      'kind="endpoints",outcome="ready"',
+    );
+    const waited = await clientMetric(
+      'weft_sidecar_discovery_wait_seconds_sum',
+      'kind="endpoints",outcome="ready"',
+    );
+    const fmt = (xs: number[]): string =>
+      `p50 ${quantile(xs, 0.5).toFixed(1)} ms, p99 ${quantile(xs, 0.99).toFixed(1)} ms`;
+    console.log(
+      `first request (subscribe, wait, connect): ${fmt(firstMs)}; warm: ${fmt(warmMs)}; ` +
+        `sidecar wait for endpoints: mean ${((waited / waits) * 1000).toFixed(1)} ms over ${waits}`,
+    );
+    assert.ok(waits >= FIRST, `${waits} waits recorded`);
+    assert.ok(quantile(firstMs, 0.99) < WAIT_MS, 'no first request ran into the bound');
+  });
+
+  it('drops the endpoints of services unused for the idle time', async () => {
+    await eventually(
+      'the first-* services to be unsubscribed',
+      () => Promise.resolve(endpointsHeld('first-0')!.length === 0 ? true : undefined),
+      (IDLE_SECONDS + 20) * 1000,
+    );
+    for (let i = 0; i < FIRST; i++) assert.deepEqual(endpointsHeld(`first-${i}`), []);
+  });
+
+  it('keeps serving on the last view while discovery is down; a new service fails closed', async () => {
+    await call('http', 'http://echo/up', 1); // held (again, if it was idle)
     await discovery!.stop();
     discovery = undefined;
     const r = await call('http', 'http://echo/down', 4);
     assert.deepEqual(
       r.results.map((x) => [x.status, x.pod]),
       Array.from({ length: 4 }, () => [200, 'echo-2']),
+    );
+    // A service never called: its endpoints cannot arrive; the request waits out the bound
+    // and gets a named 503, never a plaintext or unchecked connection.
+    const started = Date.now();
+    const other = await call('http', `http://${OTHER_VIP}/never`, 1);
+    assert.deepEqual(
+      other.results.map((x) => [x.status, x.error]),
+      [[503, 'endpoints_pending']],
+    );
+    assert.ok(Date.now() - started >= WAIT_MS);
+    assert.equal(
+      await clientMetric('weft_sidecar_discovery_wait_seconds_count', 'outcome="timeout"'),
+      1,
+    );
+    assert.ok(
+      sidecars.client!.output.some((l) => l.includes('did not answer a subscription in time')),
     );
     await eventually('the client sidecar to notice', () =>
       Promise.resolve(
