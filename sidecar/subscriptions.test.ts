@@ -1,0 +1,141 @@
+// The subscription state machine, by table, on an injected clock.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Outcome } from './subscriptions.js';
+import { Subscriptions } from './subscriptions.js';
+
+const B = 'endpoints/shop/b';
+
+type Step =
+  | { at: number; use: string; expect: string }
+  | { at: number; arrived: string[]; removed?: string[] }
+  | { at: number; sweep: string[] };
+
+interface Case {
+  readonly name: string;
+  readonly steps: readonly Step[];
+  /** What each waiter (numbered by the use that made it wait) was told, in order. */
+  readonly outcomes: readonly string[];
+  readonly state: string | undefined;
+}
+
+const CASES: Case[] = [
+  {
+    name: 'first use subscribes and waits; the resource arriving releases it',
+    steps: [
+      { at: 0, use: B, expect: 'wait+subscribe' },
+      { at: 5, use: B, expect: 'wait' },
+      { at: 20, arrived: [B] },
+      { at: 30, use: B, expect: 'held' },
+    ],
+    outcomes: ['0:ready', '1:ready'],
+    state: 'held',
+  },
+  {
+    name: 'not found fails the waiters fast, and later uses at once',
+    steps: [
+      { at: 0, use: B, expect: 'wait+subscribe' },
+      { at: 10, arrived: [], removed: [B] },
+      { at: 11, use: B, expect: 'missing' },
+    ],
+    outcomes: ['0:missing'],
+    state: 'missing',
+  },
+  {
+    name: 'no answer within the wait: the waiter times out, the subscription stays pending',
+    steps: [
+      { at: 0, use: B, expect: 'wait+subscribe' },
+      { at: 4999, sweep: [] },
+      { at: 5000, sweep: [] },
+      { at: 5001, use: B, expect: 'wait' },
+    ],
+    outcomes: ['0:timeout'],
+    state: 'pending',
+  },
+  {
+    name: 'a late answer still makes it held',
+    steps: [
+      { at: 0, use: B, expect: 'wait+subscribe' },
+      { at: 6000, sweep: [] },
+      { at: 6100, arrived: [B] },
+    ],
+    outcomes: ['0:timeout'],
+    state: 'held',
+  },
+  {
+    name: 'unused for the idle time: dropped (unsubscribe); used within it: kept',
+    steps: [
+      { at: 0, use: B, expect: 'wait+subscribe' },
+      { at: 10, arrived: [B] },
+      { at: 50_000, use: B, expect: 'held' },
+      { at: 109_999, sweep: [] },
+      { at: 110_000, sweep: [B] },
+    ],
+    outcomes: ['0:ready'],
+    state: undefined,
+  },
+  {
+    name: 'a held resource that goes away is missing; coming back, held again',
+    steps: [
+      { at: 0, use: B, expect: 'wait+subscribe' },
+      { at: 10, arrived: [B] },
+      { at: 20, arrived: [] },
+      { at: 21, use: B, expect: 'missing' },
+      { at: 30, arrived: [B] },
+      { at: 31, use: B, expect: 'held' },
+    ],
+    outcomes: ['0:ready'],
+    state: 'held',
+  },
+  {
+    name: 'a pending name is not dropped while a request waits for it',
+    steps: [
+      { at: 0, use: B, expect: 'wait+subscribe' },
+      { at: 70_000, sweep: [B] },
+    ],
+    outcomes: ['0:timeout'],
+    state: undefined,
+  },
+];
+
+function run(c: Case): { outcomes: string[]; subs: Subscriptions } {
+  let now = 0;
+  const subs = new Subscriptions({ now: () => now, waitMs: 5000, idleMs: 60_000 });
+  const outcomes: string[] = [];
+  let uses = 0;
+  for (const step of c.steps) {
+    now = step.at;
+    if ('use' in step) {
+      const n = uses++;
+      const u = subs.use(step.use, (o: Outcome) => outcomes.push(`${n}:${o}`));
+      const got = u.kind === 'wait' ? (u.subscribe ? 'wait+subscribe' : 'wait') : u.kind;
+      assert.equal(got, step.expect, `${c.name}: use at ${step.at}`);
+    } else if ('arrived' in step) {
+      const has = new Set(step.arrived);
+      subs.arrived((n) => has.has(n), new Set(step.removed ?? []));
+    } else {
+      assert.deepEqual(subs.sweep(), step.sweep, `${c.name}: sweep at ${step.at}`);
+    }
+  }
+  return { outcomes, subs };
+}
+
+describe('subscriptions', () => {
+  for (const c of CASES) {
+    it(c.name, () => {
+      const { outcomes, subs } = run(c);
+      assert.deepEqual(outcomes, c.outcomes);
+      assert.equal(subs.state(B), c.state);
+    });
+  }
+
+  it('names every held or pending subscription for a reconnect', () => {
+    let now = 0;
+    const subs = new Subscriptions({ now: () => now, waitMs: 5000, idleMs: 60_000 });
+    subs.use(B, () => undefined);
+    subs.use('pod/198.51.100.7', () => undefined);
+    subs.arrived((n) => n === B, new Set());
+    now = 1;
+    assert.deepEqual(subs.names().sort(), [B, 'pod/198.51.100.7']);
+  });
+});
