@@ -143,7 +143,7 @@ async function inParallel<T>(items: readonly T[], width: number, fn: (t: T) => P
 describe(
   'kubectl weft authz check agrees with the sidecar on every row of the table',
   {
-    timeout: 600_000,
+    timeout: 900_000,
     concurrency: 4,
   },
   () => {
