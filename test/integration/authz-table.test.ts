@@ -143,7 +143,7 @@ async function inParallel<T>(items: readonly T[], width: number, fn: (t: T) => P
 describe(
   'kubectl weft authz check agrees with the sidecar on every row of the table',
   {
-    timeout: 600_000,
+    timeout: 900_000,
     concurrency: 4,
   },
   () => {
@@ -201,11 +201,23 @@ describe(
       });
       // Which schema is served: the real CRD refuses CUSTOM (422), the lax one stores it.
       const probe = { namespace: 'foo', name: 'probe', spec: { action: 'CUSTOM' } };
-      const served = (): Promise<'real' | 'lax' | 'none'> =>
+      // After a schema change the API server re-initializes the CRD's storage (lists answer
+      // 429 "storage is (re)initializing" a while): served means listable too.
+      const listable = (): Promise<boolean> =>
+        cp.kubeConfig
+          .makeApiClient(CustomObjectsApi)
+          .listNamespacedCustomObject({ group, version, plural, namespace: nsOf(0, 'foo') })
+          .then(
+            () => true,
+            () => false,
+          );
+      const schema = (): Promise<'real' | 'lax' | 'none'> =>
         createPolicy(0, probe, 'All').then(
           () => 'lax',
           (err: { code?: number }) => (err.code === 422 ? 'real' : 'none'),
         );
+      const served = async (): Promise<'real' | 'lax' | 'none'> =>
+        (await listable()) ? schema() : 'none';
       await setCrd(REAL_CRD, async () => (await served()) === 'real');
       await inParallel(rows, 8, async ({ c, i }) => {
         const namespace = nsOf(i, c.workload.namespace);
