@@ -224,7 +224,11 @@ export async function runControlPlane(args: readonly string[]): Promise<number> 
     registry,
     log.child({ component: 'discovery' }),
   );
-  discoveryReady = () => discovery.ready();
+  // Not the watches: every replica shares the API server, so a failing watch would make
+  // all of them unready at once and take the CA and the webhook out of their Services
+  // (no certificates, no pods with failurePolicy Fail). It shows in
+  // weft_discovery_informer_healthy and `weft discovery`'s own /readyz.
+  discoveryReady = () => discovery.ready({ watches: false });
   const webhook = await startWebhook(
     webhookConfig,
     tls,

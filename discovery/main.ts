@@ -31,8 +31,12 @@ export interface RunningDiscovery {
   /** New handshakes take the new certificate and roots; open streams keep theirs. */
   setTls(tls: DiscoveryTls): void;
   connections(): ConnectionStatus[];
-  /** Undefined when serving (informers listed, stream server listening), else why not. */
-  ready(): string | undefined;
+  /**
+   * Undefined when serving (informers listed, stream server listening), else why not.
+   * `watches: false` leaves out watches failing after start-up (the control plane's
+   * CA and webhook share this readiness and must not go with a shared API server).
+   */
+  ready(opts?: { watches?: boolean }): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -115,11 +119,12 @@ export async function startDiscovery(
     debugPort: debug.port,
     setTls: (next) => server.setSecureContext(secure(next)),
     connections: () => streams.status(),
-    ready: () => {
+    ready: ({ watches = true } = {}) => {
       if (stopping) return 'discovery stopping';
       if (!server.listening) return 'discovery not listening';
       const unlisted = cache.unlisted();
       if (unlisted.length) return `discovery has not listed ${unlisted.join(', ')}`;
+      if (!watches) return undefined;
       const failing = cache.failing(config.watchGraceMs);
       if (!failing.length) return undefined;
       const which = failing.map((f) => `${f.kind} (${Math.round(f.forMs / 1000)}s)`).join(', ');

@@ -95,7 +95,15 @@ export function reloadTls(
       });
       return;
     }
-    opts.apply(next);
+    try {
+      opts.apply(next); // OpenSSL may still refuse what parsed (a later PEM block, a weak key)
+    } catch (err) {
+      lastRefused = next;
+      opts.log.warn('discovery TLS files refused; keeping the credentials in force', {
+        reason: err instanceof Error ? err.message : String(err),
+      });
+      return;
+    }
     inForce = next;
     lastRefused = undefined;
     opts.log.info('discovery TLS credentials reloaded', {

@@ -207,6 +207,9 @@ export function createTlsTerminator(
     const accepted = { dst: waiting.dst, protocol, peer: id.peer, settle: waiting.settle };
     const lookup = callerLookup(t.remoteAddress ?? '', deps);
     if (!lookup) return toApp(t, accepted, deps);
+    // Nothing else listens on the TLS socket while the caller is looked up: a peer
+    // that resets or corrupts a record now must not crash the sidecar.
+    t.once('error', () => t.destroy());
     void lookup.then(() => (t.destroyed ? undefined : toApp(t, accepted, deps)));
   });
   return server;

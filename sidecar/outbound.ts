@@ -87,13 +87,15 @@ async function endpointsHeld(
  * the connection must not go on (it could be plaintext to a meshed pod).
  * undefined: not a pod behind a Service; it passes through as before.
  */
-async function podTarget(
+export async function podTarget(
   dst: Destination,
   deps: OutboundDeps,
 ): Promise<Target | 'refused' | undefined> {
-  const looked = deps.onDemand?.pod(dst.address);
-  if (!looked) return undefined; // no discovery, or known to be no pod's
-  if ((await looked) === 'timeout') return 'refused';
+  if (!deps.onDemand) return undefined; // a mesh file: every pod is in the view
+  // undefined also means the pod/<ip> answer is already held: the pod's services
+  // below must still be walked, or a held pod would pass through as plaintext.
+  const looked = deps.onDemand.pod(dst.address);
+  if (looked && (await looked) === 'timeout') return 'refused';
   for (const svc of deps.mesh().podAt(dst.address)?.services ?? []) {
     const [namespace = '', name = ''] = svc.split('/');
     if (!(await endpointsHeld(namespace, name, deps))) return 'refused';
