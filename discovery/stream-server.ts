@@ -24,10 +24,8 @@ import { authzResourcesFor, buildAuthzCatalog } from '../src/mesh/build-authz.js
 import type { ServicePort } from '../src/mesh/config.js';
 import { spiffeIdOf } from '../src/pki/peer-spiffe-id.js';
 import { LineReader } from '../src/mesh/ndjson.js';
-import { buildPodResources } from '../src/mesh/build-pods.js';
 import type { Resource, View } from '../src/mesh/view.js';
 import { ClientMessage, DISCOVERY_PATH, NDJSON } from '../src/mesh/wire.js';
-import { Scope, chunkLines } from './scope.js';
 import type { ClusterObjects } from '../src/mesh/build-view.js';
 import type { PolicyObject } from '../src/authz/index.js';
 import type { SyncStream } from '../src/debug/syncz.js';
@@ -65,8 +63,6 @@ interface Connection {
   readonly stream: http2.ServerHttp2Stream;
   readonly connectedAt: Date;
   held: Held | undefined;
-  /** What a scoped sidecar subscribed to; undefined: wildcard (a hello without `subscribe`). */
-  scope: Scope | undefined;
   excluded: Map<string, string>;
   inFlight: { nonce: string; target: SnapshotHeld; delta: Delta } | undefined;
   dirty: boolean;
@@ -85,22 +81,14 @@ const json = (r: Resource): string => {
   return s;
 };
 
-function frame(
-  m: { type: string; nonce: string; version: string },
-  delta: Delta,
-  chunked: boolean,
-): string[] {
+function frame(type: string, nonce: string, version: string, delta: Delta): string {
   // Each resource is serialised once however many sidecars receive it.
-  const head = `{"type":"${m.type}","nonce":"${m.nonce}","version":"${m.version}","resources":[`;
-  const resources = delta.resources.map(json);
-  if (chunked) return chunkLines(head, resources, delta.removed);
-  return [`${head}${resources.join(',')}],"removed":${JSON.stringify(delta.removed)}}\n`];
+  const head = `{"type":"${type}","nonce":"${nonce}","version":"${version}","resources":[`;
+  return `${head}${delta.resources.map(json).join(',')}],"removed":${JSON.stringify(delta.removed)}}\n`;
 }
 
 export class DiscoveryStreams {
   private shared: View = new Map();
-  /** pod/<ip> → the pod at that address, for scoped sidecars' lookups. */
-  private pods: View = new Map();
   private portsByIp = new Map<string, Map<number, ServicePort>>();
   private deltas = new DeltaCache(this.shared);
   private authz: AuthzCatalog = buildAuthzCatalog([]);
@@ -131,7 +119,6 @@ export class DiscoveryStreams {
     const unlisted = this.cache.unlisted();
     const end = this.metrics.buildSeconds.startTimer();
     this.shared = buildServiceResources(this.cache);
-    this.pods = buildPodResources(this.shared);
     this.portsByIp = inboundPortsByIp(this.shared);
     this.deltas = new DeltaCache(this.shared);
     this.authz = buildAuthzCatalog(this.cache.authorizationPolicies.values());
@@ -261,7 +248,6 @@ export class DiscoveryStreams {
       stream,
       connectedAt: new Date(),
       held: undefined,
-      scope: undefined,
       excluded: new Map(),
       inFlight: undefined,
       dirty: false,
@@ -323,26 +309,13 @@ export class DiscoveryStreams {
     );
   }
 
-  private hello(c: Connection, m: Extract<ClientMessage, { type: 'hello' }>): void {
-    if (c.held) throw new Error('hello twice');
-    c.held = { kind: 'explicit', versions: new Map(Object.entries(m.known)) };
-    // Subscriptions declared: scoped. None (a sidecar from before scoping): wildcard.
-    if (m.subscribe) c.scope = new Scope(m.subscribe);
-    this.push(c, 'snapshot');
-  }
-
-  /** delta-xDS's resource_names_subscribe/unsubscribe, on the stream that carries the ACKs. */
-  private subscribe(c: Connection, m: Extract<ClientMessage, { type: 'subscribe' }>): void {
-    // A wildcard stream already gets every endpoint; it has nothing to subscribe to.
-    if (!c.held || !c.scope) throw new Error('subscribe on a stream that is not scoped');
-    if (!c.scope.change(m.subscribe, m.unsubscribe)) throw new Error('too many subscriptions');
-    this.push(c, 'delta');
-  }
-
   private onMessage(c: Connection, raw: unknown): void {
     const m = ClientMessage.parse(raw);
-    if (m.type === 'hello') return this.hello(c, m);
-    if (m.type === 'subscribe') return this.subscribe(c, m);
+    if (m.type === 'hello') {
+      if (c.held) throw new Error('hello twice');
+      c.held = { kind: 'explicit', versions: new Map(Object.entries(m.known)) };
+      return this.push(c, 'snapshot');
+    }
     if (c.inFlight?.nonce !== m.nonce) return; // a stale answer: a newer message is on its way
     const sent = c.inFlight;
     c.inFlight = undefined;
@@ -368,8 +341,7 @@ export class DiscoveryStreams {
         // Shared resources and the inbound policy may be left out (the sidecar keeps its
         // last good inbound, or runs STRICT); an authz/… policy never is: dropping one
         // could drop a DENY. The sidecar applies an invalid policy fail-closed instead.
-        const excludable =
-          r && (this.shared.has(name) || this.pods.has(name) || r.kind === 'inbound');
+        const excludable = r && (this.shared.has(name) || r.kind === 'inbound');
         if (excludable && c.excluded.get(name) !== r.version) {
           c.excluded.set(name, r.version);
           excludedMore = true;
@@ -392,7 +364,7 @@ export class DiscoveryStreams {
     const inbound = buildInboundResource(this.cache, pod, this.portsByIp);
     // Refusals of versions that no longer exist are forgotten.
     for (const [name, v] of c.excluded) {
-      const now = name === inbound.name ? inbound : (this.shared.get(name) ?? this.pods.get(name));
+      const now = name === inbound.name ? inbound : this.shared.get(name);
       if (now?.version !== v) c.excluded.delete(name);
     }
     const refused = c.excluded.get(inbound.name) === inbound.version;
@@ -402,7 +374,6 @@ export class DiscoveryStreams {
       excluded: new Map([...c.excluded].filter(([name]) => name !== inbound.name)),
       inbound: refused ? heldInbound(c.held!) : inbound,
       authz: authzResourcesFor(this.authz, pod, this.cache.rootNamespace),
-      ...(c.scope ? { scoped: c.scope.view(this.shared, this.pods, c.excluded) } : {}),
     };
   }
 
@@ -422,13 +393,7 @@ export class DiscoveryStreams {
     }
     c.dirty = false;
     const target = this.targetFor(c, pod);
-    const computed = deltaTo(c.held!, target, this.deltas);
-    // Subscriptions to names that do not exist are answered as removed (not found).
-    const missing = c.scope?.missing(target.scoped!, c.held!) ?? [];
-    c.scope?.told(missing);
-    const delta = missing.length
-      ? { ...computed, removed: [...computed.removed, ...missing] }
-      : computed;
+    const delta = deltaTo(c.held!, target, this.deltas);
     // Nothing new for a sidecar that has applied a view: no message. One that has not
     // (its snapshot was refused) still hears that what it holds is in force.
     const unchanged = !delta.resources.length && !delta.removed.length;
@@ -438,13 +403,11 @@ export class DiscoveryStreams {
     }
     const nonce = `${this.nonceBase}-${++this.nonces}`;
     const version = versionOf(target);
-    const lines = frame({ type, nonce, version }, delta, c.scope !== undefined);
+    const text = frame(type, nonce, version, delta);
     c.inFlight = { nonce, target, delta };
     c.sent = { version, nonce, at: new Date() };
     this.metrics.pushes.inc({ type });
-    for (const text of lines) {
-      this.metrics.pushBytes.inc({ type }, Buffer.byteLength(text));
-      c.stream.write(text);
-    }
+    this.metrics.pushBytes.inc({ type }, Buffer.byteLength(text));
+    c.stream.write(text);
   }
 }

@@ -116,24 +116,6 @@ function toApp(
   socket.resume();
 }
 
-/** How long a new caller's connection waits to learn who the caller is (metrics only). */
-const CALLER_LOOKUP_MS = 1000;
-
-/**
- * A scoped sidecar learns a caller it does not know (its pod, workload and labels,
- * for the destination reporter's source labels) by looking its address up (pod/<ip>)
- * once per caller. Only metrics depend on it, so the wait is short and its outcome,
- * whatever it is, lets the connection go on.
- */
-function callerLookup(address: string, deps: InboundDeps): Promise<unknown> | undefined {
-  if (!deps.onDemand || !address || deps.mesh().endpointAt(address)) return undefined;
-  const looked = deps.onDemand.pod(address);
-  if (!looked) return undefined;
-  let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise((r) => (timer = setTimeout(r, CALLER_LOOKUP_MS)));
-  return Promise.race([looked, bound]).finally(() => clearTimeout(timer));
-}
-
 /** A verified peer's SPIFFE ID if it is a workload identity; the refusal reason otherwise. */
 function peerIdentity(t: tls.TLSSocket): { peer: string } | { refusal: string } {
   const peer = t.authorized ? spiffeIdOf(t.getPeerCertificate()) : undefined;
@@ -204,13 +186,7 @@ export function createTlsTerminator(
     // its bytes under HTTP rules (a DENY with HTTP-only fields denies all TCP there).
     const protocol =
       declared === 'tcp' ? 'tcp' : (alpn ?? (declared === 'detect' ? 'tcp' : declared));
-    const accepted = { dst: waiting.dst, protocol, peer: id.peer, settle: waiting.settle };
-    const lookup = callerLookup(t.remoteAddress ?? '', deps);
-    if (!lookup) return toApp(t, accepted, deps);
-    // Nothing else listens on the TLS socket while the caller is looked up: a peer
-    // that resets or corrupts a record now must not crash the sidecar.
-    t.once('error', () => t.destroy());
-    void lookup.then(() => (t.destroyed ? undefined : toApp(t, accepted, deps)));
+    toApp(t, { dst: waiting.dst, protocol, peer: id.peer, settle: waiting.settle }, deps);
   });
   return server;
 }

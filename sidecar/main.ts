@@ -100,8 +100,6 @@ export async function startSidecar(
         registry,
         log: log.child({ part: 'discovery' }),
         apply: (c) => source.setConfig(c),
-        waitMs: config.discoveryWaitMs,
-        idleMs: config.discoveryIdleSeconds * 1000,
       })
     : undefined;
   discovery?.start();
@@ -122,7 +120,6 @@ export async function startSidecar(
     creds,
     mesh,
     accessLog: extras.accessLog,
-    onDemand: discovery,
   });
 
   let draining: Promise<void> | undefined;

@@ -27,7 +27,6 @@ import { trace } from './layers/trace.js';
 import { createOutboundListener } from './outbound.js';
 import { PeerLabels } from './peers.js';
 import { compose } from './stacks.js';
-import type { OnDemand } from './subscriptions.js';
 import { UpstreamPool } from './upstream-pool.js';
 
 export type ProxyConfig = Pick<
@@ -54,8 +53,6 @@ export interface ProxyDeps {
   readonly creds: Credentials;
   readonly mesh: () => MeshIndex;
   readonly accessLog?: Logger | undefined;
-  /** A scoped sidecar's subscriptions (discovery); absent with a mesh file. */
-  readonly onDemand?: OnDemand | undefined;
   /** SO_ORIGINAL_DST unless given (tests without iptables). */
   readonly originalDst?: (socket: net.Socket) => Destination | undefined;
 }
@@ -110,7 +107,7 @@ export function createProxy(d: ProxyDeps): Proxy {
     }),
     rescue(peerLog),
     trace,
-    route(mesh, d.onDemand),
+    route(mesh),
     balance,
     forwardOutbound(pool, mesh),
   ]);
@@ -136,7 +133,7 @@ export function createProxy(d: ProxyDeps): Proxy {
   const outboundHttp = servers(
     'outbound',
     outboundStack,
-    compose([rescue(peerLog), route(mesh, d.onDemand), balance, forwardOutbound(pool, mesh)]),
+    compose([rescue(peerLog), route(mesh), balance, forwardOutbound(pool, mesh)]),
   );
   const inboundHttp = servers(
     'inbound',
@@ -155,7 +152,6 @@ export function createProxy(d: ProxyDeps): Proxy {
     firstByteTimeoutMs: config.firstByteTimeoutSeconds * 1000,
     tcpIdleTimeoutMs: config.tcpIdleTimeoutSeconds * 1000,
     maxConnections: config.maxConnections,
-    onDemand: d.onDemand,
     ...(d.originalDst ? { originalDst: d.originalDst } : {}),
   };
   const outbound = createOutboundListener({

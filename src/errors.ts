@@ -24,8 +24,6 @@ export const ErrorCode = {
   UpstreamConnectFailed: 'upstream_connect_failed',
   UpstreamReset: 'upstream_reset',
   UpstreamTimeout: 'upstream_timeout',
-  /** A service's endpoints, subscribed on first use, did not arrive in time (fail closed). */
-  EndpointsPending: 'endpoints_pending',
   /** An AuthorizationPolicy denied the request (the sidecar answers as Envoy's RBAC filter). */
   AuthzDenied: 'authz_denied',
 } as const;
@@ -54,7 +52,6 @@ const STATUS: Record<ErrorCode, number> = {
   upstream_connect_failed: 503,
   upstream_reset: 503,
   upstream_timeout: 504,
-  endpoints_pending: 503,
   authz_denied: 403,
 };
 

@@ -18,7 +18,6 @@ const FLAGS: Partial<Record<ErrorCode, string>> = {
   upstream_reset: 'UR',
   upstream_timeout: 'UT',
   unavailable: 'UH',
-  endpoints_pending: 'UH',
   // Envoy's RBAC filter sets no response flag: its denial is a 403 with response code
   // details `rbac_access_denied_matched_policy[…]` and flags `-` (rbac_filter.cc calls
   // sendLocalReply without setResponseFlag; envoyproxy/envoy#12873, #21197; `UAEX` is

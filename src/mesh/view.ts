@@ -5,10 +5,6 @@
 //   endpoints/<ns>/<name>  that service's endpoints with their identities
 //   inbound                the sidecar's own inbound policy (mTLS mode per port)
 //   authz/<ns>/<name>      an AuthorizationPolicy that selects this sidecar's pod
-//   pod/<ip>               the pod at an address (scoped sidecars, on demand)
-//
-// Scoped sidecars (docs/discovery.md, "Scoping") hold every service/… entry (the
-// catalog) but endpoints/… and pod/… only for the names they subscribed to.
 //
 // The schemas here are the sidecar's side of the contract: it parses every
 // resource it receives through them and refuses (NACKs) one that does not fit.
@@ -22,7 +18,6 @@ import {
   Endpoint,
   InboundPort,
   MeshConfigSchema,
-  PodEntry,
   MtlsMode,
   ServicePort,
   ip,
@@ -80,46 +75,29 @@ export const AuthzResource = z.strictObject({
   policy: AuthzPolicyEntry,
 });
 
-/** The pod at one address; only scoped sidecars that subscribed to it receive one. */
-export const PodResource = z.strictObject({
-  kind: z.literal('pod'),
-  name: resourceName,
-  version,
-  pod: PodEntry,
-});
-
 export const Resource = z.discriminatedUnion('kind', [
   ServiceResource,
   EndpointsResource,
   InboundResource,
   AuthzResource,
-  PodResource,
 ]);
 export type Resource = z.infer<typeof Resource>;
 export type ServiceResource = z.infer<typeof ServiceResource>;
 export type EndpointsResource = z.infer<typeof EndpointsResource>;
 export type InboundResource = z.infer<typeof InboundResource>;
 export type AuthzResource = z.infer<typeof AuthzResource>;
-export type PodResource = z.infer<typeof PodResource>;
 
 /** A resource before it has a version: what the view builder produces. */
 export type ResourceBody =
   | Omit<ServiceResource, 'version'>
   | Omit<EndpointsResource, 'version'>
   | Omit<InboundResource, 'version'>
-  | Omit<AuthzResource, 'version'>
-  | Omit<PodResource, 'version'>;
+  | Omit<AuthzResource, 'version'>;
 
 export type View = ReadonlyMap<string, Resource>;
 
 export const serviceKey = (ns: string, n: string): string => `service/${ns}/${n}`;
 export const endpointsKey = (ns: string, n: string): string => `endpoints/${ns}/${n}`;
-export const ENDPOINTS_PREFIX = 'endpoints/';
-export const POD_PREFIX = 'pod/';
-export const podKey = (address: string): string => `${POD_PREFIX}${address}`;
-/** Names a scoped sidecar holds only when it subscribed to them. */
-export const isOnDemand = (name: string): boolean =>
-  name.startsWith(ENDPOINTS_PREFIX) || name.startsWith(POD_PREFIX);
 export const AUTHZ_PREFIX = 'authz/';
 export const authzKey = (ns: string, n: string): string => `${AUTHZ_PREFIX}${ns}/${n}`;
 
@@ -169,7 +147,6 @@ export function versionsOf(view: View): Record<string, string> {
 export function toMeshConfig(view: View, clusterDomain: string): MeshConfig {
   const services = [];
   const authorization = [];
-  const pods = [];
   // No inbound policy in the view (never received, or refused): fail closed.
   let inbound: MeshConfig['inbound'] = { mode: 'STRICT', ports: [] };
   let self: MeshConfig['self'];
@@ -179,7 +156,6 @@ export function toMeshConfig(view: View, clusterDomain: string): MeshConfig {
       self = r.self;
     }
     if (r.kind === 'authz') authorization.push(r.policy);
-    if (r.kind === 'pod') pods.push(r.pod);
     if (r.kind !== 'service') continue;
     const { name, namespace } = r.service;
     const eps = view.get(endpointsKey(namespace, name));
@@ -199,7 +175,6 @@ export function toMeshConfig(view: View, clusterDomain: string): MeshConfig {
     inbound,
     services,
     authorization,
-    pods,
     ...(self ? { self } : {}),
   });
 }
