@@ -14,9 +14,9 @@ import http2 from 'node:http2';
 import tls from 'node:tls';
 import type { MeshConfig } from '../src/mesh/config.js';
 import { LineReader, encodeLine } from '../src/mesh/ndjson.js';
-import { applyMessage } from '../src/mesh/view-apply.js';
+import { applyMessage, mustResync, nackOf } from '../src/mesh/view-apply.js';
 import type { Resource, View } from '../src/mesh/view.js';
-import { versionsOf, viewVersion } from '../src/mesh/view.js';
+import { versionsOf } from '../src/mesh/view.js';
 import type { ClientMessage } from '../src/mesh/wire.js';
 import { DISCOVERY_PATH, NDJSON, ServerMessage } from '../src/mesh/wire.js';
 import { spiffeIdOf } from '../src/pki/peer-spiffe-id.js';
@@ -173,14 +173,8 @@ export class Sim {
     const applyMs = performance.now() - t0;
     if (!result.ok) {
       this.nacks.push(result.error);
-      send({
-        type: 'nack',
-        nonce: message.nonce,
-        version: viewVersion(this.view),
-        error: result.error,
-        rejected: [...result.rejected],
-      });
-      if (/^view diverged/.test(result.error)) session.destroy();
+      send(nackOf(this.view, message.nonce, result));
+      if (mustResync(result)) session.destroy();
       return;
     }
     this.view = this.intern(result.view);

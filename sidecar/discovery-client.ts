@@ -12,7 +12,7 @@ import type { Logger } from '../src/log.js';
 import { limitLogger } from '../src/log-limit.js';
 import type { MeshConfig } from '../src/mesh/config.js';
 import { LineReader, LineTooLongError, encodeLine } from '../src/mesh/ndjson.js';
-import { applyMessage } from '../src/mesh/view-apply.js';
+import { applyMessage, mustResync, nackOf } from '../src/mesh/view-apply.js';
 import type { View } from '../src/mesh/view.js';
 import { versionsOf, viewVersion } from '../src/mesh/view.js';
 import type { SidecarDiscoveryStatus } from '../src/debug/sidecar-view.js';
@@ -211,16 +211,8 @@ export class DiscoveryClient {
         { error: result.error },
         result.error,
       );
-      send({
-        type: 'nack',
-        nonce: message.nonce,
-        version: viewVersion(this.view),
-        error: result.error,
-        rejected: [...result.rejected],
-      });
-      // Diverged from what the server thinks this sidecar holds: a new stream re-syncs.
-      // destroy, not close: a graceful GOAWAY leaves this stream open and never re-syncs.
-      if (/^view diverged/.test(result.error)) session.destroy();
+      send(nackOf(this.view, message.nonce, result));
+      if (mustResync(result)) session.destroy();
       return;
     }
     this.o.apply(result.config);

@@ -5,11 +5,30 @@
 import type { MeshConfig } from './config.js';
 import type { Resource, View } from './view.js';
 import { Resource as ResourceSchema, toMeshConfig, viewVersion } from './view.js';
-import type { ServerMessage } from './wire.js';
+import type { ClientMessage, ServerMessage } from './wire.js';
 
 export type Applied =
   | { readonly ok: true; readonly view: View; readonly config: MeshConfig }
   | { readonly ok: false; readonly error: string; readonly rejected: readonly string[] };
+
+type Refused = Extract<Applied, { ok: false }>;
+
+/** The NACK for a refused message: the version still held, the reason, what was refused. */
+export function nackOf(held: View, nonce: string, r: Refused): ClientMessage {
+  return {
+    type: 'nack',
+    nonce,
+    version: viewVersion(held),
+    error: r.error,
+    rejected: [...r.rejected],
+  };
+}
+
+/**
+ * A refusal saying the server's idea of this view diverged from what is held: only a
+ * new stream re-syncs (destroy the session, not close: a GOAWAY leaves the stream open).
+ */
+export const mustResync = (r: Refused): boolean => r.error.startsWith('view diverged');
 
 function nameOf(raw: unknown): string {
   const n = (raw as { name?: unknown } | null)?.name;
