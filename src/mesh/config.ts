@@ -104,6 +104,25 @@ export const AuthzPolicyEntry = z.strictObject({
 });
 export type AuthzPolicyEntry = z.infer<typeof AuthzPolicyEntry>;
 
+/**
+ * A Gateway API HTTPRoute or GRPCRoute (GAMMA: a parentRef naming a Service), as
+ * discovery streams it or a mesh file names it: the envelope src/routes needs and
+ * the raw spec, compiled by the sidecar with src/routes. As with authorization,
+ * the spec is not checked here: compileRoute never throws, drops an invalid rule
+ * by name and marks an unusable route invalid, so one bad route cannot make the
+ * whole config refused.
+ */
+export const RouteEntry = z.strictObject({
+  kind: z.enum(['HTTPRoute', 'GRPCRoute']),
+  namespace: z.string().min(1).max(253),
+  name: z.string().min(1).max(253),
+  /** metadata.creationTimestamp: the spec's first tie-breaker between routes. */
+  creationTimestamp: z.string().max(64),
+  generation: z.number().int().min(0).optional(),
+  spec: z.unknown(),
+});
+export type RouteEntry = z.infer<typeof RouteEntry>;
+
 export const MeshConfigSchema = z.strictObject({
   clusterDomain: z.string().min(1).max(253).default('cluster.local'),
   inbound: z
@@ -115,6 +134,8 @@ export const MeshConfigSchema = z.strictObject({
   services: z.array(Service).max(10_000).default([]),
   /** The AuthorizationPolicies that select this workload (inbound enforcement). */
   authorization: z.array(AuthzPolicyEntry).max(10_000).default([]),
+  /** Every HTTPRoute/GRPCRoute with a Service parent (outbound routing, client side). */
+  routes: z.array(RouteEntry).max(10_000).default([]),
   /** This sidecar's own workload and labels, for the metrics it reports (from discovery). */
   self: z.strictObject({ workload: z.string().max(253), labels: WorkloadLabels }).optional(),
 });

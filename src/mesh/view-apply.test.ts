@@ -5,7 +5,7 @@ import { LineReader, encodeLine } from './ndjson.js';
 import { applyMessage } from './view-apply.js';
 import { diffView } from './view-diff.js';
 import type { Resource, View } from './view.js';
-import { versionsOf, viewVersion, withVersion } from './view.js';
+import { routeKey, toMeshConfig, versionsOf, viewVersion, withVersion } from './view.js';
 import { ClientMessage, ServerMessage } from './wire.js';
 
 const svc = (name: string, port = 80): Resource =>
@@ -62,6 +62,21 @@ describe('view apply', () => {
     const back = applyMessage(second.view, message(v2, v1), 'cluster.local');
     assert.ok(back.ok);
     assert.deepEqual([...back.view.keys()].sort(), [...v1.keys()].sort());
+  });
+
+  it('carries routes with their raw spec, never refusing a spec it does not compile', () => {
+    const route = (name: string, spec: unknown): Resource =>
+      withVersion({
+        kind: 'route',
+        name: routeKey('HTTPRoute', 'shop', name),
+        route: { kind: 'HTTPRoute', namespace: 'shop', name, creationTimestamp: '', spec },
+      });
+    const v3 = viewOf(...v1.values(), route('b', { rules: 'not rules' }), route('a', {}));
+    const r = applyMessage(v1, message(v1, v3), 'cluster.local');
+    assert.ok(r.ok);
+    assert.ok(r.view.has('route/httproute/shop/a'));
+    const names = toMeshConfig(r.view, 'cluster.local').routes.map((x) => x.name);
+    assert.deepEqual(names, ['a', 'b']);
   });
 
   it('refuses a whole message when one resource does not fit, naming it', () => {

@@ -5,6 +5,8 @@
 //   endpoints/<ns>/<name>  that service's endpoints with their identities
 //   inbound                the sidecar's own inbound policy (mTLS mode per port)
 //   authz/<ns>/<name>      an AuthorizationPolicy that selects this sidecar's pod
+//   route/<kind>/<ns>/<name>  an HTTPRoute or GRPCRoute attached to a Service
+//                          (kind lowercased: httproute, grpcroute)
 //
 // The schemas here are the sidecar's side of the contract: it parses every
 // resource it receives through them and refuses (NACKs) one that does not fit.
@@ -16,6 +18,7 @@ import type { MeshConfig } from './config.js';
 import {
   AuthzPolicyEntry,
   Endpoint,
+  RouteEntry,
   InboundPort,
   MeshConfigSchema,
   MtlsMode,
@@ -75,24 +78,39 @@ export const AuthzResource = z.strictObject({
   policy: AuthzPolicyEntry,
 });
 
+/**
+ * One Gateway API route. Like authz, only the envelope is checked: the sidecar
+ * compiles the spec (src/routes) and applies what is valid, so a bad route is never
+ * NACKed and never holds back the rest of a view.
+ */
+export const RouteResource = z.strictObject({
+  kind: z.literal('route'),
+  name: resourceName,
+  version,
+  route: RouteEntry,
+});
+
 export const Resource = z.discriminatedUnion('kind', [
   ServiceResource,
   EndpointsResource,
   InboundResource,
   AuthzResource,
+  RouteResource,
 ]);
 export type Resource = z.infer<typeof Resource>;
 export type ServiceResource = z.infer<typeof ServiceResource>;
 export type EndpointsResource = z.infer<typeof EndpointsResource>;
 export type InboundResource = z.infer<typeof InboundResource>;
 export type AuthzResource = z.infer<typeof AuthzResource>;
+export type RouteResource = z.infer<typeof RouteResource>;
 
 /** A resource before it has a version: what the view builder produces. */
 export type ResourceBody =
   | Omit<ServiceResource, 'version'>
   | Omit<EndpointsResource, 'version'>
   | Omit<InboundResource, 'version'>
-  | Omit<AuthzResource, 'version'>;
+  | Omit<AuthzResource, 'version'>
+  | Omit<RouteResource, 'version'>;
 
 export type View = ReadonlyMap<string, Resource>;
 
@@ -100,6 +118,9 @@ export const serviceKey = (ns: string, n: string): string => `service/${ns}/${n}
 export const endpointsKey = (ns: string, n: string): string => `endpoints/${ns}/${n}`;
 export const AUTHZ_PREFIX = 'authz/';
 export const authzKey = (ns: string, n: string): string => `${AUTHZ_PREFIX}${ns}/${n}`;
+export const ROUTE_PREFIX = 'route/';
+export const routeKey = (kind: RouteEntry['kind'], ns: string, n: string): string =>
+  `${ROUTE_PREFIX}${kind.toLowerCase()}/${ns}/${n}`;
 
 const hash = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
@@ -147,6 +168,7 @@ export function versionsOf(view: View): Record<string, string> {
 export function toMeshConfig(view: View, clusterDomain: string): MeshConfig {
   const services = [];
   const authorization = [];
+  const routes = [];
   // No inbound policy in the view (never received, or refused): fail closed.
   let inbound: MeshConfig['inbound'] = { mode: 'STRICT', ports: [] };
   let self: MeshConfig['self'];
@@ -156,6 +178,7 @@ export function toMeshConfig(view: View, clusterDomain: string): MeshConfig {
       self = r.self;
     }
     if (r.kind === 'authz') authorization.push(r.policy);
+    if (r.kind === 'route') routes.push(r.route);
     if (r.kind !== 'service') continue;
     const { name, namespace } = r.service;
     const eps = view.get(endpointsKey(namespace, name));
@@ -170,11 +193,13 @@ export function toMeshConfig(view: View, clusterDomain: string): MeshConfig {
   ): number => byCodeUnit(a.namespace, b.namespace) || byCodeUnit(a.name, b.name);
   services.sort(byName);
   authorization.sort(byName);
+  routes.sort((a, b) => byCodeUnit(a.kind, b.kind) || byName(a, b));
   return MeshConfigSchema.parse({
     clusterDomain,
     inbound,
     services,
     authorization,
+    routes,
     ...(self ? { self } : {}),
   });
 }
