@@ -26,7 +26,7 @@ export function findNodeBinaries(): NodeBinaries {
     kubeControllerManager: path.join(dir, 'kube-controller-manager'),
     kubeScheduler: path.join(dir, 'kube-scheduler'),
     kubeProxy: path.join(dir, 'kube-proxy'),
-    coredns: path.join(dir, 'coredns'),
+    coredns: path.join(dir, 'coredns-slim'),
   };
   for (const file of Object.values(node)) {
     try {

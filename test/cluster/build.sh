@@ -2,11 +2,14 @@
 # Builds the test cluster's node binaries from the Go module proxy into a cache
 # outside the work tree, once per pinned version: kubelet, kube-controller-manager,
 # kube-scheduler and kube-proxy in ONE go build (they share most compiled
-# packages), CoreDNS from its own wrapper module, and Prometheus with only its
-# Kubernetes service discovery (Debian's prometheus has none; the journey's step 7
-# discovers pods as users do). kube-apiserver and etcd come from
+# packages) and CoreDNS from its own wrapper module with only the plugins the
+# cluster uses (test/cluster/coredns/main.go). kube-apiserver and etcd come from
 # test/controlplane/build.sh.
-# Usage: test/cluster/build.sh [--print-dir | --print-prometheus]
+# With --prometheus it builds only Prometheus with its Kubernetes service discovery
+# (Debian's prometheus has none; the journey's step 7 discovers pods as users do):
+# a separate step because only the journey needs it, and `npm run cluster` should
+# not wait for it on a cold machine.
+# Usage: test/cluster/build.sh [--prometheus | --print-dir | --print-prometheus]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -19,9 +22,25 @@ prometheus="$cache_root/prometheus-$prometheus_version/prometheus"
 
 if [ "${1:-}" = "--print-dir" ]; then echo "$dir"; exit 0; fi
 if [ "${1:-}" = "--print-prometheus" ]; then echo "$prometheus"; exit 0; fi
-mkdir -p "$dir"
 
 log() { printf '[cluster-build] %s\n' "$*" >&2; }
+
+build_prometheus() {
+  if [ -x "$prometheus" ]; then
+    log "prometheus: cached at $prometheus"
+    return
+  fi
+  log "prometheus: building github.com/prometheus/prometheus $prometheus_version with Kubernetes SD only"
+  local start=$SECONDS
+  mkdir -p "$(dirname "$prometheus")"
+  (cd "$here/prometheus" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -trimpath -ldflags "-s -w" \
+    -tags remove_all_sd,enable_kubernetes_sd -o "$prometheus.tmp" github.com/prometheus/prometheus/cmd/prometheus) || {
+    log "prometheus: BUILD FAILED (see the go output above)"; exit 1; }
+  mv "$prometheus.tmp" "$prometheus"
+  log "prometheus: built in $((SECONDS - start)) s"
+}
+if [ "${1:-}" = "--prometheus" ]; then build_prometheus; echo "$prometheus"; exit 0; fi
+mkdir -p "$dir"
 
 minor=${k8s_version#v1.}; minor=${minor%%.*}
 k8s_ldflags="-s -w"
@@ -47,26 +66,16 @@ else
   log "node binaries: built in $((SECONDS - start)) s"
 fi
 
-if [ -x "$dir/coredns" ]; then
-  log "coredns: cached at $dir/coredns"
+# coredns-slim: a new name for the plugin-trimmed build, so a cache holding the
+# full build rebuilds CoreDNS alone, not the node binaries beside it.
+if [ -x "$dir/coredns-slim" ]; then
+  log "coredns: cached at $dir/coredns-slim"
 else
-  log "coredns: building github.com/coredns/coredns $coredns_version (~2.5 minutes cold)"
+  log "coredns: building github.com/coredns/coredns $coredns_version with the cluster's plugins"
   start=$SECONDS
-  (cd "$here/coredns" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -trimpath -ldflags "-s -w" -o "$dir/coredns.tmp" github.com/coredns/coredns) || {
+  (cd "$here/coredns" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -trimpath -ldflags "-s -w" -o "$dir/coredns-slim.tmp" .) || {
     log "coredns: BUILD FAILED (see the go output above)"; exit 1; }
-  mv "$dir/coredns.tmp" "$dir/coredns"
+  mv "$dir/coredns-slim.tmp" "$dir/coredns-slim"
   log "coredns: built in $((SECONDS - start)) s"
-fi
-if [ -x "$prometheus" ]; then
-  log "prometheus: cached at $prometheus"
-else
-  log "prometheus: building github.com/prometheus/prometheus $prometheus_version with Kubernetes SD only"
-  start=$SECONDS
-  mkdir -p "$(dirname "$prometheus")"
-  (cd "$here/prometheus" && CGO_ENABLED=0 GOFLAGS=-buildvcs=false go build -trimpath -ldflags "-s -w" \
-    -tags remove_all_sd,enable_kubernetes_sd -o "$prometheus.tmp" github.com/prometheus/prometheus/cmd/prometheus) || {
-    log "prometheus: BUILD FAILED (see the go output above)"; exit 1; }
-  mv "$prometheus.tmp" "$prometheus"
-  log "prometheus: built in $((SECONDS - start)) s"
 fi
 echo "$dir"

@@ -25,6 +25,7 @@ const NODE_PROGRAMS = new Set([
   'kube-scheduler',
   'kube-controller-manager',
   'coredns',
+  'coredns-slim',
   'containerd',
   'containerd-shim-runc-v2',
   'pause',

@@ -101,7 +101,7 @@ export function prometheusWithKubernetesSd(): string {
   try {
     accessSync(bin, constants.X_OK);
   } catch (cause) {
-    throw new Error(`${bin} is missing: run 'npm run cluster:build' first`, { cause });
+    throw new Error(`${bin} is missing: run 'npm run prometheus:build' first`, { cause });
   }
   return bin;
 }
