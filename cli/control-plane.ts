@@ -42,7 +42,7 @@ Flags:
                                    --discovery-listen's port)
   --cluster-domain NAME            the cluster's DNS domain, for sidecars (default cluster.local)
   --debounce-ms N  --debounce-max-ms N    discovery's quiet time and longest wait (100, 10000)
-  --ping-interval-ms N  --ping-deadline-ms N   discovery keepalive and its deadline (10000, 5000)
+  --ping-interval-ms N  --ping-deadline-ms N   discovery keepalive and its deadline (10000, 20000)
   --register[=true|false]          register weft-injector pointing at this process; remove it on exit;
                                    first creates the weft-system namespace and weft's CRDs if missing
   --failure-policy Fail|Ignore     (default Fail)

@@ -40,7 +40,7 @@ Flags:
   --debounce-ms N                  quiet time after the last change before a push (default 100)
   --debounce-max-ms N              longest a change waits under churn (default 10000)
   --ping-interval-ms N             keepalive PING to each sidecar (default 10000)
-  --ping-deadline-ms N             a PING unanswered this long closes the connection (default 5000)
+  --ping-deadline-ms N             a PING unanswered this long closes the connection (default 20000)
   --push-batch N                   sidecars pushed to before yielding (default 64)
   --watch-grace-ms N               a watch failing this long makes /readyz 503 (default 30000)
   --log-level debug|info|warn|error

@@ -55,8 +55,13 @@ export const DiscoveryConfigSchema = z
     pushBatch: positiveInt(100_000).default(64),
     /** Keepalive PING to each sidecar's connection this often… */
     pingIntervalMs: positiveInt(3_600_000).default(10_000),
-    /** …and a connection whose answer takes longer is closed (a frozen or vanished peer). */
-    pingDeadlineMs: positiveInt(600_000).default(5_000),
+    /**
+     * …and a connection whose answer takes longer is closed (a frozen or vanished peer).
+     * 20 s, gRPC's keepalive timeout: a sidecar parsing a 1000-service snapshot on a small
+     * CPU limit answers late, and at 5 s the discovery bench's busy sidecars were cut and
+     * reconnected into a storm.
+     */
+    pingDeadlineMs: positiveInt(600_000).default(20_000),
     /**
      * A watch failing this long (and its relists) makes the replica not ready; its last
      * view is still served. Shorter blips (an API server restart) keep it ready.

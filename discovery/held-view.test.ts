@@ -56,6 +56,23 @@ describe('held views', () => {
     assert.deepEqual(second.removed, ['service/shop/b']);
   });
 
+  it('gives every first hello one shared part, encoded once however many connect', () => {
+    const cache = new DeltaCache(v1);
+    const fresh = (): Held => ({ kind: 'explicit', versions: new Map() });
+    const a = deltaTo(fresh(), t1, cache);
+    const b = deltaTo(fresh(), { ...t1, inbound: inbound('PERMISSIVE') }, cache);
+    assert.equal(a.shared, b.shared, 'the same object for both sidecars');
+    assert.deepEqual(
+      a.shared.resources.map((r) => r.name),
+      ['service/shop/a', 'service/shop/b'],
+    );
+    assert.deepEqual(
+      b.resources.map((r) => r.name),
+      ['service/shop/a', 'service/shop/b', 'inbound'],
+    );
+    assert.equal((b.resources.at(-1) as { inbound: { mode: string } }).inbound.mode, 'PERMISSIVE');
+  });
+
   it('names the version the sidecar computes after applying, refused resources left out', () => {
     const held = new Map([...v1.values(), inbound('STRICT')].map((r) => [r.name, r]));
     const target: SnapshotHeld = {

@@ -124,13 +124,32 @@ function ownDelta(held: Held, target: SnapshotHeld): Delta {
   return { resources, removed };
 }
 
+/**
+ * A delta with its shared part kept apart: when that part comes from the DeltaCache it
+ * is one object for every sidecar making the same move, so its encoding is made once
+ * (stream-server.ts) and a connect storm does not build one copy of the catalog per
+ * sidecar.
+ */
+export interface PushDelta extends Delta {
+  readonly shared: Delta;
+}
+
+/** Previous view of a sidecar that holds nothing (a first hello): one key for the cache. */
+const NOTHING: View = new Map();
+
 /** The delta from what a sidecar holds to `target`. */
-export function deltaTo(held: Held, target: SnapshotHeld, cache: DeltaCache): Delta {
-  const fast = held.kind === 'snapshot' && !held.excluded.size && !target.excluded.size;
-  const shared = fast ? cache.between(held.shared) : genericDelta(held, target);
+export function deltaTo(held: Held, target: SnapshotHeld, cache: DeltaCache): PushDelta {
+  const unexcluded = !target.excluded.size;
+  const shared =
+    held.kind === 'snapshot' && !held.excluded.size && unexcluded
+      ? cache.between(held.shared)
+      : held.kind === 'explicit' && !held.versions.size && unexcluded
+        ? cache.between(NOTHING)
+        : genericDelta(held, target);
   const own = ownDelta(held, target);
-  if (!own.resources.length && !own.removed.length) return shared;
+  if (!own.resources.length && !own.removed.length) return { ...shared, shared };
   return {
+    shared,
     resources: [...shared.resources, ...own.resources],
     removed: [...shared.removed, ...own.removed],
   };

@@ -89,8 +89,9 @@ class FakeStream extends EventEmitter {
     this.headersSent = true;
     this.status = Number(headers[':status']);
   }
-  write(text: string): boolean {
-    this.written.push(text);
+  /** Chunks as written: a message may take several (frame() writes head, shared part, tail). */
+  write(chunk: string | Buffer): boolean {
+    this.written.push(chunk.toString());
     return true;
   }
   end(text?: string): void {
@@ -106,7 +107,11 @@ class FakeStream extends EventEmitter {
     this.emit('data', Buffer.from(JSON.stringify(message) + '\n'));
   }
   messages(): ServerMessage[] {
-    return this.written.map((l) => JSON.parse(l) as ServerMessage);
+    const lines = this.written
+      .join('')
+      .split('\n')
+      .filter((l) => l.length > 0);
+    return lines.map((l) => JSON.parse(l) as ServerMessage);
   }
 }
 
@@ -365,12 +370,12 @@ describe('discovery streams', () => {
       const sidecar = new Sidecar(stream);
       stream.send({ type: 'hello', known: {} });
       sidecar.settle();
-      const sent = stream.written.length;
+      const sent = stream.messages().length;
       h.cache.setPod(pod('web-1', 'uid-2', ip));
       h.streams.rebuild();
       await tick();
       assert.equal(stream.closed, true, `recreated at ${ip}`);
-      assert.equal(stream.written.length, sent, 'nothing was sent to the old stream');
+      assert.equal(stream.messages().length, sent, 'nothing was sent to the old stream');
       assert.equal(await metric(h.registry, 'weft_discovery_streams_closed_total', 'pod_gone'), 1);
     }
   });

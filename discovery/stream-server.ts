@@ -30,7 +30,7 @@ import type { ClusterObjects } from '../src/mesh/build-view.js';
 import type { PolicyObject } from '../src/authz/index.js';
 import type { SyncStream } from '../src/debug/syncz.js';
 import type { DiscoveryConfig } from './config.js';
-import type { Delta, Held, SnapshotHeld } from './held-view.js';
+import type { Delta, Held, PushDelta, SnapshotHeld } from './held-view.js';
 import { DeltaCache, deltaTo, heldInbound, versionOf } from './held-view.js';
 import type { DiscoveryMetrics } from './metrics.js';
 import type { PodLookup } from './peer-check.js';
@@ -81,10 +81,31 @@ const json = (r: Resource): string => {
   return s;
 };
 
-function frame(type: string, nonce: string, version: string, delta: Delta): string {
-  // Each resource is serialised once however many sidecars receive it.
+/** The encoded shared part of a delta, made once per DeltaCache entry (see PushDelta). */
+const sharedBytes = new WeakMap<Delta, Buffer>();
+function encodedShared(d: Delta): Buffer {
+  let b = sharedBytes.get(d);
+  if (b === undefined) {
+    b = Buffer.from(d.resources.map(json).join(','));
+    sharedBytes.set(d, b);
+  }
+  return b;
+}
+
+/**
+ * One NDJSON line as three chunks: a head, the shared part (the same Buffer for every
+ * sidecar making the same move: a thousand fresh sidecars reference one encoded
+ * catalog instead of holding a megabyte string each until their socket drains) and
+ * the sidecar's own resources with the removed names.
+ */
+function frame(type: string, nonce: string, version: string, d: PushDelta): Buffer[] {
   const head = `{"type":"${type}","nonce":"${nonce}","version":"${version}","resources":[`;
-  return `${head}${delta.resources.map(json).join(',')}],"removed":${JSON.stringify(delta.removed)}}\n`;
+  const shared = encodedShared(d.shared);
+  const ownResources = d.resources.slice(d.shared.resources.length);
+  const own = ownResources.map(json).join(',');
+  const sep = shared.length > 0 && own.length > 0 ? ',' : '';
+  const tail = `${sep}${own}],"removed":${JSON.stringify(d.removed)}}\n`;
+  return [Buffer.from(head), shared, Buffer.from(tail)];
 }
 
 export class DiscoveryStreams {
@@ -403,11 +424,14 @@ export class DiscoveryStreams {
     }
     const nonce = `${this.nonceBase}-${++this.nonces}`;
     const version = versionOf(target);
-    const text = frame(type, nonce, version, delta);
+    const chunks = frame(type, nonce, version, delta);
     c.inFlight = { nonce, target, delta };
     c.sent = { version, nonce, at: new Date() };
     this.metrics.pushes.inc({ type });
-    this.metrics.pushBytes.inc({ type }, Buffer.byteLength(text));
-    c.stream.write(text);
+    this.metrics.pushBytes.inc(
+      { type },
+      chunks.reduce((n, b) => n + b.length, 0),
+    );
+    for (const chunk of chunks) if (chunk.length > 0) c.stream.write(chunk);
   }
 }
