@@ -36,6 +36,7 @@ const view = SidecarView.parse({
             address: '203.0.113.5',
             identity: 'spiffe://cluster.local/ns/shop/sa/cart',
             workload: 'cart',
+            portMtls: [{ port: 9090, mtls: false }],
           },
           {
             address: '203.0.113.6',
@@ -49,6 +50,15 @@ const view = SidecarView.parse({
       { namespace: 'shop', name: 'deny-admin', spec: { action: 'DENY' } },
       { namespace: 'weft-system', name: 'mesh', spec: {}, dryRun: true },
     ],
+    routes: [
+      {
+        kind: 'HTTPRoute',
+        namespace: 'shop',
+        name: 'cart-canary',
+        creationTimestamp: '2026-12-01T00:00:00Z',
+        spec: {},
+      },
+    ],
     self: {
       workload: 'web',
       labels: { app: 'web', canonicalService: 'web', canonicalRevision: 'v1' },
@@ -57,7 +67,7 @@ const view = SidecarView.parse({
 });
 
 describe('kubectl weft config, summarised', () => {
-  it('shows the stream, identity, inbound mode, services, endpoints and policies', () => {
+  it('shows the stream, identity, inbound mode, services, endpoints with port-level mTLS, policies and routes', () => {
     assert.equal(
       configSummary('shop/web-1', view, NOW),
       [
@@ -72,13 +82,16 @@ describe('kubectl weft config, summarised', () => {
         'SERVICE     ADDRESSES      PORTS          ENDPOINTS',
         'cart.shop   198.51.100.7   80→8080/http   2',
         '',
-        'ENDPOINT      SERVICE     IDENTITY                                               WORKLOAD',
-        '203.0.113.5   cart.shop   spiffe://cluster.local/ns/shop/sa/cart                 cart',
-        '203.0.113.6   cart.shop   spiffe://cluster.local/ns/shop/sa/legacy (plaintext)   -',
+        'ENDPOINT      SERVICE     IDENTITY                                   TRANSPORT                   WORKLOAD',
+        '203.0.113.5   cart.shop   spiffe://cluster.local/ns/shop/sa/cart     mTLS; port 9090 plaintext   cart',
+        '203.0.113.6   cart.shop   spiffe://cluster.local/ns/shop/sa/legacy   plaintext                   -',
         '',
         'POLICY             ACTION   DRY RUN',
         'shop/deny-admin    DENY     no',
         'weft-system/mesh   ALLOW    yes',
+        '',
+        'ROUTE              KIND',
+        'shop/cart-canary   HTTPRoute',
         '',
       ].join('\n'),
     );

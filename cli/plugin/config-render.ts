@@ -1,6 +1,7 @@
 // `kubectl weft config POD`, human output, pure: a sidecar's view summarised as the
 // identity and stream, the inbound mode, then services, endpoints (with the identity
-// each must present) and authorization policies. -o json|yaml prints the whole view.
+// each must present, and whether it takes mTLS, per port where a PeerAuthentication
+// sets one apart), authorization policies and routes. -o json|yaml prints the whole view.
 import type { SidecarView } from '../../src/debug/sidecar-view.js';
 import { protocolOf } from '../../src/mesh/protocol.js';
 import { age } from './age.js';
@@ -55,17 +56,26 @@ function services(c: Config): string {
   );
 }
 
+type Endpoint = Config['services'][number]['endpoints'][number];
+
+/** How the sidecar talks to it: the endpoint's mode, then the ports a PeerAuthentication sets apart. */
+function transport(e: Endpoint): string {
+  const ports = (e.portMtls ?? []).map((p) => `port ${p.port} ${p.mtls ? 'mTLS' : 'plaintext'}`);
+  return [e.mtls ? 'mTLS' : 'plaintext', ...ports].join('; ');
+}
+
 function endpoints(c: Config): string {
   const rows = c.services.flatMap((s) =>
     s.endpoints.map((e) => [
       e.address,
       `${s.name}.${s.namespace}`,
-      e.mtls ? e.identity : `${e.identity} (plaintext)`,
+      e.identity,
+      transport(e),
       e.workload ?? '-',
     ]),
   );
   return rows.length
-    ? table(['ENDPOINT', 'SERVICE', 'IDENTITY', 'WORKLOAD'], rows)
+    ? table(['ENDPOINT', 'SERVICE', 'IDENTITY', 'TRANSPORT', 'WORKLOAD'], rows)
     : 'No endpoints.\n';
 }
 
@@ -86,11 +96,21 @@ function policies(c: Config): string {
   );
 }
 
+/** The routes the sidecar holds (kubectl weft routes SVC shows how they apply to a Service). */
+function routes(c: Config): string {
+  if (!c.routes.length) return 'No routes.\n';
+  return table(
+    ['ROUTE', 'KIND'],
+    c.routes.map((r) => [`${r.namespace}/${r.name}`, r.kind]),
+  );
+}
+
 export function configSummary(pod: string, v: SidecarView, now: Date): string {
   return [
     [...header(pod, v, now), ...inbound(v.config)].join('\n') + '\n',
     services(v.config),
     endpoints(v.config),
     policies(v.config),
+    routes(v.config),
   ].join('\n');
 }
