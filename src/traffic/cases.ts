@@ -221,8 +221,8 @@ export const TRAFFIC_CASES: readonly TrafficCase[] = [
     expect: ok({ 'fault.abort': { grpcStatus: 14, percentage: 0.1 } }),
   },
   {
-    name: 'several targets, duplicates once',
-    spec: { targetRefs: [echo, { ...echo, name: 'cart' }, echo] },
+    name: 'several targets',
+    spec: { targetRefs: [echo, { ...echo, name: 'cart' }] },
     expect: ok({}),
   },
   // ---- bad input, named ----
@@ -338,6 +338,12 @@ export const TRAFFIC_CASES: readonly TrafficCase[] = [
       ['spec.retries.retryOn', /"sometimes" is not a retry condition/],
       ['spec.retries.perTryTimeout', /"soon" is not a duration/],
     ),
+    refusedByCrd: true,
+  },
+  {
+    name: 'the same Service twice',
+    spec: { targetRefs: [echo, { ...echo, name: 'cart' }, echo] },
+    expect: bad(['spec.targetRefs[2]', /Service echo is already a target/]),
     refusedByCrd: true,
   },
   {

@@ -192,13 +192,21 @@ export function compileTrafficPolicy(p: TrafficPolicyObject): CompiledTrafficPol
     retryBudget: budget(s, spec.retryBudget),
     fault: fault(s, spec.fault),
   };
-  const targets = [...new Set(spec.targetRefs.map((t) => t.name))];
+  const targets = spec.targetRefs.map((t) => t.name);
+  targets.forEach((t, i) => {
+    if (targets.indexOf(t) !== i) {
+      s.problems.push({
+        field: `spec.targetRefs[${i}]`,
+        reason: `Service ${t} is already a target`,
+      });
+    }
+  });
   const valid = s.problems.length === 0;
   return {
     ...base,
     valid,
     problems: s.problems,
-    targets,
+    targets: [...new Set(targets)],
     settings: valid ? settings : DEFAULT_SETTINGS,
   };
 }

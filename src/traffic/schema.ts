@@ -61,7 +61,7 @@ export const OutlierDetection = z.strictObject({
 export const Retries = z.strictObject({
   attempts: z.number().int().min(0).max(100).optional(),
   perTryTimeout: Duration.optional(),
-  retryOn: z.string().max(1024).optional(),
+  retryOn: z.string().max(256).optional(),
   backoff: Duration.optional(),
 });
 
