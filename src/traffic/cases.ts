@@ -173,6 +173,11 @@ export const TRAFFIC_CASES: readonly TrafficCase[] = [
     }),
   },
   {
+    name: 'retryOn may have spaces after its commas (istiod trims them)',
+    spec: { targetRefs: T, retries: { retryOn: '5xx, reset, 429' } },
+    expect: ok({ 'retries.retryOn.conditions': ['5xx', 'reset', 'retriable-status-codes'] }),
+  },
+  {
     name: 'attempts 0 turns the default retries off',
     spec: { targetRefs: T, retries: { attempts: 0 } },
     expect: ok({ 'retries.attempts': 0 }),
