@@ -6,21 +6,17 @@
 // with a fault configured gets no retries and no timeouts at all (Istio: "timeouts
 // or retries will not be enabled when faults are enabled on the client side"),
 // so an injected delay or abort reaches the caller as configured.
+import type { CompiledRule } from '../routes/types.js';
 import { RETRY_DEFAULTS } from './defaults.js';
 import type { EffectiveRetry } from './retry.js';
 import type { RetryCondition } from './retry-on.js';
 import type { TrafficSettings } from './types.js';
 
-/** What a matched HTTPRoute rule says (src/routes CompiledRule: timeouts, retry). */
-export interface RouteResilience {
-  /** Milliseconds; 0 disables; undefined: not set. */
-  readonly timeouts: { readonly request?: number; readonly backendRequest?: number };
-  readonly retry?: {
-    readonly attempts?: number;
-    readonly codes: readonly number[];
-    readonly backoffMs?: number;
-  };
-}
+/**
+ * What a matched HTTPRoute rule says: its `timeouts` (milliseconds, 0 disables,
+ * undefined not set) and `retry`, as src/routes compiles them (and Plan carries).
+ */
+export type RouteResilience = Pick<CompiledRule, 'timeouts' | 'retry'>;
 
 export interface Resilience {
   /** The whole request, retries included; undefined: none. */
