@@ -46,14 +46,16 @@ describe('first run of weft control-plane --register against a fresh cluster', (
     assert.equal(
       errors[0],
       'weft: namespace weft-system and CRD authorizationpolicies.weft.dev and CRD ' +
-        'peerauthentications.weft.dev and CRD ' +
+        'peerauthentications.weft.dev and CRD trafficpolicies.weft.dev and CRD ' +
         'workloadidentities.weft.dev missing and this user may not create them: apply ' +
         'manifests/00-namespace.yaml manifests/crds/authorizationpolicies.weft.dev.yaml ' +
         'manifests/crds/peerauthentications.weft.dev.yaml ' +
+        'manifests/crds/trafficpolicies.weft.dev.yaml ' +
         'manifests/crds/workloadidentities.weft.dev.yaml (from the weft package) first, e.g. ' +
         'kubectl apply -f manifests/00-namespace.yaml ' +
         '-f manifests/crds/authorizationpolicies.weft.dev.yaml ' +
         '-f manifests/crds/peerauthentications.weft.dev.yaml ' +
+        '-f manifests/crds/trafficpolicies.weft.dev.yaml ' +
         '-f manifests/crds/workloadidentities.weft.dev.yaml',
     );
   });
@@ -69,7 +71,7 @@ describe('first run of weft control-plane --register against a fresh cluster', (
     try {
       await weft.waitFor(/registered webhook configuration/);
       const created = weft.output.filter((l) => l.includes('created a missing prerequisite'));
-      assert.equal(created.length, 4, weft.output.join('\n'));
+      assert.equal(created.length, 5, weft.output.join('\n'));
       const ns = await cp.kubeConfig
         .makeApiClient(CoreV1Api)
         .readNamespace({ name: 'weft-system' });
