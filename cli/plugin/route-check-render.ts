@@ -14,41 +14,45 @@ function changes(c: HeaderChanges): string[] {
   ];
 }
 
-function forward(v: RouteCheckView): string[] {
-  const out: string[] = [];
-  out.push(line('Target', v.target ?? ''));
-  if (v.host) out.push(line('Host', `${v.host} (rewritten)`));
-  const h = v.headers ? changes(v.headers) : [];
-  if (h.length) out.push(line('Headers', h.join('; ')));
-  if (v.responseHeaders?.length)
-    out.push(line('Response', v.responseHeaders.map(describeModifier).join('; ')));
-  const backends = v.backends ?? [];
-  backends.forEach((b, i) => {
+function backendLines(v: RouteCheckView): string[] {
+  return (v.backends ?? []).map((b, i) => {
     const extra = [
       ...(b.headers ? changes(b.headers) : []),
       ...(b.responseHeaders ? [`response ${describeModifier(b.responseHeaders)}`] : []),
     ];
     const text = `${b.backend}  ${percent(b.probability)} (weight ${b.weight})${extra.length ? `  ${extra.join('; ')}` : ''}`;
-    out.push(i === 0 ? line('Backends', text) : `${' '.repeat(11)}${text}`);
+    return i === 0 ? line('Backends', text) : `${' '.repeat(11)}${text}`;
   });
-  for (const m of v.mirrors ?? [])
-    out.push(line('Mirror', `${m.backend}  ${percent(m.probability)} of requests`));
+}
+
+function limits(v: RouteCheckView): string[] {
   const t = v.timeouts ?? {};
   const timeouts = [
     ...(t.request ? [`request ${t.request}`] : []),
     ...(t.backendRequest ? [`backendRequest ${t.backendRequest}`] : []),
   ];
-  out.push(line('Timeouts', timeouts.join(', ') || 'none set'));
   const r = v.retry;
-  out.push(
-    line(
-      'Retry',
-      r
-        ? `${r.attempts ?? "weft's default"} attempts on ${r.codes.join(', ') || 'no codes'}${r.backoff ? `, backoff ${r.backoff}` : ''}`
-        : 'none set',
+  const retry = r
+    ? `${r.attempts ?? "weft's default"} attempts on ${r.codes.join(', ') || 'no codes'}${r.backoff ? `, backoff ${r.backoff}` : ''}`
+    : 'none set';
+  return [line('Timeouts', timeouts.join(', ') || 'none set'), line('Retry', retry)];
+}
+
+function forward(v: RouteCheckView): string[] {
+  const h = v.headers ? changes(v.headers) : [];
+  return [
+    line('Target', v.target ?? ''),
+    ...(v.host ? [line('Host', `${v.host} (rewritten)`)] : []),
+    ...(h.length ? [line('Headers', h.join('; '))] : []),
+    ...(v.responseHeaders?.length
+      ? [line('Response', v.responseHeaders.map(describeModifier).join('; '))]
+      : []),
+    ...backendLines(v),
+    ...(v.mirrors ?? []).map((m) =>
+      line('Mirror', `${m.backend}  ${percent(m.probability)} of requests`),
     ),
-  );
-  return out;
+    ...limits(v),
+  ];
 }
 
 function answer(v: RouteCheckView): string[] {

@@ -84,10 +84,10 @@ export function parseCaller(from: string | undefined, fromNamespace: string | un
     return { namespace: fromNamespace };
   }
   if (from === undefined) fail('--from NS/POD or --from-namespace NS is required');
-  const parts = from.split('/');
-  if (parts.length !== 2 || !new RegExp(`^${LABEL}$`).test(parts[0]!) || !parts[1])
+  const [ns, pod, ...more] = from.split('/');
+  if (!ns || !pod || more.length || !new RegExp(`^${LABEL}$`).test(ns))
     fail(`--from ${from}: expected NS/POD`);
-  return { namespace: parts[0]!, pod: parts[1]! };
+  return { namespace: ns, pod };
 }
 
 export function parseRequest(

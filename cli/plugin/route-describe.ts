@@ -19,22 +19,17 @@ function rawMatch(spec: unknown, rule: number, match: number): unknown {
   return rules?.[rule]?.matches?.[match];
 }
 
-/** A match as written: `PathPrefix /api, GET, header x-a=1, query v~[0-9]+`. */
-export function describeMatch(kind: RouteKind, spec: unknown, rule: number, match: number): string {
-  if (match < 0) return kind === 'GRPCRoute' ? 'every request' : 'PathPrefix / (no matches)';
-  const raw = rawMatch(spec, rule, match);
-  if (kind === 'GRPCRoute') {
-    const m = GrpcRouteMatch.safeParse(raw);
-    if (!m.success) return '?';
-    const method = m.data.method;
-    const parts = method
-      ? [
-          `${method.type === 'RegularExpression' ? '~' : ''}${method.service ?? '*'}/${method.method ?? '*'}`,
-        ]
-      : [];
-    const all = [...parts, ...named('header ', m.data.headers)];
-    return all.length ? all.join(', ') : 'every request';
-  }
+function grpcMatch(raw: unknown): string {
+  const m = GrpcRouteMatch.safeParse(raw);
+  if (!m.success) return '?';
+  const method = m.data.method;
+  const regex = method?.type === 'RegularExpression' ? '~' : '';
+  const parts = method ? [`${regex}${method.service ?? '*'}/${method.method ?? '*'}`] : [];
+  const all = [...parts, ...named('header ', m.data.headers)];
+  return all.length ? all.join(', ') : 'every request';
+}
+
+function httpMatch(raw: unknown): string {
   const m = HttpRouteMatch.safeParse(raw);
   if (!m.success) return '?';
   const path = `${m.data.path?.type ?? 'PathPrefix'} ${m.data.path?.value ?? '/'}`;
@@ -44,6 +39,13 @@ export function describeMatch(kind: RouteKind, spec: unknown, rule: number, matc
     ...named('header ', m.data.headers),
     ...named('query ', m.data.queryParams),
   ].join(', ');
+}
+
+/** A match as written: `PathPrefix /api, GET, header x-a=1, query v~[0-9]+`. */
+export function describeMatch(kind: RouteKind, spec: unknown, rule: number, match: number): string {
+  if (match < 0) return kind === 'GRPCRoute' ? 'every request' : 'PathPrefix / (no matches)';
+  const raw = rawMatch(spec, rule, match);
+  return kind === 'GRPCRoute' ? grpcMatch(raw) : httpMatch(raw);
 }
 
 export function describeModifier(m: HeaderModifier): string {

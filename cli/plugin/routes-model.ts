@@ -130,19 +130,24 @@ interface NoteContext {
   readonly selections: ReadonlyMap<number, Selection | undefined>;
 }
 
+/** Why the route is not in the caller's group on `port`, or undefined when it is. */
+function portReason(r: CompiledRoute, port: number, ctx: NoteContext): string | undefined {
+  const sel = ctx.selections.get(port);
+  if (!sel || sel.routes.includes(r)) return undefined;
+  if (sel.scope === 'consumer' && r.namespace === ctx.svc.namespace)
+    return `port ${port}: replaced for callers in ${ctx.caller} by their consumer routes`;
+  if (sel.kind === 'GRPCRoute' && r.kind === 'HTTPRoute')
+    return `port ${port}: GRPCRoutes attach there and apply instead (GEP-1426)`;
+  return undefined;
+}
+
 function note(r: CompiledRoute, attachedOn: readonly number[], ctx: NoteContext): string | null {
   if (!r.valid) return 'not applied: no rule of it can be applied (see problems)';
   if (r.namespace !== ctx.svc.namespace && r.namespace !== ctx.caller)
     return `a consumer route: applies only to callers in ${r.namespace}`;
-  for (const port of attachedOn) {
-    const sel = ctx.selections.get(port);
-    if (!sel || sel.routes.includes(r)) continue;
-    if (sel.scope === 'consumer' && r.namespace === ctx.svc.namespace)
-      return `replaced for callers in ${ctx.caller} by their consumer routes (port ${port})`;
-    if (sel.kind === 'GRPCRoute' && r.kind === 'HTTPRoute')
-      return `GRPCRoutes attach to port ${port} and apply instead (GEP-1426)`;
-  }
-  return null;
+  if (attachedOn.length === 0) return 'attached to none of the ports shown';
+  const reasons = attachedOn.flatMap((port) => portReason(r, port, ctx) ?? []);
+  return reasons.length ? reasons.join('; ') : null;
 }
 
 function report(s: StoredRoute, r: CompiledRoute, ports: readonly number[], ctx: NoteContext) {

@@ -20,6 +20,7 @@ function extras(l: RouteLine): string {
 }
 
 function backends(l: RouteLine): string {
+  if (l.filters.some((f) => f.startsWith('RequestRedirect'))) return '- (redirect)';
   if (l.backends.length === 0) return '- (500)';
   if (l.backends.length === 1 && l.backends[0]!.weight > 0) return l.backends[0]!.backend;
   return l.backends.map((b) => `${b.backend} ${percent(b.share)}`).join(', ');
@@ -60,9 +61,9 @@ function statusLines(status: WrittenParentStatus[] | null): string[] {
 
 function routeBlock(r: RouteReport): string {
   const ports = r.parentPorts.map((p) => (p === 'all' ? 'every port' : `port ${p}`)).join(', ');
-  const where = r.appliedOn.length ? `applies on ${r.appliedOn.join(', ')}` : 'applies nowhere';
+  const where = r.appliedOn.length ? [`applies on ${r.appliedOn.join(', ')}`] : [];
   const lines = [
-    `${r.kind} ${r.namespace}/${r.name}  (${r.scope}, ${ports}): ${r.note ?? where}`,
+    `${r.kind} ${r.namespace}/${r.name}  (${r.scope}, ${ports}): ${[...where, ...(r.note ? [r.note] : [])].join('; ')}`,
     ...r.problems.map((p) => `  problem: ${p.field}: ${p.reason}: ${p.message}`),
     ...(r.droppedRules.length && r.valid ? [`  dropped rules: ${r.droppedRules.join(', ')}`] : []),
     ...r.warnings.map((w) => `  warning: ${w}`),

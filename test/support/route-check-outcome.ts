@@ -40,22 +40,11 @@ function only(h: Headers, names: object): Record<string, unknown> {
   return Object.fromEntries(Object.keys(names).map((k) => [k, h[k]]));
 }
 
-function forwardOutcome(
-  v: RouteCheckView,
-  want: Record<string, unknown>,
-  random: readonly number[] | undefined,
-  rename: (s: string) => string,
-): Outcome {
-  const draw = draws(random);
-  const mirrors = (v.mirrors ?? []).filter((m) => m.probability >= 1 || draw() < m.probability);
-  const backend = pick(v.backends ?? [], draw());
-  const got: Outcome = { outcome: 'forward', backend: backend ? bare(backend.backend) : undefined };
-  if ('route' in want) got.route = rename(v.match?.route ?? '');
-  if ('rule' in want) got.rule = v.match?.rule;
-  if ('ruleName' in want) got.ruleName = v.match?.ruleName ?? undefined;
-  if ('target' in want) got.target = v.target;
-  if ('host' in want) got.host = v.host ?? undefined;
-  if ('mirrors' in want) got.mirrors = mirrors.map((m) => bare(m.backend));
+type Backend = NonNullable<RouteCheckView['backends']>[number] | undefined;
+
+/** The request and response headers the picked backend ends up with, as the row names them. */
+function headerOutcome(v: RouteCheckView, want: Record<string, unknown>, backend: Backend) {
+  const got: Record<string, unknown> = {};
   if (want.headers) {
     const rule = applied(v.request.headers, v.headers?.set ?? {}, v.headers?.removed ?? []);
     const own = backend?.headers;
@@ -70,6 +59,35 @@ function forwardOutcome(
     got.responseHeaders = only(resp, want.responseHeaders);
   }
   return got;
+}
+
+function forwardOutcome(
+  v: RouteCheckView,
+  want: Record<string, unknown>,
+  random: readonly number[] | undefined,
+  rename: (s: string) => string,
+): Outcome {
+  const draw = draws(random);
+  const mirrors = (v.mirrors ?? []).filter((m) => m.probability >= 1 || draw() < m.probability);
+  const backend = pick(v.backends ?? [], draw());
+  const m = v.match;
+  const all: Record<string, unknown> = {
+    route: m && rename(m.route),
+    rule: m?.rule,
+    ruleName: m?.ruleName ?? undefined,
+    target: v.target,
+    host: v.host ?? undefined,
+    mirrors: mirrors.map((x) => bare(x.backend)),
+  };
+  const asked = Object.fromEntries(
+    Object.keys(all).flatMap((k) => (k in want ? [[k, all[k]]] : [])),
+  );
+  return {
+    outcome: 'forward',
+    backend: backend ? bare(backend.backend) : undefined,
+    ...asked,
+    ...headerOutcome(v, want, backend),
+  };
 }
 
 export function asTableOutcome(
