@@ -171,7 +171,7 @@ function group(sel: Selection | undefined): RouteCheckView['routes'] {
     kind: sel.kind,
     scope: sel.scope,
     namespace: sel.routes[0]?.namespace ?? '',
-    names: sel.routes.map((r) => `${r.namespace}/${r.name}`),
+    names: sel.routes.map((r) => `${r.namespace}/${r.name}`).sort(),
   };
 }
 

@@ -31,8 +31,8 @@ describe('kubectl weft route-check, formatted', () => {
       [
         'Request:   GET http://reviews.shop:9080/x?y=1 (Host: reviews.shop:9080)',
         'From:      namespace shop',
-        'Routes:    producer HTTPRoutes of shop: shop/reviews, shop/legacy',
-        'Matched:   HTTPRoute shop/reviews rule 1, no matches: PathPrefix / (no matches)',
+        'Routes:    producer HTTPRoutes of shop: shop/legacy, shop/reviews',
+        'Matched:   HTTPRoute shop/reviews rule 1, match 0: PathPrefix /',
         'Answer:    forwarded',
         'Target:    /x?y=1',
         'Backends:  shop/reviews-v1:9080  90% (weight 90)',
@@ -50,7 +50,7 @@ describe('kubectl weft route-check, formatted', () => {
       [
         'Request:   GET http://reviews.shop:9080/x?y=1 (Host: reviews.shop:9080)',
         'From:      namespace shop',
-        'Routes:    producer HTTPRoutes of shop: shop/reviews, shop/legacy',
+        'Routes:    producer HTTPRoutes of shop: shop/legacy, shop/reviews',
         'Matched:   HTTPRoute shop/reviews rule 0 (canary), match 0: PathPrefix /, header x-canary=true',
         'Answer:    forwarded',
         'Target:    /x?y=1',
@@ -68,7 +68,7 @@ describe('kubectl weft route-check, formatted', () => {
       [
         'Request:   GET http://reviews.shop:9080/old?y=1 (Host: reviews.shop:9080)',
         'From:      namespace shop',
-        'Routes:    producer HTTPRoutes of shop: shop/reviews, shop/legacy',
+        'Routes:    producer HTTPRoutes of shop: shop/legacy, shop/reviews',
         'Matched:   HTTPRoute shop/legacy rule 0, match 0: Exact /old',
         'Filters:   RequestRedirect 301, scheme https, hostname reviews.example, path /new',
         'Answer:    301 redirect',
@@ -176,8 +176,8 @@ describe('kubectl weft route-check, formatted', () => {
       route: 'shop/reviews',
       rule: 1,
       ruleName: null,
-      match: -1,
-      matches: 'PathPrefix / (no matches)',
+      match: 0,
+      matches: 'PathPrefix /',
     });
     assert.deepEqual(v.backends, [
       { backend: 'shop/reviews-v1:9080', weight: 90, probability: 0.9 },

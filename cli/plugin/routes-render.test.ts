@@ -26,7 +26,7 @@ describe('kubectl weft routes, formatted', () => {
         '#   ROUTE          RULE       MATCH                                FILTERS                                                                  BACKENDS                                             TIMEOUTS/RETRY',
         '1   shop/legacy    0          Exact /old                           RequestRedirect 301, scheme https, hostname reviews.example, path /new   - (redirect)                                         -',
         '2   shop/reviews   0 canary   PathPrefix /, header x-canary=true   -                                                                        shop/reviews-v2:9080                                 -',
-        '3   shop/reviews   1          PathPrefix / (no matches)            -                                                                        shop/reviews-v1:9080 90%, shop/reviews-v2:9080 10%   request 2s; backendRequest 500ms; retry 2 on 503 backoff 25ms',
+        '3   shop/reviews   1          PathPrefix /                         -                                                                        shop/reviews-v1:9080 90%, shop/reviews-v2:9080 10%   request 2s; backendRequest 500ms; retry 2 on 503 backoff 25ms',
         '',
         'Port 9090 (grpc): producer GRPCRoutes of shop; a request no rule matches gets 404',
         '#   ROUTE               RULE   MATCH              FILTERS   BACKENDS               TIMEOUTS/RETRY',
@@ -90,7 +90,7 @@ describe('kubectl weft routes, formatted', () => {
       [
         [1, 'shop/legacy', 0, 0],
         [2, 'shop/reviews', 0, 0],
-        [3, 'shop/reviews', 1, -1],
+        [3, 'shop/reviews', 1, 0],
       ],
     );
     assert.deepEqual(p9080.lines[2]!.backends, [

@@ -54,6 +54,9 @@ export const SHOP_ROUTES: readonly RouteObject[] = [
           backendRefs: [{ name: 'reviews-v2', port: 9080 }],
         },
         {
+          // Written out as the CRD defaults a rule without matches, so the objects the
+          // API server stores are these, field for field.
+          matches: [{ path: { type: 'PathPrefix', value: '/' } }],
           backendRefs: [
             { name: 'reviews-v1', port: 9080, weight: 90 },
             {
