@@ -365,7 +365,7 @@ describe(
       );
     });
 
-    it('the table: every row a cluster can hold is answered by the CLI as the table and the matcher answer it', async () => {
+    it('the table: every row a cluster can hold is answered by the CLI as the table and the matcher answer it', async (t) => {
       const rows = [...stored.keys()].sort((a, b) => a - b);
       assert.ok(rows.length >= 80, `rows created: ${rows.length}; refused: ${refused.join('; ')}`);
       let asTable = 0;
@@ -398,6 +398,9 @@ describe(
           asTable++;
         }
       });
+      t.diagnostic(
+        `${rows.length} of ${ROUTE_CASES.length} rows created (refused by the CRD: ${refused.join('; ') || 'none'}); ${asTable} also checked against the table`,
+      );
       assert.ok(asTable >= 75, `rows checked against the table: ${asTable} of ${rows.length}`);
     });
   },
