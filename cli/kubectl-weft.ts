@@ -10,6 +10,8 @@ import { runCert } from './plugin/cert-command.js';
 import { runCheck } from './plugin/check-command.js';
 import { runConfig } from './plugin/config-command.js';
 import { runProxyStatus } from './plugin/proxy-status-command.js';
+import { runRouteCheck } from './plugin/route-check-command.js';
+import { runRoutes } from './plugin/routes-command.js';
 import { PluginError } from './plugin/errors.js';
 import { runIdentities } from './plugin/identities-command.js';
 
@@ -47,6 +49,17 @@ main('kubectl weft', [
     name: 'authz',
     summary: 'Explain authorization: check a request against the policies, list what selects a pod',
     run: guarded(runAuthz),
+  },
+  {
+    name: 'routes',
+    summary:
+      'The HTTPRoutes/GRPCRoutes on a Service, in the order the sidecar tries them, with status',
+    run: guarded(runRoutes),
+  },
+  {
+    name: 'route-check',
+    summary: "Which route, rule and backend a request would take (the sidecar's matcher)",
+    run: guarded(runRouteCheck),
   },
   {
     name: 'proxy-status',
