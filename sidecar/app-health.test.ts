@@ -6,22 +6,24 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { parseProbers } from '../src/app-probes.js';
 import { createEphemeralCa } from '../src/pki/index.js';
-import { probeHeaders, runProbe } from './app-health.js';
+import { probeHeaders, probeSource, runProbe } from './app-health.js';
 
 interface Seen {
   readonly path: string | undefined;
   readonly headers: http.IncomingHttpHeaders;
+  readonly from: string | undefined;
 }
 
 describe('app probes, run as the kubelet runs them', () => {
   const seen: Seen[] = [];
   const record = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    seen.push({ path: req.url, headers: req.headers });
+    seen.push({ path: req.url, headers: req.headers, from: req.socket.remoteAddress });
     res.writeHead(req.url === '/fail' ? 500 : 200).end();
   };
   let secure: https.Server;
   let plain: http.Server;
   let tcp: net.Server;
+  const tcpFrom: (string | undefined)[] = [];
   const port = (s: net.Server): number => (s.address() as AddressInfo).port;
 
   before(async () => {
@@ -29,7 +31,10 @@ describe('app probes, run as the kubelet runs them', () => {
     const ca = await createEphemeralCa('app-self-signed', 3_600_000);
     secure = https.createServer(await ca.serving({ dnsNames: ['app.internal'] }), record);
     plain = http.createServer(record);
-    tcp = net.createServer((s) => s.end());
+    tcp = net.createServer((s) => {
+      tcpFrom.push(s.remoteAddress);
+      s.end();
+    });
     for (const s of [secure, plain, tcp])
       await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   });
@@ -93,6 +98,24 @@ describe('app probes, run as the kubelet runs them', () => {
       await runProbe({ tcpSocket: { port: port(tcp), host: '127.0.0.1' } }, '127.0.0.2'),
       200,
     );
+  });
+
+  it('probes this pod’s own addresses from 127.0.0.6, which the capture lets through', async () => {
+    // In a pod, a probe of the pod IP from the sidecar's UID from any other source
+    // would be sent to the inbound listener (src/capture/iptables-rules.ts).
+    const podIp = '127.0.0.1';
+    const from = async (p: Parameters<typeof runProbe>[0]): Promise<string | undefined> => {
+      assert.equal(await runProbe(p, podIp), 200);
+      return p.tcpSocket ? tcpFrom.at(-1) : seen.at(-1)?.from;
+    };
+    assert.equal(await from({ httpGet: { port: port(plain) } }), '127.0.0.6');
+    assert.equal(await from({ httpGet: { port: port(secure), scheme: 'HTTPS' } }), '127.0.0.6');
+    assert.equal(await from({ tcpSocket: { port: port(tcp) } }), '127.0.0.6');
+    // Another host: a loopback source could not leave the pod. A name or IPv6: no binding.
+    assert.deepEqual(probeSource('198.51.100.77', '198.51.100.10'), {});
+    assert.deepEqual(probeSource('198.51.100.10', '198.51.100.10'), { localAddress: '127.0.0.6' });
+    assert.deepEqual(probeSource('app.internal', '198.51.100.10'), {});
+    assert.deepEqual(probeSource('::1', '::1'), {});
   });
 
   it('reads WEFT_APP_PROBERS through a schema that names the bad field', () => {

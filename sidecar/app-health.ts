@@ -2,11 +2,16 @@
 // /app-health/<container>/<kind> on 15020, the way the kubelet runs them
 // (k8s.io/kubernetes/pkg/probe/http, pkg/probe/tcp): to `host`, or the pod's IP
 // when none is given (an app bound only to loopback fails its probes, as without
-// the mesh), over HTTP or HTTPS as `scheme` says, with the probe's headers.
+// the mesh), over HTTP or HTTPS as `scheme` says, with the probe's headers. A probe
+// of this pod's own address comes from 127.0.0.6, as the inbound listener's
+// connections to the app do (src/capture/app-source.ts): from the sidecar's UID any
+// other source would be sent to the inbound listener, which refuses plaintext.
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import os from 'node:os';
 import type { Prober } from '../src/app-probes.js';
+import { appSource } from '../src/capture/app-source.js';
 
 const PROBE_TIMEOUT_MS = 5_000;
 
@@ -29,10 +34,29 @@ export function probeHeaders(get: HttpGet): http.OutgoingHttpHeaders {
   return headers;
 }
 
-function httpProbe(get: HttpGet, host: string): Promise<number> {
+const LOOPBACK_V4 = /^127\./;
+
+/** Whether `host` is an address of this pod (its IP, another of its interfaces', loopback). */
+export function ownAddress(host: string, podIp: string): boolean {
+  if (host === podIp || LOOPBACK_V4.test(host)) return true;
+  const interfaces = Object.values(os.networkInterfaces()).flat();
+  return interfaces.some((i) => i?.address === host);
+}
+
+/**
+ * Where a probe of `host` dials from: 127.0.0.6 for an IPv4 address of this pod;
+ * none for another host (a loopback source cannot leave the pod) or a name.
+ */
+export function probeSource(host: string, podIp: string): { localAddress?: string } {
+  const localAddress = ownAddress(host, podIp) ? appSource(host) : undefined;
+  return localAddress ? { localAddress } : {};
+}
+
+function httpProbe(get: HttpGet, host: string, podIp: string): Promise<number> {
   return new Promise((resolve) => {
     const options: https.RequestOptions = {
       host,
+      ...probeSource(host, podIp),
       port: get.port,
       path: get.path ?? '/',
       headers: probeHeaders(get),
@@ -60,9 +84,9 @@ function httpProbe(get: HttpGet, host: string): Promise<number> {
   });
 }
 
-function tcpProbe(port: number, host: string): Promise<number> {
+function tcpProbe(port: number, host: string, podIp: string): Promise<number> {
   return new Promise((resolve) => {
-    const s = net.connect({ host, port });
+    const s = net.connect({ host, port, ...probeSource(host, podIp) });
     s.setTimeout(PROBE_TIMEOUT_MS, () => s.destroy());
     s.on('connect', () => {
       s.destroy();
@@ -75,7 +99,7 @@ function tcpProbe(port: number, host: string): Promise<number> {
 
 /** Resolves with the status the kubelet should see: the app's own, or 503. */
 export function runProbe(p: Prober, podIp: string): Promise<number> {
-  if (p.httpGet) return httpProbe(p.httpGet, p.httpGet.host ?? podIp);
-  if (p.tcpSocket) return tcpProbe(p.tcpSocket.port, p.tcpSocket.host ?? podIp);
+  if (p.httpGet) return httpProbe(p.httpGet, p.httpGet.host ?? podIp, podIp);
+  if (p.tcpSocket) return tcpProbe(p.tcpSocket.port, p.tcpSocket.host ?? podIp, podIp);
   return Promise.resolve(503);
 }

@@ -9,8 +9,14 @@
 // The app is reached on the address the peer dialled, the pod's own IP, never on
 // loopback (as Istio does since 1.10): an app bound to 127.0.0.1 stays out of
 // reach, as it is without the mesh. The proxy's own ports are never targets.
+// Every connection to the app comes from 127.0.0.6 (src/capture/app-source.ts):
+// the capture sends the sidecar's other dials to its pod's IP back here, so a pod
+// calling a Service that includes itself gets mTLS and policy like any peer. The
+// app sees 127.0.0.6 as its peer, as under Istio; policy, metrics and XFCC take
+// the caller from the inbound connection, never from that address.
 import net from 'node:net';
 import tls from 'node:tls';
+import { appSource } from '../src/capture/app-source.js';
 import { parseSpiffeId } from '../src/identity.js';
 import type { Protocol } from '../src/mesh/config.js';
 import { detectProtocol } from '../src/mesh/protocol.js';
@@ -101,7 +107,12 @@ function toApp(
   setConnection(socket, conn);
   if (protocol === 'tcp') {
     if (!tcpAuthorized(socket, conn, deps)) return;
-    const app = net.connect({ host: dst.address, port: dst.port });
+    const localAddress = appSource(dst.address);
+    const app = net.connect({
+      host: dst.address,
+      port: dst.port,
+      ...(localAddress ? { localAddress } : {}),
+    });
     app.on('error', (err) => deps.log.debug('app connection failed', { err, port: dst.port }));
     const remote = socket.remoteAddress ?? '';
     const peers = deps.peers.inbound(peer, remote, dst.port);

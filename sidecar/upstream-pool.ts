@@ -5,6 +5,7 @@
 // old one finishes what it carries and closes its idle connections.
 import type http from 'node:http';
 import http2 from 'node:http2';
+import net from 'node:net';
 import type tls from 'node:tls';
 import { Pool } from 'undici';
 import { ErrorCode, WeftError } from '../src/errors.js';
@@ -16,6 +17,8 @@ export interface Upstream {
   readonly port: number;
   /** mTLS with these acceptable peer identities; undefined for plaintext. */
   readonly identities?: ReadonlySet<string> | undefined;
+  /** The local address to dial from: 127.0.0.6 to this pod's app (src/capture/app-source.ts). */
+  readonly localAddress?: string | undefined;
 }
 
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -52,7 +55,16 @@ export function tlsOptions(
   };
 }
 
-const upstreamKey = (u: Upstream): string => `${u.address}|${u.port}|${u.identities ? 1 : 0}`;
+const upstreamKey = (u: Upstream): string =>
+  `${u.address}|${u.port}|${u.identities ? 1 : 0}|${u.localAddress ?? ''}`;
+const from = (u: Upstream): { localAddress?: string } =>
+  u.localAddress ? { localAddress: u.localAddress } : {};
+
+/** h2c session options; a local address needs a connection of our own (Node's types lack it). */
+function plainSession(u: Upstream): http2.ClientSessionOptions {
+  const { address: host, port, localAddress } = u;
+  return localAddress ? { createConnection: () => net.connect({ host, port, localAddress }) } : {};
+}
 
 export class UpstreamPool {
   private readonly sessions = new Map<string, http2.ClientHttp2Session>();
@@ -83,6 +95,7 @@ export class UpstreamPool {
       connect: u.identities
         ? { ...tlsOptions(this.creds, u.identities, ALPN.http1), timeout: CONNECT_TIMEOUT_MS }
         : { timeout: CONNECT_TIMEOUT_MS },
+      ...from(u),
       keepAliveTimeout: 60_000,
       // Streams may be long: no overall timeouts, as with Envoy's default route.
       headersTimeout: 0,
@@ -94,7 +107,7 @@ export class UpstreamPool {
 
   /** Options for a connection of its own (an Upgrade takes the connection over). */
   dedicated(u: Upstream): http.RequestOptions {
-    const base = { host: u.address, port: u.port, agent: false as const };
+    const base = { host: u.address, port: u.port, agent: false as const, ...from(u) };
     return u.identities ? { ...base, ...tlsOptions(this.creds, u.identities, ALPN.http1) } : base;
   }
 
@@ -106,8 +119,9 @@ export class UpstreamPool {
     const session = u.identities
       ? http2.connect(`https://${hostLiteral(u.address)}:${u.port}`, {
           ...tlsOptions(this.creds, u.identities, ALPN.http2),
+          ...from(u),
         })
-      : http2.connect(`http://${hostLiteral(u.address)}:${u.port}`);
+      : http2.connect(`http://${hostLiteral(u.address)}:${u.port}`, plainSession(u));
     const forget = (): void => {
       if (this.sessions.get(key) === session) this.sessions.delete(key);
     };

@@ -1,7 +1,8 @@
 // The innermost layers: send the exchange upstream. Outbound goes to the chosen
 // endpoint's sidecar over mTLS (plaintext only to endpoints marked without one);
 // inbound goes to the app on the pod IP the peer dialled (never loopback, see
-// inbound.ts), telling it who called (XFCC, as Envoy does).
+// inbound.ts), from 127.0.0.6 so the capture lets it through (app-source.ts),
+// telling it who called (XFCC, as Envoy does).
 import type { MeshIndex } from '../../src/mesh/mesh-index.js';
 import type { Exchange, Layer } from '../exchange.js';
 import { authorityOf, isHttp2Request } from '../exchange.js';
@@ -10,6 +11,7 @@ import { forwardHttp2 } from '../forward-http2.js';
 import { forwardUpgrade } from '../forward-upgrade.js';
 import type { Upstream, UpstreamPool } from '../upstream-pool.js';
 import { takesMtls } from '../../src/mesh/endpoint-mtls.js';
+import { appSource } from '../../src/capture/app-source.js';
 
 function send(
   pool: UpstreamPool,
@@ -41,7 +43,8 @@ export const forwardInbound =
   (pool: UpstreamPool, self: () => string | undefined): Layer =>
   () =>
   (ex) => {
-    const u = { address: ex.conn.destination.address, port: ex.conn.destination.port };
+    const { address, port } = ex.conn.destination;
+    const u = { address, port, localAddress: appSource(address) };
     // Replaces whatever the caller sent: only this sidecar vouches for the peer.
     const xfcc = ex.conn.peerIdentity ? `By=${self() ?? ''};URI=${ex.conn.peerIdentity}` : '';
     delete ex.req.headers['x-forwarded-client-cert'];

@@ -21,3 +21,41 @@ describe('iptables rules: the proxy’s own ports', () => {
     assert.match(rules, /-A WEFT_INBOUND -p tcp -j WEFT_IN_REDIRECT/);
   });
 });
+
+describe('iptables rules: a pod calling a Service that includes itself', () => {
+  const output = (input: string): string[] =>
+    input.split('\n').filter((r) => r.startsWith('-A WEFT_OUTPUT '));
+
+  it('sends the proxy’s dials to its pod’s IP inbound, except from 127.0.0.6, before any RETURN', () => {
+    // In iptables-save's own spelling, so the rules read as the pod's table shows them.
+    assert.deepEqual(output(natRestoreInput(defaultCapture)), [
+      '-A WEFT_OUTPUT -s 127.0.0.6/32 -o lo -j RETURN',
+      '-A WEFT_OUTPUT ! -d 127.0.0.1/32 -o lo -m owner --uid-owner 1337 -j WEFT_IN_REDIRECT',
+      '-A WEFT_OUTPUT ! -d 127.0.0.1/32 -o lo -m owner --gid-owner 1337 -j WEFT_IN_REDIRECT',
+      '-A WEFT_OUTPUT -o lo -j RETURN',
+      '-A WEFT_OUTPUT -m owner --uid-owner 1337 -j RETURN',
+      '-A WEFT_OUTPUT -m owner --gid-owner 1337 -j RETURN',
+      '-A WEFT_OUTPUT -p tcp -j WEFT_REDIRECT',
+    ]);
+  });
+
+  it('comes before the exclusions too, and names the configured proxy UID and GID', () => {
+    const rules = output(
+      natRestoreInput({
+        ...defaultCapture,
+        proxyUid: 2000,
+        proxyGid: 3000,
+        excludeOutboundPorts: [5432],
+        excludeOutboundCidrs: ['198.51.100.0/24'],
+        includeOutboundPorts: [80],
+      }),
+    );
+    assert.deepEqual(rules.slice(0, 4), [
+      '-A WEFT_OUTPUT -s 127.0.0.6/32 -o lo -j RETURN',
+      '-A WEFT_OUTPUT ! -d 127.0.0.1/32 -o lo -m owner --uid-owner 2000 -j WEFT_IN_REDIRECT',
+      '-A WEFT_OUTPUT ! -d 127.0.0.1/32 -o lo -m owner --gid-owner 3000 -j WEFT_IN_REDIRECT',
+      '-A WEFT_OUTPUT -o lo -j RETURN',
+    ]);
+    assert.equal(rules.filter((r) => r.includes('WEFT_IN_REDIRECT')).length, 2);
+  });
+});

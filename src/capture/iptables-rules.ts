@@ -1,13 +1,17 @@
 // The pod's nat table as weft programs it (the shape Istio's init container uses):
 // inbound TCP to the sidecar's inbound port, the app's outbound TCP to its
 // outbound port, with the sidecar's own traffic (UID/GID 1337) and loopback left
-// alone so neither loops nor the app's calls to itself are captured. Pure: the
-// command applies what this returns.
+// alone so neither loops nor the app's calls to itself are captured. One exception:
+// the sidecar's own dial to its pod's IP (a Service that includes this pod) goes to
+// its inbound listener, unless it comes from 127.0.0.6, the address the sidecar's
+// connections to the app come from (app-source.ts). Pure: the command applies what
+// this returns.
 //
 // The proxy's own ports stay captured inbound, so a peer that dials 15000, 15001
 // or 15006 lands on the inbound listener, which refuses (and counts) it; only the
 // health port passes, always, whatever the arguments say: the kubelet's probes and
 // Prometheus reach it in plaintext even under STRICT.
+import { APP_SOURCE_IPV4 } from './app-source.js';
 import { Ports } from './capture-spec.js';
 import type { CaptureSpec } from './capture-spec.js';
 
@@ -38,6 +42,14 @@ function inbound(spec: CaptureSpec): string[] {
 function outbound(spec: CaptureSpec): string[] {
   const o = Chain.Output;
   const rules = [
+    // The sidecar's connections to its own app (bound to 127.0.0.6) reach the app.
+    `-A ${o} -s ${APP_SOURCE_IPV4}/32 -o lo -j RETURN`,
+    // Any other dial of the sidecar's to this pod's own IP leaves through lo, never
+    // through PREROUTING: it goes to the inbound listener, as a peer's would (Istio's
+    // ISTIO_OUTPUT does the same). Its loopback calls (127.0.0.1) stay direct.
+    ...[`--uid-owner ${spec.proxyUid}`, `--gid-owner ${spec.proxyGid}`].map(
+      (owner) => `-A ${o} ! -d 127.0.0.1/32 -o lo -m owner ${owner} -j ${Chain.InRedirect}`,
+    ),
     // Loopback, including the app reaching itself by its pod IP, is never captured.
     `-A ${o} -o lo -j RETURN`,
     // The sidecar's own connections go where they are addressed.

@@ -1,7 +1,8 @@
 // `weft init-iptables` with real iptables inside a network namespace: idempotent,
 // --dry-run touches nothing, and the rules really capture: inbound TCP lands on
 // 15006, the app's outbound on 15001, while the proxy's UID, excluded ports and
-// loopback pass untouched.
+// loopback pass untouched; the proxy's own dial to its pod's IP goes to 15006 unless
+// it comes from 127.0.0.6 (its connections to the app).
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
@@ -12,7 +13,7 @@ import type { Pair } from '../support/netns.js';
 describe('weft init-iptables in a network namespace', () => {
   let pair: Pair;
   let listener: ChildProcess;
-  const seen: { port: number }[] = [];
+  const seen: { port: number; from?: string }[] = [];
   const node = process.execPath;
   const natTable = (): string =>
     pair
@@ -31,6 +32,7 @@ describe('weft init-iptables in a network namespace', () => {
       '15001',
       '15006',
       '15020',
+      '8080',
       '25',
     ]);
     let buffer = '';
@@ -40,8 +42,8 @@ describe('weft init-iptables in a network namespace', () => {
         const lines = buffer.split('\n');
         buffer = lines.pop()!;
         for (const l of lines) {
-          const msg = JSON.parse(l) as { port?: number; listening?: number };
-          if (msg.port !== undefined) seen.push({ port: msg.port });
+          const msg = JSON.parse(l) as { port?: number; from?: string; listening?: number };
+          if (msg.port !== undefined) seen.push({ port: msg.port, from: msg.from! });
           if (msg.listening === 25) resolve();
         }
       });
@@ -70,9 +72,23 @@ describe('weft init-iptables in a network namespace', () => {
     assert.equal(once.match(/-A OUTPUT -p tcp -j WEFT_OUTPUT/g)?.length, 1);
   });
 
-  const connect = (ns: string, host: string, port: number, uid?: number): string =>
+  /** As `owner` (UID or UID:GID) if given, from the local address `from` if given. */
+  const connect = (
+    ns: string,
+    host: string,
+    port: number,
+    as: { owner?: number | string | undefined; from?: string | undefined } = {},
+  ): string =>
     pair
-      .exec(ns, [node, PROBE, 'connect', host, String(port), ...(uid ? [String(uid)] : [])])
+      .exec(ns, [
+        node,
+        PROBE,
+        'connect',
+        host,
+        String(port),
+        ...(as.owner || as.from ? [as.owner ? String(as.owner) : '-'] : []),
+        ...(as.from ? [as.from] : []),
+      ])
       .trim();
   // Connections are logged by the listener a moment after they are accepted.
   const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 300));
@@ -110,7 +126,7 @@ describe('weft init-iptables in a network namespace', () => {
 
   it('leaves the proxy’s own traffic (UID 1337), excluded ports and loopback alone', async () => {
     seen.length = 0;
-    assert.equal(connect(pair.server, pair.clientIp, 80, 1337), 'ECONNREFUSED');
+    assert.equal(connect(pair.server, pair.clientIp, 80, { owner: 1337 }), 'ECONNREFUSED');
     assert.equal(connect(pair.server, pair.clientIp, 25), 'ECONNREFUSED');
     assert.equal(connect(pair.server, '127.0.0.1', 25), 'connected');
     await new Promise((r) => setTimeout(r, 300));
@@ -119,6 +135,27 @@ describe('weft init-iptables in a network namespace', () => {
       [25],
       'only the loopback call reached a listener, on its own port',
     );
+  });
+
+  it('sends the proxy’s own dial to its pod’s IP to 15006, its dials from 127.0.0.6 to the app', async () => {
+    const landed = async (
+      owner: number | string | undefined,
+      host: string,
+      from?: string,
+    ): Promise<string[]> => {
+      seen.length = 0;
+      assert.equal(connect(pair.server, host, 8080, { owner, from }), 'connected');
+      await settle();
+      return seen.map((s) => `${s.port} from ${s.from}`);
+    };
+    // The outbound side balancing to its own pod: inbound terminates mTLS as for any peer.
+    assert.deepEqual(await landed(1337, pair.serverIp), [`15006 from ${pair.serverIp}`]);
+    assert.deepEqual(await landed('1000:1337', pair.serverIp), [`15006 from ${pair.serverIp}`]);
+    // The inbound side forwarding to the app: not captured again.
+    assert.deepEqual(await landed(1337, pair.serverIp, '127.0.0.6'), ['8080 from 127.0.0.6']);
+    // Unchanged: the proxy's own loopback calls, and the app calling itself by pod IP.
+    assert.deepEqual(await landed(1337, '127.0.0.1'), ['8080 from 127.0.0.1']);
+    assert.deepEqual(await landed(undefined, pair.serverIp), [`8080 from ${pair.serverIp}`]);
   });
 
   it('lets the health port through even when the arguments do not exclude it; admin stays captured', async () => {

@@ -51,6 +51,8 @@ const h1 = http.createServer((req, res) => {
       url: req.url,
       bytes,
       headers: req.headers,
+      // The connection's peer: the sidecar's 127.0.0.6 for captured traffic.
+      remote: req.socket.remoteAddress,
     });
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(body);

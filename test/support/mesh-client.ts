@@ -37,11 +37,12 @@ async function many(url: string, n: number): Promise<void> {
     });
     const seen =
       r.status === 200
-        ? (JSON.parse(r.body) as { pod: string; headers: Record<string, string> })
+        ? (JSON.parse(r.body) as { pod: string; remote: string; headers: Record<string, string> })
         : undefined;
     results.push({
       status: r.status,
       pod: seen?.pod,
+      remote: seen?.remote,
       xfcc: seen?.headers['x-forwarded-client-cert'],
       traceparent: seen?.headers.traceparent,
       error: r.headers['x-weft-error'],

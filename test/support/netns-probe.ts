@@ -1,6 +1,7 @@
 // Run inside a network namespace by tests: `listen PORT...` prints one JSON line per
-// accepted connection (which port took it); `connect HOST PORT [UID]` connects
-// (as UID if given) and prints `connected` or the error code, then exits.
+// accepted connection (which port took it, from which address); `connect HOST PORT
+// [UID[:GID]] [LOCAL_ADDRESS]` connects (as UID, and GID or else UID, if given; from
+// LOCAL_ADDRESS if given) and prints `connected` or the error code, then exits.
 import net from 'node:net';
 
 const [mode, ...rest] = process.argv.slice(2);
@@ -17,12 +18,18 @@ if (mode === 'listen') {
       );
   }
 } else if (mode === 'connect') {
-  const [host, port, uid] = rest;
-  if (uid) {
-    process.setgid!(Number(uid));
+  const [host, port, owner, localAddress] = rest;
+  if (owner && owner !== '-') {
+    const [uid, gid = uid] = owner.split(':');
+    process.setgid!(Number(gid));
     process.setuid!(Number(uid));
   }
-  const socket = net.connect({ host: host!, port: Number(port), timeout: 2000 });
+  const socket = net.connect({
+    host: host!,
+    port: Number(port),
+    timeout: 2000,
+    ...(localAddress ? { localAddress } : {}),
+  });
   socket.on('connect', () => {
     process.stdout.write('connected\n');
     socket.destroy();
@@ -35,6 +42,8 @@ if (mode === 'listen') {
     process.stdout.write(`${err.code ?? 'error'}\n`),
   );
 } else {
-  process.stderr.write('usage: netns-probe listen PORT... | connect HOST PORT [UID]\n');
+  process.stderr.write(
+    'usage: netns-probe listen PORT... | connect HOST PORT [UID[:GID]|-] [LOCAL_ADDRESS]\n',
+  );
   process.exitCode = 2;
 }
