@@ -29,3 +29,10 @@ export function withChildren(pid: number): number[] {
   }
   return [pid, ...children];
 }
+
+/** utime + stime of one thread (`tid` = `pid` is the main thread), in CPU-seconds. */
+export function threadCpuSeconds(pid: number, tid: number): number {
+  const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}

@@ -11,7 +11,6 @@
 // haproxy and wrk.
 
 import { chmodSync, mkdirSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { startMesh } from '../test/support/mesh-fixture.js';
 import type { MeshConfigInput } from '../test/support/mesh-fixture.js';
@@ -27,55 +26,16 @@ import {
   nginxServer,
   startPeer,
 } from './peers.js';
+import { benchPolicies } from './bench-policies.js';
+import type { Fortio } from './fortio.js';
+import { CONNECTIONS, QPS, fortio, percentileMs, run } from './fortio.js';
 import { cpuSeconds, rssMb, withChildren } from './proc-stats.js';
 import type { BenchRow } from './sidecar-rows.js';
 import { chosenRows } from './sidecar-rows.js';
 import { fmt, printTable, writeJson } from './stats.js';
 
-const FORTIO = process.env.WEFT_FORTIO ?? path.join(os.homedir(), 'go/bin/fortio');
 const SECONDS = Number(process.env.WEFT_BENCH_SECONDS ?? 30);
-const QPS = 1000;
-const CONNECTIONS = 16;
 const progress = (msg: string): void => void process.stderr.write(`[bench:sidecar] ${msg}\n`);
-
-function run(pod: Pod, cmd: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = pod.spawn(cmd);
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr!.on('data', () => undefined);
-    child.on('exit', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${cmd[0]} exited ${code}: ${out.slice(-500)}`)),
-    );
-  });
-}
-
-interface Fortio {
-  ActualQPS: number;
-  RetCodes: Record<string, number>;
-  DurationHistogram: {
-    Count: number;
-    Max: number;
-    Percentiles: { Percentile: number; Value: number }[];
-  };
-}
-
-async function fortio(
-  pod: Pod,
-  url: string,
-  seconds: number,
-  extra: string[] = [],
-): Promise<Fortio> {
-  const out = await run(pod, [
-    FORTIO,
-    'load',
-    '-quiet',
-    ...['-qps', String(QPS), '-c', String(CONNECTIONS), '-t', `${seconds}s`],
-    ...['-p', '50,90,99', '-json', '-', ...extra],
-    url,
-  ]);
-  return JSON.parse(out.slice(out.indexOf('{'))) as Fortio;
-}
 
 async function saturation(pod: Pod, url: string): Promise<number> {
   const out = await run(pod, ['wrk', '-t1', `-c${CONNECTIONS}`, '-d10s', url]);
@@ -122,8 +82,7 @@ async function measurePath(
   const cpu = procs.flat().reduce((s, p) => s + cpuSeconds(p), 0) - cpu0;
   progress(`${name}: saturation (wrk, 10s)`);
   const sat = await saturation(pod, url);
-  const pct = (p: number): number =>
-    (f.DurationHistogram.Percentiles.find((x) => x.Percentile === p)?.Value ?? NaN) * 1000;
+  const pct = (p: number): number => percentileMs(f, p);
   const requests = f.DurationHistogram.Count;
   return {
     name,
@@ -138,39 +97,6 @@ async function measurePath(
     rssIdleMb,
     rssLoadMb,
   };
-}
-
-/**
- * 100 rules the request is checked against, matching the last: a DENY policy of 50
- * rules on other paths (all checked, none matches), and an ALLOW policy whose 50th
- * rule is the first to let the client's GET /1k in.
- */
-export function benchPolicies(namespace: string): unknown[] {
-  const client = `cluster.local/ns/${namespace}/sa/client`;
-  const other = (i: number): object => ({ to: [{ operation: { paths: [`/other-${i}/*`] } }] });
-  return [
-    {
-      namespace,
-      name: 'bench-deny',
-      spec: { action: 'DENY', rules: Array.from({ length: 50 }, (_, i) => other(i)) },
-    },
-    {
-      namespace,
-      name: 'bench-allow',
-      spec: {
-        rules: [
-          ...Array.from({ length: 49 }, (_, i) => ({
-            from: [{ source: { principals: [client] } }],
-            ...other(i),
-          })),
-          {
-            from: [{ source: { principals: [client] } }],
-            to: [{ operation: { methods: ['GET'], paths: ['/1k'] } }],
-          },
-        ],
-      },
-    },
-  ];
 }
 
 interface Measured {
@@ -330,8 +256,7 @@ function printHttp1(m: Measured): void {
 }
 
 function printHttp2(h2: { direct: Fortio; pair: Fortio }): void {
-  const h2pct = (f: Fortio, p: number): number =>
-    (f.DurationHistogram.Percentiles.find((x) => x.Percentile === p)?.Value ?? NaN) * 1000;
+  const h2pct = percentileMs;
   process.stdout.write('\nHTTP/2, 1000 rps, 16 connections, 10s (ms)\n');
   printTable(
     ['path', 'p50', 'p90', 'p99', 'errors'],

@@ -5,12 +5,12 @@
 // weft_authz_decisions_total and, where it is news (a deny, an AUDIT match, a
 // dry-run policy that would deny), logged with the policy and rule that decided.
 // A peer can trigger every line here, so they are rate-limited per policy.
-import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { AuthzRequest, Decision } from '../src/authz/index.js';
 import { evaluate } from '../src/authz/index.js';
 import type { LimitedLogger } from '../src/log-limit.js';
 import type { AuthzPolicies } from '../src/mesh/authz-policies.js';
+import { CellCounter } from './metric-cells.js';
 
 /** Distinct `policy` label values before the rest are counted as `other`. */
 export const MAX_POLICY_LABELS = 100;
@@ -48,20 +48,19 @@ export function decidedBy(d: Decision): { policy: string; rule?: number } {
 }
 
 export class Authorizer {
-  private readonly counter: Counter<'action' | 'decision' | 'policy'>;
-  private readonly children = new Map<string, Counter.Internal>();
+  // Cells, not a prom-client Counter: its child validates and hashes the labels per request.
+  private readonly counter: CellCounter;
   private readonly policyLabels = new Set<string>();
 
   constructor(
     registry: Registry,
     private readonly log: LimitedLogger,
   ) {
-    this.counter = new Counter({
-      name: 'weft_authz_decisions_total',
-      help: 'Inbound authorization decisions, by the deciding policy (or default-allow / no-allow-matched), AUDIT matches and dry-run outcomes.',
-      labelNames: ['action', 'decision', 'policy'],
-      registers: [registry],
-    });
+    this.counter = new CellCounter(
+      'weft_authz_decisions_total',
+      'Inbound authorization decisions, by the deciding policy (or default-allow / no-allow-matched), AUDIT matches and dry-run outcomes.',
+      registry,
+    );
   }
 
   decide(authz: AuthzPolicies, req: AuthzRequest, summary: RequestSummary): Decision {
@@ -106,12 +105,7 @@ export class Authorizer {
   private count(action: string, decision: string, policy: string): void {
     const label = this.bounded(policy);
     const k = `${action}|${decision}|${label}`;
-    let c = this.children.get(k);
-    if (!c) {
-      c = this.counter.labels({ action, decision, policy: label });
-      this.children.set(k, c);
-    }
-    c.inc();
+    this.counter.cell(k, { action, decision, policy: label }).inc();
   }
 
   /** The first MAX_POLICY_LABELS policies keep their name; later ones count as `other`. */

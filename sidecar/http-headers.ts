@@ -16,21 +16,27 @@ const HOP_BY_HOP = new Set([
   'host',
 ]);
 
+const NONE: readonly string[] = [];
+
 /** Headers to forward; `host` is set by the caller as Host or :authority. */
 export function forwardHeaders(
   incoming: http.IncomingHttpHeaders,
   keep: readonly string[] = [],
 ): http.OutgoingHttpHeaders {
   const out: http.OutgoingHttpHeaders = {};
-  const listed = new Set(
-    String(incoming.connection ?? '')
-      .toLowerCase()
-      .split(',')
-      .map((s) => s.trim()),
-  );
-  for (const [name, value] of Object.entries(incoming)) {
+  // Runs two or three times per request: no Set or entries array to build, and the
+  // Connection list (usually absent, or one token) as a short array.
+  const connection = incoming.connection;
+  const listed = connection
+    ? String(connection)
+        .toLowerCase()
+        .split(',')
+        .map((s) => s.trim())
+    : NONE;
+  for (const name in incoming) {
+    const value = incoming[name];
     if (value === undefined || name.startsWith(':')) continue;
-    if ((HOP_BY_HOP.has(name) || listed.has(name)) && !keep.includes(name)) continue;
+    if ((HOP_BY_HOP.has(name) || listed.includes(name)) && !keep.includes(name)) continue;
     out[name] = value;
   }
   // gRPC needs `te: trailers` end to end.

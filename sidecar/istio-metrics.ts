@@ -2,8 +2,9 @@
 // Grafana dashboards and Kiali read weft unchanged. Label values come from the
 // mesh config and verified identities only (never from request headers), so their
 // number is bounded by the mesh's size; response codes are bounded by HTTP.
-import { Counter, Histogram } from 'prom-client';
 import type { Registry } from 'prom-client';
+import type { CounterCell, HistogramCell } from './metric-cells.js';
+import { CellCounter, CellHistogram } from './metric-cells.js';
 
 const PEER_LABELS = [
   'reporter',
@@ -28,15 +29,6 @@ const PEER_LABELS = [
   'destination_cluster',
   'connection_security_policy',
 ] as const;
-const REQUEST_LABELS = [
-  ...PEER_LABELS,
-  'request_protocol',
-  'response_code',
-  'grpc_response_status',
-  'response_flags',
-] as const;
-const TCP_LABELS = [...PEER_LABELS, 'response_flags'] as const;
-
 type PeerLabel = (typeof PEER_LABELS)[number];
 /** Who talked to whom: fixed for a connection, so it is built once per connection. */
 export type Peers = Readonly<Record<PeerLabel, string>>;
@@ -59,61 +51,49 @@ export interface RequestOutcome {
 }
 
 interface RequestChildren {
-  total: Counter.Internal;
-  duration: Histogram.Internal<string>;
-  requestBytes: Histogram.Internal<string>;
-  responseBytes: Histogram.Internal<string>;
+  total: CounterCell;
+  duration: HistogramCell;
+  requestBytes: HistogramCell;
+  responseBytes: HistogramCell;
 }
 
 interface TcpChildren {
-  sent: Counter.Internal;
-  received: Counter.Internal;
-  opened: Counter.Internal;
-  closed: Counter.Internal;
+  sent: CounterCell;
+  received: CounterCell;
+  opened: CounterCell;
+  closed: CounterCell;
 }
 
 export class IstioMetrics {
   private readonly requests;
   private readonly tcp;
-  // prom-client hashes a label object on every call; a joined key is cheaper.
-  private readonly requestChildren = new Map<string, RequestChildren>();
+  // A label set's cells, found by a joined key built once per peer (see peerKey).
+  private readonly requestChildren = new WeakMap<Peers, Map<string, RequestChildren>>();
   private readonly tcpChildren = new Map<string, TcpChildren>();
 
   constructor(registry: Registry) {
-    const registers = [registry];
-    const labelNames = [...REQUEST_LABELS];
-    const tcpLabels = [...TCP_LABELS];
+    const histogram = (name: string, help: string, buckets: readonly number[]): CellHistogram =>
+      new CellHistogram(name, help, buckets, registry);
     this.requests = {
-      total: new Counter({
-        name: 'istio_requests_total',
-        help: 'Requests.',
-        labelNames,
-        registers,
-      }),
-      duration: new Histogram({
-        name: 'istio_request_duration_milliseconds',
-        help: 'Request duration in milliseconds.',
-        buckets: DURATION_BUCKETS_MS,
-        labelNames,
-        registers,
-      }),
-      requestBytes: new Histogram({
-        name: 'istio_request_bytes',
-        help: 'Request sizes (headers and body) in bytes.',
-        buckets: SIZE_BUCKETS,
-        labelNames,
-        registers,
-      }),
-      responseBytes: new Histogram({
-        name: 'istio_response_bytes',
-        help: 'Response sizes (headers and body) in bytes.',
-        buckets: SIZE_BUCKETS,
-        labelNames,
-        registers,
-      }),
+      total: new CellCounter('istio_requests_total', 'Requests.', registry),
+      duration: histogram(
+        'istio_request_duration_milliseconds',
+        'Request duration in milliseconds.',
+        DURATION_BUCKETS_MS,
+      ),
+      requestBytes: histogram(
+        'istio_request_bytes',
+        'Request sizes (headers and body) in bytes.',
+        SIZE_BUCKETS,
+      ),
+      responseBytes: histogram(
+        'istio_response_bytes',
+        'Response sizes (headers and body) in bytes.',
+        SIZE_BUCKETS,
+      ),
     };
-    const counter = (name: string, help: string): Counter<string> =>
-      new Counter({ name, help, labelNames: tcpLabels, registers });
+    const counter = (name: string, help: string): CellCounter =>
+      new CellCounter(name, help, registry);
     this.tcp = {
       sent: counter('istio_tcp_sent_bytes_total', 'Bytes sent during TCP connections.'),
       received: counter('istio_tcp_received_bytes_total', 'Bytes received during TCP connections.'),
@@ -123,29 +103,40 @@ export class IstioMetrics {
   }
 
   request(peers: Peers, o: RequestOutcome): void {
-    const code = String(o.code);
-    const k = `${peerKey(peers)}|${o.protocol}|${code}|${o.grpcStatus}|${o.flags}`;
-    let c = this.requestChildren.get(k);
+    // Per peer, the outcomes seen: a short key per request, not the 21 peer labels joined.
+    let outcomes = this.requestChildren.get(peers);
+    if (!outcomes) {
+      outcomes = new Map();
+      this.requestChildren.set(peers, outcomes);
+    }
+    const outcome = `${o.protocol}|${o.code}|${o.grpcStatus}|${o.flags}`;
+    let c = outcomes.get(outcome);
     if (!c) {
-      const labels = {
-        ...peers,
-        request_protocol: o.protocol,
-        response_code: code,
-        grpc_response_status: o.grpcStatus,
-        response_flags: o.flags,
-      };
-      c = {
-        total: this.requests.total.labels(labels),
-        duration: this.requests.duration.labels(labels),
-        requestBytes: this.requests.requestBytes.labels(labels),
-        responseBytes: this.requests.responseBytes.labels(labels),
-      };
-      this.requestChildren.set(k, c);
+      c = this.requestCells(peers, o);
+      outcomes.set(outcome, c);
     }
     c.total.inc();
     c.duration.observe(o.durationMs);
     c.requestBytes.observe(o.requestBytes);
     c.responseBytes.observe(o.responseBytes);
+  }
+
+  private requestCells(peers: Peers, o: RequestOutcome): RequestChildren {
+    const code = String(o.code);
+    const k = `${peerKey(peers)}|${o.protocol}|${code}|${o.grpcStatus}|${o.flags}`;
+    const labels = {
+      ...peers,
+      request_protocol: o.protocol,
+      response_code: code,
+      grpc_response_status: o.grpcStatus,
+      response_flags: o.flags,
+    };
+    return {
+      total: this.requests.total.cell(k, labels),
+      duration: this.requests.duration.cell(k, labels),
+      requestBytes: this.requests.requestBytes.cell(k, labels),
+      responseBytes: this.requests.responseBytes.cell(k, labels),
+    };
   }
 
   /** Counters for one TCP connection; call `opened` once and `closed` once. */
@@ -155,10 +146,10 @@ export class IstioMetrics {
     if (!c) {
       const labels = { ...peers, response_flags: flags };
       c = {
-        sent: this.tcp.sent.labels(labels),
-        received: this.tcp.received.labels(labels),
-        opened: this.tcp.opened.labels(labels),
-        closed: this.tcp.closed.labels(labels),
+        sent: this.tcp.sent.cell(k, labels),
+        received: this.tcp.received.cell(k, labels),
+        opened: this.tcp.opened.cell(k, labels),
+        closed: this.tcp.closed.cell(k, labels),
       };
       this.tcpChildren.set(k, c);
     }

@@ -78,6 +78,20 @@ describe('header hygiene', () => {
     });
     assert.deepEqual(out, { te: 'trailers', 'x-kept': 'yes' });
   });
+
+  it('reads the Connection list case-insensitively, and keeps all else without one', () => {
+    const listed = forwardHeaders({
+      connection: ' Keep-Alive ,X-Hop',
+      'x-hop': '1',
+      'x-kept': 'y',
+    });
+    assert.deepEqual(listed, { 'x-kept': 'y' });
+    const none = forwardHeaders({ 'x-a': '1', 'set-cookie': ['a=1', 'b=2'], 'keep-alive': 't' });
+    assert.deepEqual(none, { 'x-a': '1', 'set-cookie': ['a=1', 'b=2'] });
+    assert.deepEqual(forwardHeaders({ connection: 'upgrade', upgrade: 'h2c' }, ['upgrade']), {
+      upgrade: 'h2c',
+    });
+  });
 });
 
 describe('rescue', () => {

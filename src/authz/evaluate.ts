@@ -89,20 +89,39 @@ function considered(p: CompiledPolicy, ctx: RequestContext): { policy: string; w
 interface Tally {
   deny?: { policy: string; rule: number };
   allow?: { policy: string; rule: number };
-  allowPolicies: CompiledPolicy[];
   decision: Decision;
 }
 
-function runDeniesAndAudits(
-  policies: readonly CompiledPolicy[],
-  ctx: RequestContext,
-  t: Tally,
-): void {
-  for (const p of policies) {
-    if (p.action === 'ALLOW') {
-      if (!p.dryRun) t.allowPolicies.push(p);
-      continue;
-    }
+/** A policy list split by what evaluation does with each policy, in the list's order. */
+interface Split {
+  /** DENY and AUDIT policies, dry-run or not: each is checked for a match. */
+  readonly denyAudit: readonly CompiledPolicy[];
+  /** Enforced ALLOW policies: the first that matches allows. */
+  readonly allows: readonly CompiledPolicy[];
+  /** Dry-run ALLOW policies: reported, never enforced. */
+  readonly dryAllows: readonly CompiledPolicy[];
+}
+
+// The sidecar passes the same list for every request until its config changes:
+// split once per list, not per request.
+const splits = new WeakMap<readonly CompiledPolicy[], Split>();
+
+function split(policies: readonly CompiledPolicy[]): Split {
+  let s = splits.get(policies);
+  if (!s) {
+    const allow = policies.filter((p) => p.action === 'ALLOW');
+    s = {
+      denyAudit: policies.filter((p) => p.action !== 'ALLOW'),
+      allows: allow.filter((p) => !p.dryRun),
+      dryAllows: allow.filter((p) => p.dryRun),
+    };
+    splits.set(policies, s);
+  }
+  return s;
+}
+
+function runDeniesAndAudits(policies: Split, ctx: RequestContext, t: Tally): void {
+  for (const p of policies.denyAudit) {
     const hit = firstMatch(p, ctx);
     if (hit < 0) continue;
     const rule = p.valid ? hit : -1; // an invalid policy decides as a whole
@@ -112,8 +131,8 @@ function runDeniesAndAudits(
   }
 }
 
-function runAllows(ctx: RequestContext, t: Tally): void {
-  for (const p of t.allowPolicies) {
+function runAllows(policies: Split, ctx: RequestContext, t: Tally): void {
+  for (const p of policies.allows) {
     const rule = firstMatch(p, ctx);
     if (rule >= 0) {
       t.allow = { policy: ref(p), rule };
@@ -127,8 +146,8 @@ function runAllows(ctx: RequestContext, t: Tally): void {
  * dry-run, matched too); when none matches and no enforced ALLOW did either, each
  * would deny (rule -1): that is the request the policy, once enforced, refuses.
  */
-function runDryRunAllows(policies: readonly CompiledPolicy[], ctx: RequestContext, t: Tally): void {
-  const dry = policies.filter((p) => p.dryRun && p.action === 'ALLOW');
+function runDryRunAllows(policies: Split, ctx: RequestContext, t: Tally): void {
+  const dry = policies.dryAllows;
   if (dry.length === 0) return;
   const denied = t.deny !== undefined || t.decision.dryRun.length > 0;
   const hits = dry.map((p) => ({ p, rule: firstMatch(p, ctx) }));
@@ -139,11 +158,28 @@ function runDryRunAllows(policies: readonly CompiledPolicy[], ctx: RequestContex
   }
 }
 
+/** The decision, filled in place: evaluate() owns it, so no copy is made per request. */
+function decided(
+  d: Decision,
+  allow: boolean,
+  reason: Decision['reason'],
+  by?: { policy: string; rule: number },
+): Decision {
+  d.allow = allow;
+  d.reason = reason;
+  if (by) {
+    d.policy = by.policy;
+    d.rule = by.rule;
+  }
+  return d;
+}
+
 export function evaluate(
   policies: readonly CompiledPolicy[],
   req: Parameters<typeof prepare>[0],
 ): Decision {
   const ctx = prepare(req);
+  const byAction = split(policies);
   const decision: Decision = {
     allow: false,
     reason: 'no-allow-matched',
@@ -151,16 +187,16 @@ export function evaluate(
     dryRun: [],
     considered: [],
   };
-  const t: Tally = { allowPolicies: [], decision };
-  runDeniesAndAudits(policies, ctx, t);
+  const t: Tally = { decision };
+  runDeniesAndAudits(byAction, ctx, t);
   if (t.deny) {
-    runDryRunAllows(policies, ctx, t);
-    return { ...decision, reason: 'denied-by-policy', ...t.deny };
+    runDryRunAllows(byAction, ctx, t);
+    return decided(decision, false, 'denied-by-policy', t.deny);
   }
-  if (t.allowPolicies.length > 0) runAllows(ctx, t);
-  runDryRunAllows(policies, ctx, t);
-  if (t.allowPolicies.length === 0) return { ...decision, allow: true, reason: 'default-allow' };
-  if (t.allow) return { ...decision, allow: true, reason: 'allowed-by-policy', ...t.allow };
-  decision.considered = t.allowPolicies.map((p) => considered(p, ctx));
+  if (byAction.allows.length > 0) runAllows(byAction, ctx, t);
+  runDryRunAllows(byAction, ctx, t);
+  if (byAction.allows.length === 0) return decided(decision, true, 'default-allow');
+  if (t.allow) return decided(decision, true, 'allowed-by-policy', t.allow);
+  decision.considered = byAction.allows.map((p) => considered(p, ctx));
   return decision;
 }

@@ -47,6 +47,10 @@ export function compilePaths(values: readonly string[]): {
     else errors.push(r.error);
   }
   const strings = compileStrings(plain);
-  const match: StringMatcher = (p) => strings.match(p) || templates.some((r) => r.test(p));
+  // Without templates the string matcher alone: no closure for .some() per request.
+  const match: StringMatcher =
+    templates.length === 0
+      ? strings.match
+      : (p) => strings.match(p) || templates.some((r) => r.test(p));
   return { match, errors, literalStars: [...strings.literalStars] };
 }

@@ -43,10 +43,15 @@ function specialise(l: {
   fold: boolean;
 }): StringMatcher {
   const { exact, prefixes, suffixes, presence, fold } = l;
+  const plain = !presence && suffixes.length === 0 && !fold;
   // A Set even for one value: its cached hash rejects a different string at once,
   // where === compares two non-internalized strings character by character.
-  if (!presence && prefixes.length === 0 && suffixes.length === 0 && !fold) {
-    return (s) => exact.has(s);
+  if (plain && prefixes.length === 0) return (s) => exact.has(s);
+  // One prefix alone (`/api/*`, the commonest path rule): one startsWith, where the
+  // general matcher below costs a Set lookup and a loop per rule and request.
+  if (plain && exact.size === 0 && prefixes.length === 1) {
+    const prefix = prefixes[0]!;
+    return (s) => s.startsWith(prefix);
   }
   return (input) => {
     const s = fold ? input.toLowerCase() : input;

@@ -22,6 +22,10 @@ describe('request path normalisation (Istio BASE)', () => {
     ['/%2561', '/%2561'],
     ['/a\\..\\admin', '/admin'],
     ['/a//b', '/a//b'],
+    // Dots that are not dot segments: nothing to do.
+    ['/.well-known/x', '/.well-known/x'],
+    ['/a/..b/c.', '/a/..b/c.'],
+    ['/a/b/...', '/a/b/...'],
     ['//x/../y', '//y'],
     ['/a%00b', undefined],
     ['admin', undefined],

@@ -7,6 +7,7 @@
 // MERGE_SLASHES option, not the default). %00 is refused, as Istio refuses it.
 
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+const NEEDS_WORK = /[%\\]|\/\.\.?(\/|$)/;
 
 /** `/`-rooted path with `.` and `..` segments resolved (RFC 3986 §5.2.4). */
 export function removeDotSegments(path: string): string {
@@ -24,7 +25,11 @@ export function removeDotSegments(path: string): string {
 
 /** The normalised path, or undefined for one that must be refused (not `/`-rooted, or %00). */
 export function normalizePath(path: string): string | undefined {
-  if (!path.startsWith('/') || /%00/.test(path)) return undefined;
+  if (!path.startsWith('/')) return undefined;
+  // The common path has nothing to normalise (no escape, backslash or dot segment):
+  // returned as it is, without the decode, split and join below on every request.
+  if (!NEEDS_WORK.test(path)) return path;
+  if (/%00/.test(path)) return undefined;
   const decoded = path
     .replace(/%([0-9A-Fa-f]{2})/g, (m, hex: string) => {
       const c = String.fromCharCode(parseInt(hex, 16));
