@@ -87,7 +87,8 @@ export function forwardHttp2(
       if (dropped) return;
       if (!res.headersSent) return reject(t!.signal!.reason as Error);
       ex.flags = 'UT';
-      res.destroy();
+      // A reset the client can tell from an end: RST_STREAM INTERNAL_ERROR, as Envoy.
+      res.stream.close(0x2);
       resolve();
     };
     if (t?.signal?.aborted) stop();

@@ -35,6 +35,8 @@ export function forwardPooled(
   const res = ex.res as http.ServerResponse;
   const headers = { ...forwardHeaders(req.headers), ...extraHeaders } as Record<string, string>;
   const t = ex.upstreamTry;
+  // A body the routes layer holds is sent whole: undici states its length.
+  if (Buffer.isBuffer(ex.body)) delete headers['content-length'];
   // undici writes async iterables as streamed bodies; its types list only Readable.
   const body = (ex.body ?? (hasBody(req) ? counted(req, ex) : null)) as Readable | Buffer | null;
   return new Promise((resolve, reject) => {
