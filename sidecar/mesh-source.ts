@@ -113,7 +113,7 @@ export class MeshSource {
 
   /** Swaps in a validated config (from the file or the discovery stream) whole. */
   setConfig(config: MeshConfig): void {
-    this.index = compileMesh(config, this.namespace);
+    this.index = compileMesh(config, this.namespace, this.index);
     this.reloads.inc();
     this.services.set(config.services.length);
     this.log.info('mesh config applied', { services: config.services.length });

@@ -65,7 +65,12 @@ function portFor(s: Service, port: number): ServicePort | undefined {
   return s.ports.find((p) => p.port === port) ?? (s.ports.length === 1 ? s.ports[0] : undefined);
 }
 
-export function compileMesh(config: MeshConfig, selfNamespace: string): MeshIndex {
+/** `previous`: the index this one replaces; route versions it compiled are reused. */
+export function compileMesh(
+  config: MeshConfig,
+  selfNamespace: string,
+  previous?: MeshIndex,
+): MeshIndex {
   const destinations = new Map<string, Target>();
   const hosts = new Map<string, Service>();
   const byName = new Map<string, Service>();
@@ -126,7 +131,7 @@ export function compileMesh(config: MeshConfig, selfNamespace: string): MeshInde
         ? { service, port: servicePort, protocol: protocolOf(servicePort) }
         : undefined;
     },
-    routes: compileRoutes(config.routes, selfNamespace),
+    routes: compileRoutes(config.routes, selfNamespace, previous?.routes),
   };
 }
 

@@ -55,10 +55,30 @@ describe('routes in the mesh index', () => {
     const mesh = meshOf([good, partial]);
     assert.deepEqual(
       mesh.routes.problems.map((p) => [p.key, p.route, p.problems[0]?.field]),
-      [['HTTPRoute/shop/partial@1', 'shop/partial', 'spec.rules[1].filters[0].type']],
+      [
+        [
+          'HTTPRoute/shop/partial@1@2026-01-01T00:00:00Z',
+          'shop/partial',
+          'spec.rules[1].filters[0].type',
+        ],
+      ],
     );
     const next = meshOf([good, { ...partial, generation: 2 }]);
-    assert.equal(next.routes.problems[0]?.key, 'HTTPRoute/shop/partial@2');
+    assert.equal(next.routes.problems[0]?.key, 'HTTPRoute/shop/partial@2@2026-01-01T00:00:00Z');
+  });
+
+  it('reuses what the previous config compiled for a route version, and only that', () => {
+    const first = meshOf([good, partial]);
+    const config = MeshConfigSchema.parse({
+      services: [{ name: 'cart', namespace: 'shop', ports: [{ port: 80 }] }],
+      routes: [good, { ...partial, generation: 2 }],
+    });
+    const next = compileMesh(config, 'shop', first);
+    assert.equal(next.routes.compiled[0], first.routes.compiled[0]);
+    assert.notEqual(next.routes.compiled[1], first.routes.compiled[1]);
+    // A new config gets tables of its own (its Services may have changed).
+    const cart = { namespace: 'shop', name: 'cart' };
+    assert.notEqual(next.routes.forCall(cart, 80), first.routes.forCall(cart, 80));
   });
 
   it('applies consumer routes only to callers in their namespace', () => {

@@ -2,7 +2,7 @@
 // (never per request) with the same src/routes functions the plugin uses. A route
 // that does not compile is never an error here: compileRoute drops the rules it
 // cannot apply and names them; the sidecar logs those problems once per route
-// version (routeProblemKey). The table for one call (this namespace calling a
+// version (routeVersionKey). The table for one call (this namespace calling a
 // Service port) is built on first use and kept with the config, so a request
 // pays only for matchRequest.
 import { buildTable, compileRoute, selectRoutes } from '../routes/index.js';
@@ -30,25 +30,39 @@ export interface MeshRoutes {
   ): CallRoutes | undefined;
   /** Routes with refused parts, for the sidecar to log once per version. */
   readonly problems: readonly RouteProblems[];
+  /** Each compiled route by version (routeVersionKey), for the next config to reuse. */
+  readonly byVersion: ReadonlyMap<string, CompiledRoute>;
 }
 
-/** A route's version: its generation from the API server, else its spec as written. */
-export function routeProblemKey(e: RouteEntry): string {
+/**
+ * A route's version: its generation from the API server (which moves with every
+ * spec change), else its spec as written (a mesh file); with its creation time, so
+ * a route deleted and made again under the same name is new.
+ */
+export function routeVersionKey(e: RouteEntry): string {
   const version = e.generation ?? JSON.stringify(e.spec);
-  return `${e.kind}/${e.namespace}/${e.name}@${version}`;
+  return `${e.kind}/${e.namespace}/${e.name}@${version}@${e.creationTimestamp}`;
 }
 
-export function compileRoutes(entries: readonly RouteEntry[], selfNamespace: string): MeshRoutes {
-  const compiled = entries.map(compileRoute);
+/**
+ * Compiles the config's routes; a route version the previous config compiled is
+ * taken from it, so an endpoint change (most of discovery's updates) compiles nothing.
+ */
+export function compileRoutes(
+  entries: readonly RouteEntry[],
+  selfNamespace: string,
+  previous?: MeshRoutes,
+): MeshRoutes {
+  const byVersion = new Map<string, CompiledRoute>();
+  const keys = entries.map(routeVersionKey);
+  const compiled = entries.map((e, i) => {
+    const c = previous?.byVersion.get(keys[i]!) ?? compileRoute(e);
+    byVersion.set(keys[i]!, c);
+    return c;
+  });
   const problems = compiled.flatMap((r, i) =>
     r.problems.length > 0
-      ? [
-          {
-            key: routeProblemKey(entries[i]!),
-            route: `${r.namespace}/${r.name}`,
-            problems: r.problems,
-          },
-        ]
+      ? [{ key: keys[i]!, route: `${r.namespace}/${r.name}`, problems: r.problems }]
       : [],
   );
   // Keys come from the config's own Services and ports, so the cache is bounded by it.
@@ -56,6 +70,7 @@ export function compileRoutes(entries: readonly RouteEntry[], selfNamespace: str
   return {
     compiled,
     problems,
+    byVersion,
     forCall(service, port) {
       if (compiled.length === 0) return undefined;
       const key = `${service.namespace}/${service.name}:${port}`;
