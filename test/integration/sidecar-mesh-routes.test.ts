@@ -95,6 +95,26 @@ function echoRoute(namespace: string) {
   };
 }
 
+/** A GRPCRoute on echo's gRPC port: the Echo service's Say method goes to v2. */
+function grpcRoute(namespace: string) {
+  return {
+    kind: 'GRPCRoute' as const,
+    namespace,
+    name: 'echo-grpc',
+    creationTimestamp: '2026-01-01T00:00:00Z',
+    generation: 1,
+    spec: {
+      parentRefs: [{ group: '', kind: 'Service', name: 'echo', port: 9090 }],
+      rules: [
+        {
+          matches: [{ method: { service: 'weft.Echo', method: 'Say' } }],
+          backendRefs: [{ name: 'echo-v2', port: 9090 }],
+        },
+      ],
+    },
+  };
+}
+
 describe('sidecar mesh routes (Gateway API)', { timeout: 240_000 }, () => {
   let mesh: MeshFixture;
   const seenBy = (pod: MeshPod, marker: string): number =>
@@ -107,7 +127,10 @@ describe('sidecar mesh routes (Gateway API)', { timeout: 240_000 }, () => {
     const backend = (name: string, ip: string) => ({
       name,
       namespace: mesh.namespace,
-      ports: [{ port: 80, targetPort: 8080, name: 'http' }],
+      ports: [
+        { port: 80, targetPort: 8080, name: 'http' },
+        { port: 9090, name: 'grpc' },
+      ],
       endpoints: [{ address: ip, identity: id, workload: name }],
     });
     mesh.writeConfig((c) => {
@@ -119,7 +142,7 @@ describe('sidecar mesh routes (Gateway API)', { timeout: 240_000 }, () => {
       ];
       Object.assign(c, {
         services: [...c.services, ...extra],
-        routes: [echoRoute(mesh.namespace)],
+        routes: [echoRoute(mesh.namespace), grpcRoute(mesh.namespace)],
       });
     });
     // The sidecars poll the file every second: wait until the canary rule routes.
@@ -197,6 +220,19 @@ describe('sidecar mesh routes (Gateway API)', { timeout: 240_000 }, () => {
     assert.equal(r.results[0]?.status, 504);
     assert.equal(r.results[0]?.error, 'upstream_timeout');
     assert.ok(r.results[0].ms < 1500, `took ${r.results[0].ms} ms`);
+  });
+
+  it('routes gRPC (h2) by service and method through a GRPCRoute', async () => {
+    for (let i = 0; i < 4; i++) {
+      const r = await mesh.call<{ status: number; grpcStatus: string; pod: string; body: string }>(
+        'h2',
+        'http://echo:9090',
+      );
+      assert.deepEqual(
+        [r.status, r.grpcStatus, r.pod, r.body],
+        [200, '0', 'echo-2', 'echo-2:ping'],
+      );
+    }
   });
 
   it('makes a backend that fails one request in three invisible with retries', async () => {
