@@ -166,7 +166,7 @@ describe('sidecar mesh routes (Gateway API)', { timeout: 240_000 }, () => {
     assert.deepEqual(new Set(v1.results.map((r) => r.pod)), new Set(['echo-1']));
   });
 
-  it('splits 90/10 within 4.5 binomial standard deviations over 1000 requests', async () => {
+  it('splits 90/10 within 4.5 binomial standard deviations over 1000 requests', async (t) => {
     const n = 1000;
     const r = await mesh.call<Results>('req', 'http://echo/split', n);
     assert.equal(r.results.filter((x) => x.status === 200).length, n);
@@ -175,6 +175,7 @@ describe('sidecar mesh routes (Gateway API)', { timeout: 240_000 }, () => {
     assert.equal(v1 + v2, n);
     // n·p = 100, σ = √(n·p·(1−p)) ≈ 9.49: [57, 143] fails a correct split about once in 150 000 runs.
     const sigma = Math.sqrt(n * 0.1 * 0.9);
+    t.diagnostic(`v1 ${v1}, v2 ${v2} of ${n}`);
     assert.ok(Math.abs(v2 - n * 0.1) <= 4.5 * sigma, `v2 got ${v2} of ${n}`);
     // Istio's metrics name the backend Service actually used.
     const toV2 = await mesh.metric(
