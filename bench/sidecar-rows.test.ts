@@ -11,11 +11,16 @@ describe('bench:sidecar ROWS', () => {
   it('runs the rows named, with direct (the baseline) and weft for weft-authz', () => {
     assert.deepEqual([...chosenRows('weft-authz')], ['direct', 'weft', 'weft-authz']);
     assert.deepEqual([...chosenRows('nginx, h2')], ['direct', 'nginx', 'h2']);
+    assert.deepEqual(
+      [...chosenRows('weft-routes,weft-retry')],
+      ['direct', 'weft', 'weft-routes', 'weft-retry'],
+    );
   });
 
   it('refuses an unknown row, naming the known ones', () => {
     assert.throws(() => chosenRows('weft,envoy'), {
-      message: 'ROWS: unknown envoy (rows: direct, weft, weft-authz, nginx, haproxy, h2)',
+      message:
+        'ROWS: unknown envoy (rows: direct, weft, weft-authz, weft-routes, weft-retry, nginx, haproxy, h2)',
     });
   });
 });

@@ -6,6 +6,8 @@
 // 1000 requests and resident memory of each proxy, then HTTP/2 through the pair.
 // The weft pair runs twice back to back: without policy, then with 100
 // AuthorizationPolicy rules on the server side that the request matches last.
+// Then with routes on echo: 100 HTTPRoute rules the request matches last, and retries
+// configured but never triggered (bench/sidecar-routes.ts).
 // ROWS=direct,weft,weft-authz (bench/sidecar-rows.ts) measures only those rows.
 // Needs root, fortio (go install fortio.org/fortio@v1.63.0), and Debian's nginx,
 // haproxy and wrk.
@@ -30,6 +32,7 @@ import { benchPolicies } from './bench-policies.js';
 import type { Fortio } from './fortio.js';
 import { CONNECTIONS, QPS, fortio, percentileMs, run } from './fortio.js';
 import { cpuSeconds, rssMb, withChildren } from './proc-stats.js';
+import { benchRetryRules, benchRouteRules, benchRoutes } from './sidecar-routes.js';
 import type { BenchRow } from './sidecar-rows.js';
 import { chosenRows } from './sidecar-rows.js';
 import { fmt, printTable, writeJson } from './stats.js';
@@ -138,6 +141,29 @@ async function measureAuthz(
   return authz;
 }
 
+/** The weft pair with an HTTPRoute on echo (bench/sidecar-routes.ts), against the pair without. */
+async function measureRoutes(
+  mesh: Awaited<ReturnType<typeof startMesh>>,
+  sidecars: () => number[][],
+  name: string,
+  rules: unknown[],
+): Promise<PathResult> {
+  progress(`${name} (the sidecars poll the mesh file)`);
+  mesh.writeConfig((c) => {
+    (c as MeshConfigInput & { routes?: unknown[] }).routes = benchRoutes(mesh.namespace, rules);
+  });
+  const probe = async (): Promise<number | undefined> =>
+    (await mesh.call<{ results: { status: number }[] }>('req', 'http://echo/bench-probe', 1))
+      .results[0]?.status;
+  for (let i = 0; i < 20 && (await probe()) !== 307; i++)
+    await new Promise((r) => setTimeout(r, 500));
+  if ((await probe()) !== 307) throw new Error(`${name}: the routes were not in force`);
+  const r = await measurePath(mesh.client.pod, name, 'http://echo/1k', sidecars);
+  mesh.writeConfig(() => undefined);
+  await new Promise((r) => setTimeout(r, 3000));
+  return r;
+}
+
 /** nginx and haproxy pairs doing the same mTLS, started only when their rows run. */
 async function startPeers(
   mesh: Awaited<ReturnType<typeof startMesh>>,
@@ -196,6 +222,16 @@ async function measureRows(
   if (rows.has('weft'))
     add('weft', await measurePath(client.pod, 'weft pair', 'http://echo/1k', sidecars));
   if (rows.has('weft-authz')) add('weft-authz', await measureAuthz(mesh, sidecars, m.byRow.weft!));
+  if (rows.has('weft-routes'))
+    add(
+      'weft-routes',
+      await measureRoutes(mesh, sidecars, 'weft pair, 100 route rules', benchRouteRules()),
+    );
+  if (rows.has('weft-retry'))
+    add(
+      'weft-retry',
+      await measureRoutes(mesh, sidecars, 'weft pair, retries set', benchRetryRules()),
+    );
   const front = (port: number): string => `http://127.0.0.1:${port}/1k`;
   if (rows.has('nginx'))
     add(
@@ -271,7 +307,11 @@ function printHttp2(h2: { direct: Fortio; pair: Fortio }): void {
 }
 
 /** The targets the measured rows can judge (a target whose rows did not run is left out). */
-function verdicts(m: Measured): { list: (readonly [string, boolean])[]; authz?: object } {
+function verdicts(m: Measured): {
+  list: (readonly [string, boolean])[];
+  authz?: object;
+  routing?: object;
+} {
   const { direct, weft, nginx: ng } = m.byRow;
   const withAuthz = m.byRow['weft-authz'];
   const list: (readonly [string, boolean])[] = [];
@@ -283,7 +323,13 @@ function verdicts(m: Measured): { list: (readonly [string, boolean])[]; authz?: 
     list.push(['≤ 0.2 CPU-s per 1000 requests (both sidecars)', weft.cpuPer1000 <= 0.2]);
     list.push(['≤ 60 MB resident per sidecar under load', Math.max(...weft.rssLoadMb) <= 60]);
   }
-  if (!weft || !withAuthz) return { list };
+  if (!weft) return { list };
+  const routing = [
+    ...against(weft, m.byRow['weft-routes'], '100 route rules', list),
+    ...against(weft, m.byRow['weft-retry'], 'retries set, not triggered', list),
+  ];
+  if (!withAuthz)
+    return { list, ...(routing.length ? { routing: Object.fromEntries(routing) } : {}) };
   const addedCpu = withAuthz.cpuPer1000 / weft.cpuPer1000 - 1;
   const addedP99 = withAuthz.p99 - weft.p99;
   process.stdout.write(
@@ -293,7 +339,30 @@ function verdicts(m: Measured): { list: (readonly [string, boolean])[]; authz?: 
   );
   list.push(['100 authz rules: ≤ 5 % added CPU per request', addedCpu <= 0.05]);
   list.push(['100 authz rules: ≤ 0.1 ms added p99', addedP99 <= 0.1]);
-  return { list, authz: { addedCpuFraction: addedCpu, addedP99Ms: addedP99 } };
+  return {
+    list,
+    authz: { addedCpuFraction: addedCpu, addedP99Ms: addedP99 },
+    ...(routing.length ? { routing: Object.fromEntries(routing) } : {}),
+  };
+}
+
+/** A routing row against the pair without routes: the issue's targets, printed and judged. */
+function against(
+  weft: PathResult,
+  row: PathResult | undefined,
+  what: string,
+  list: (readonly [string, boolean])[],
+): [string, object][] {
+  if (!row) return [];
+  const addedCpu = row.cpuPer1000 / weft.cpuPer1000 - 1;
+  const addedP99 = row.p99 - weft.p99;
+  process.stdout.write(
+    `\n${what} vs none, same run: CPU per request ${addedCpu >= 0 ? '+' : ''}${fmt(addedCpu * 100)} %, ` +
+      `p99 ${addedP99 >= 0 ? '+' : ''}${fmt(addedP99)} ms\n`,
+  );
+  list.push([`${what}: ≤ 5 % added CPU per request`, addedCpu <= 0.05]);
+  list.push([`${what}: ≤ 0.1 ms added p99`, addedP99 <= 0.1]);
+  return [[what, { addedCpuFraction: addedCpu, addedP99Ms: addedP99 }]];
 }
 
 async function main(): Promise<void> {
@@ -317,6 +386,7 @@ async function main(): Promise<void> {
       rows: [...rows],
       http1: m.results,
       ...(v.authz ? { authz: v.authz } : {}),
+      ...(v.routing ? { routing: v.routing } : {}),
       ...(m.h2
         ? { http2: { direct: m.h2.direct.DurationHistogram, pair: m.h2.pair.DurationHistogram } }
         : {}),

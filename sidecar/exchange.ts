@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Decision } from '../src/authz/index.js';
 import type { Endpoint } from '../src/mesh/config.js';
+import type { Plan } from '../src/routes/index.js';
 import type { Target } from '../src/mesh/mesh-index.js';
 import type { Peers } from './istio-metrics.js';
 
@@ -50,6 +51,45 @@ export interface Exchange {
   peers?: Peers | undefined;
   /** The inbound authorization decision (set by the authorize layer). */
   authz?: Decision | undefined;
+  /** The route and rule that decided (outbound, set by the routes layer), for the access log. */
+  routed?: RoutedBy | undefined;
+  /** The rule's forward plan (set by the routes layer): what the layers after it apply. */
+  plan?: ForwardPlan | undefined;
+  /**
+   * The request body as a layer read it, sent instead of req's: whole (a Buffer, so
+   * a retry or a mirror can replay it), or the part read and then the rest.
+   */
+  body?: Buffer | AsyncIterable<Buffer> | undefined;
+  /** What the routes layers ask of the current try upstream; the forwarders honour it. */
+  upstreamTry?: UpstreamTry | undefined;
+}
+
+export type ForwardPlan = Extract<Plan, { readonly type: 'forward' }>;
+
+export interface RoutedBy {
+  /** `namespace/name` of the HTTPRoute or GRPCRoute. */
+  readonly route: string;
+  /** The rule's name, else its index in spec.rules. */
+  readonly rule: string | number;
+}
+
+/**
+ * One try upstream as the routes layer (layers/routes.ts) shapes it. Absent: the
+ * forwarder streams the client's body and writes the answer as it comes.
+ */
+export interface UpstreamTry {
+  /**
+   * Aborted to stop the try (a timeout), its reason a WeftError: before the answer's
+   * head the forwarder rejects with it; after, the reply is reset with flag UT.
+   */
+  readonly signal?: AbortSignal | undefined;
+  /**
+   * The answer's head before the client sees it: the headers to send, or undefined
+   * to drop this answer (the forwarder cancels it and resolves; the layer retries).
+   */
+  readonly head?:
+    | ((status: number, headers: http.OutgoingHttpHeaders) => http.OutgoingHttpHeaders | undefined)
+    | undefined;
 }
 
 export type Handler = (ex: Exchange) => Promise<void>;

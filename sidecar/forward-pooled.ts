@@ -12,7 +12,7 @@ import { forwardHeaders } from './http-headers.js';
 import { upstreamFailure } from './upstream-errors.js';
 
 /** A request has a body when it says so (RFC 9112 §6.3); a bodiless one sends none. */
-function hasBody(req: http.IncomingMessage): boolean {
+export function hasBody(req: http.IncomingMessage): boolean {
   return (
     req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length']) > 0
   );
@@ -34,11 +34,16 @@ export function forwardPooled(
   const req = ex.req as http.IncomingMessage;
   const res = ex.res as http.ServerResponse;
   const headers = { ...forwardHeaders(req.headers), ...extraHeaders } as Record<string, string>;
+  const t = ex.upstreamTry;
+  // A body the routes layer holds is sent whole: undici states its length.
+  if (Buffer.isBuffer(ex.body)) delete headers['content-length'];
   // undici writes async iterables as streamed bodies; its types list only Readable.
-  const body = hasBody(req) ? (counted(req, ex) as unknown as Readable) : null;
+  const body = (ex.body ?? (hasBody(req) ? counted(req, ex) : null)) as Readable | Buffer | null;
   return new Promise((resolve, reject) => {
     let controller: Dispatcher.DispatchController | undefined;
     let gone = false;
+    // The routes layer refused this answer (a retry follows): nothing of it is sent.
+    let dropped = false;
     // The reply ended, or the client left: stop the upstream request (if it started
     // and the reply is not complete) and settle.
     const leave = (): void => {
@@ -52,12 +57,22 @@ export function forwardPooled(
       onRequestStart(c) {
         controller = c;
         if (gone) c.abort(new Error('client went away'));
+        else if (t?.signal?.aborted) c.abort(t.signal.reason as Error);
       },
-      onResponseStart(_c, statusCode, answer) {
+      onResponseStart(c, statusCode, answer) {
         if (statusCode < 200) return; // informational (103): the final answer follows
-        res.writeHead(statusCode, forwardHeaders(answer));
+        const headers = forwardHeaders(answer);
+        const sent = t?.head ? t.head(statusCode, headers) : headers;
+        if (!sent) {
+          dropped = true;
+          c.abort(new Error('answer dropped for a retry'));
+          resolve();
+          return;
+        }
+        res.writeHead(statusCode, sent);
       },
       onResponseData(c, chunk) {
+        if (dropped) return;
         ex.responseBytes += chunk.length;
         if (!res.write(chunk)) {
           c.pause();
@@ -69,6 +84,7 @@ export function forwardPooled(
         res.end();
       },
       onResponseError(_c, err) {
+        if (dropped) return;
         if (!res.headersSent) return reject(upstreamFailure(err));
         ex.flags = 'UR';
         res.destroy();
@@ -76,6 +92,19 @@ export function forwardPooled(
       },
     };
     onReplyEnd(ex, leave);
+    // A timeout: before the answer, the layer gets the reason; after, the reply is reset.
+    t?.signal?.addEventListener(
+      'abort',
+      () => {
+        if (controller && !controller.aborted) controller.abort(t.signal!.reason as Error);
+        if (dropped) return;
+        if (!res.headersSent) return reject(t.signal!.reason as Error);
+        ex.flags = 'UT';
+        res.destroy();
+        resolve();
+      },
+      { once: true },
+    );
     pool.dispatch(
       {
         origin: undefined,

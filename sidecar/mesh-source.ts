@@ -5,6 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../src/log.js';
+import { limitLogger } from '../src/log-limit.js';
+import type { LimitedLogger } from '../src/log-limit.js';
 import { MeshConfigSchema } from '../src/mesh/config.js';
 import type { MeshConfig } from '../src/mesh/config.js';
 import { parseMeshConfig } from '../src/mesh/load.js';
@@ -18,6 +20,9 @@ export class MeshSource {
   private readonly reloads;
   private readonly failures;
   private readonly services;
+  /** Route versions whose problems were logged: each is logged once, not per config. */
+  private routesLogged = new Set<string>();
+  private readonly routeLog: LimitedLogger;
 
   private readonly file: string | undefined;
 
@@ -36,6 +41,7 @@ export class MeshSource {
     // Neither (a bare sidecar): it knows no services, so meshed clients reach this pod
     // in plaintext (their sidecars pass unknown traffic through); STRICT would refuse
     // them all, and PERMISSIVE (Istio's default) keeps the cluster working.
+    this.routeLog = limitLogger(log);
     const bare = !file && !discovery;
     const start = compileMesh(
       MeshConfigSchema.parse(bare ? { inbound: { mode: 'PERMISSIVE' } } : {}),
@@ -107,9 +113,26 @@ export class MeshSource {
 
   /** Swaps in a validated config (from the file or the discovery stream) whole. */
   setConfig(config: MeshConfig): void {
-    this.index = compileMesh(config, this.namespace);
+    this.index = compileMesh(config, this.namespace, this.index);
     this.reloads.inc();
     this.services.set(config.services.length);
     this.log.info('mesh config applied', { services: config.services.length });
+    this.logRouteProblems();
+  }
+
+  /**
+   * A route weft refuses in part or whole is logged once per version (its
+   * generation, or its spec from a file), rate-limited: every endpoint change
+   * brings a new config, and the route's status already says the same.
+   */
+  private logRouteProblems(): void {
+    const now = new Set<string>();
+    for (const p of this.index.routes.problems) {
+      now.add(p.key);
+      if (this.routesLogged.has(p.key)) continue;
+      const problems = p.problems.slice(0, 8).map((x) => `${x.field}: ${x.message}`);
+      this.routeLog.warn('route refused in part or whole', { route: p.route, problems }, 'route');
+    }
+    this.routesLogged = now;
   }
 }

@@ -5,6 +5,7 @@ import type net from 'node:net';
 import { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { RESERVED_PORTS } from '../src/capture/capture-spec.js';
+import { secureRandom } from '../src/random.js';
 import { limitLogger } from '../src/log-limit.js';
 import type { Logger } from '../src/log.js';
 import type { MeshIndex } from '../src/mesh/mesh-index.js';
@@ -20,10 +21,16 @@ import { IstioMetrics } from './istio-metrics.js';
 import { authorize } from './layers/authorize.js';
 import { balance } from './layers/balance.js';
 import { forwardInbound, forwardOutbound } from './layers/forward.js';
+import { mirror } from './layers/mirror.js';
+import { requestBody } from './layers/request-body.js';
+import { retry } from './layers/retry.js';
+import { routes } from './layers/routes.js';
+import { timeout } from './layers/timeout.js';
 import { rescue } from './layers/rescue.js';
 import { route } from './layers/route.js';
 import { telemetry } from './layers/telemetry.js';
 import { trace } from './layers/trace.js';
+import { MirrorSender } from './mirror-sender.js';
 import { createOutboundListener } from './outbound.js';
 import { PeerLabels } from './peers.js';
 import { compose } from './stacks.js';
@@ -98,6 +105,12 @@ export function createProxy(d: ProxyDeps): Proxy {
   const peers = new PeerLabels(self, mesh);
   const refused = refusals(d.registry);
   const authorizer = new Authorizer(d.registry, peerLog);
+  const mirrors = new MirrorSender({
+    pool,
+    log: peerLog,
+    random: secureRandom,
+    registry: d.registry,
+  });
 
   const outboundStack: Handler = compose([
     telemetry({
@@ -108,6 +121,11 @@ export function createProxy(d: ProxyDeps): Proxy {
     rescue(peerLog),
     trace,
     route(mesh),
+    routes(mesh),
+    requestBody(),
+    mirror(mirrors, mesh),
+    timeout,
+    retry(),
     balance,
     forwardOutbound(pool, mesh),
   ]);
@@ -133,7 +151,9 @@ export function createProxy(d: ProxyDeps): Proxy {
   const outboundHttp = servers(
     'outbound',
     outboundStack,
-    compose([rescue(peerLog), route(mesh), balance, forwardOutbound(pool, mesh)]),
+    // An Upgrade follows the rules' matches, rewrites and backends; it is never
+    // retried, mirrored or timed (its connection outlives the request).
+    compose([rescue(peerLog), route(mesh), routes(mesh), balance, forwardOutbound(pool, mesh)]),
   );
   const inboundHttp = servers(
     'inbound',

@@ -3,8 +3,15 @@
 // outbound: telemetry (sees every outcome, including the rescue's)
 //         → rescue (turns any typed failure into its status and flag)
 //         → trace (the hop gets its own span id before anything is sent)
-//         → route (logical: which service)
-//         → balance (endpoint: which pod, per request)
+//         → route (logical: which service the app called, and on which port)
+//         → routes (the HTTPRoute/GRPCRoute rule for that call: 404 when none
+//           matches, a redirect answered here, else the request rewritten and the
+//           target switched to the backend Service picked: concrete)
+//         → requestBody (holds a small body whole when the rule retries or mirrors)
+//         → mirror (copies on the side, never awaited)
+//         → timeout (the rule's request timeout: every try and wait below it)
+//         → retry (each try through balance again; only replayable requests)
+//         → balance (endpoint: which pod of the backend, per try)
 //         → forward (mTLS to that pod's sidecar, pooled)
 //
 // inbound:  telemetry (the access log names the deciding policy and rule)
@@ -14,7 +21,8 @@
 //           policies are read per request, so a change reaches open connections)
 //         → forward (the app on the pod's own IP)
 //
-// Routing rules (a later issue) slot in after route (outbound).
+// Without a route on the called Service the routing layers pass the request
+// straight on: routes looks one map up, the others test one field.
 import type { Handler, Layer } from './exchange.js';
 
 export function compose(layers: readonly Layer[]): Handler {

@@ -17,6 +17,8 @@ const FLAGS: Partial<Record<ErrorCode, string>> = {
   upstream_connect_failed: 'UF',
   upstream_reset: 'UR',
   upstream_timeout: 'UT',
+  // Envoy's "no cluster found": what Istio answers for a route whose backend is unusable.
+  route_backend_unusable: 'NC',
   unavailable: 'UH',
   // Envoy's RBAC filter sets no response flag: its denial is a 403 with response code
   // details `rbac_access_denied_matched_policy[…]` and flags `-` (rbac_filter.cc calls

@@ -60,6 +60,8 @@ export const telemetry =
       // Inbound: what authorized (or denied) it: `ns/name` and rule, or default-allow /
       // no-allow-matched; AUDIT policies that matched are listed too.
       ...(ex.authz ? decidedBy(ex.authz) : {}),
+      // Outbound: the HTTPRoute/GRPCRoute (`ns/name`) and rule (name, else index) that routed it.
+      ...(ex.routed ? { route: ex.routed.route, rule: ex.routed.rule } : {}),
       ...(ex.authz?.audit.length ? { audit: ex.authz.audit } : {}),
     });
   };

@@ -7,6 +7,8 @@ import type { Endpoint, MeshConfig, MtlsMode, Protocol, Service, ServicePort } f
 import type { PortProtocol } from './protocol.js';
 import { protocolOf } from './protocol.js';
 import { anyMtls } from './endpoint-mtls.js';
+import { compileRoutes } from './mesh-routes.js';
+import type { MeshRoutes } from './mesh-routes.js';
 
 export interface Target {
   readonly service: Service;
@@ -36,6 +38,10 @@ export interface MeshIndex {
   identities(service: Service): ReadonlySet<string>;
   /** The AuthorizationPolicies that select this workload, compiled. */
   readonly authz: AuthzPolicies;
+  /** The Service `namespace/name` on `port` (a route's backendRef), if the config has it. */
+  service(namespace: string, name: string, port: number): Target | undefined;
+  /** HTTPRoutes and GRPCRoutes, compiled (outbound routing, client side). */
+  readonly routes: MeshRoutes;
 }
 
 const key = (address: string, port: number): string => `${address}|${port}`;
@@ -59,15 +65,22 @@ function portFor(s: Service, port: number): ServicePort | undefined {
   return s.ports.find((p) => p.port === port) ?? (s.ports.length === 1 ? s.ports[0] : undefined);
 }
 
-export function compileMesh(config: MeshConfig, selfNamespace: string): MeshIndex {
+/** `previous`: the index this one replaces; route versions it compiled are reused. */
+export function compileMesh(
+  config: MeshConfig,
+  selfNamespace: string,
+  previous?: MeshIndex,
+): MeshIndex {
   const destinations = new Map<string, Target>();
   const hosts = new Map<string, Service>();
+  const byName = new Map<string, Service>();
   const identities = new Map<Service, ReadonlySet<string>>();
   for (const service of config.services) {
     // Only endpoints that take mTLS vouch for an identity: a plaintext endpoint's
     // (a pod without a sidecar, a hand-made slice) is never presented.
     const vouched = service.endpoints.filter(anyMtls).map((e) => e.identity);
     identities.set(service, new Set(vouched));
+    byName.set(`${service.namespace}/${service.name}`, service);
     for (const name of hostNames(service, config.clusterDomain, selfNamespace)) {
       hosts.set(name, service);
     }
@@ -111,6 +124,14 @@ export function compileMesh(config: MeshConfig, selfNamespace: string): MeshInde
     },
     identities: (service) => identities.get(service) ?? new Set(),
     authz: compileAuthz(config.authorization, selfNamespace),
+    service(namespace, name, port) {
+      const service = byName.get(`${namespace}/${name}`);
+      const servicePort = service?.ports.find((p) => p.port === port);
+      return service && servicePort
+        ? { service, port: servicePort, protocol: protocolOf(servicePort) }
+        : undefined;
+    },
+    routes: compileRoutes(config.routes, selfNamespace, previous?.routes),
   };
 }
 

@@ -20,6 +20,9 @@ const seen = (what: Record<string, unknown>): void => {
 };
 
 const KB = Buffer.alloc(1024, 'w');
+/** How long `/slow…` takes to answer; `/flaky…` answers 503 to every third request. */
+const SLOW_MS = 2000;
+let flaky = 0;
 
 const h1 = http.createServer((req, res) => {
   if (req.url === '/1k') {
@@ -45,6 +48,13 @@ const h1 = http.createServer((req, res) => {
       }, 20);
       return;
     }
+    // For routing tests: a backend that fails one request in three, and a slow one.
+    if (req.url?.startsWith('/flaky') && ++flaky % 3 === 0) {
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end('flaky\n');
+      return;
+    }
+    const delay = req.url?.startsWith('/slow') ? SLOW_MS : 0;
     const body = JSON.stringify({
       pod,
       method: req.method,
@@ -54,8 +64,10 @@ const h1 = http.createServer((req, res) => {
       // The connection's peer: the sidecar's 127.0.0.6 for captured traffic.
       remote: req.socket.remoteAddress,
     });
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(body);
+    setTimeout(() => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(body);
+    }, delay);
   });
 });
 h1.on('upgrade', (req, socket: net.Socket, head: Buffer) => {

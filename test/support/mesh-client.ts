@@ -200,7 +200,40 @@ async function load(url: string, seconds: number, rps: number): Promise<void> {
   agent.destroy();
 }
 
+/** `n` GETs with the given headers on one connection: what each got, and what the app saw. */
+async function requests(url: string, n: number, headers: http.OutgoingHttpHeaders): Promise<void> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const results = [];
+  for (let i = 0; i < n; i++) {
+    const started = Date.now();
+    const r = await get(url, agent, headers);
+    let seen: { pod?: string; url?: string; headers?: Record<string, string> } = {};
+    try {
+      seen = JSON.parse(r.body) as typeof seen;
+    } catch {
+      // not the app's JSON: a local reply, a redirect, a 503 from the flaky path
+    }
+    results.push({
+      status: r.status,
+      pod: seen.pod,
+      url: seen.url,
+      host: seen.headers?.host,
+      location: r.headers.location,
+      error: r.headers['x-weft-error'],
+      ms: Date.now() - started,
+    });
+  }
+  print({ results });
+  agent.destroy();
+}
+
 const modes: Record<string, () => Promise<void>> = {
+  req: () =>
+    requests(
+      args[0]!,
+      Number(args[1] ?? 1),
+      JSON.parse(args[2] ?? '{}') as http.OutgoingHttpHeaders,
+    ),
   http: () => many(args[0]!, Number(args[1] ?? 1)),
   post: () => post(args[0]!, Number(args[1])),
   h2: () => h2(args[0]!),

@@ -1,0 +1,53 @@
+// A rule's retry and per-try timeout as numbers the retry layer runs, and the
+// pure choices it makes: whether a failed try may be repeated and how long to wait.
+// Gateway API (GEP-1731): `attempts` is the number of retries after the first try,
+// `codes` the statuses that trigger one, `backoff` the minimum wait between tries.
+import { ErrorCode, asWeftError } from '../src/errors.js';
+import type { Random } from '../src/random.js';
+import type { ForwardPlan } from './exchange.js';
+
+/** Istio's defaults where the route leaves them out: 2 retries, 25 ms apart (Envoy's base). */
+export const DEFAULT_ATTEMPTS = 2;
+export const DEFAULT_BACKOFF_MS = 25;
+/** Envoy's cap on exponential back-off: ten times the base interval. */
+const MAX_BACKOFF_FACTOR = 10;
+
+export interface RetryPolicy {
+  /** Tries in all: 1 + retries; 1 when the request cannot be replayed. */
+  readonly tries: number;
+  readonly codes: ReadonlySet<number>;
+  readonly backoffMs: number;
+  /** timeouts.backendRequest: each try's limit (undefined or 0: none). */
+  readonly perTryMs: number | undefined;
+}
+
+export function retryPolicy(plan: ForwardPlan, replayable: boolean): RetryPolicy {
+  const r = plan.retry;
+  const retries = r ? (r.attempts ?? DEFAULT_ATTEMPTS) : 0;
+  return {
+    tries: replayable ? 1 + retries : 1,
+    codes: new Set(r?.codes ?? []),
+    backoffMs: r?.backoffMs ?? DEFAULT_BACKOFF_MS,
+    perTryMs: plan.timeouts.backendRequest || undefined,
+  };
+}
+
+/**
+ * A failure that nothing of reached the client, worth another try: the connection
+ * never opened (nothing was sent), or a per-try timeout when 504 is a listed code
+ * (Envoy answers a per-try timeout as a 504 too).
+ */
+export function retriableFailure(err: unknown, p: RetryPolicy): boolean {
+  const code = asWeftError(err).code;
+  if (code === ErrorCode.UpstreamConnectFailed) return true;
+  return code === ErrorCode.UpstreamTimeout && p.codes.has(504);
+}
+
+/**
+ * The wait before retry `n` (1-based): the base doubled each time, capped at ten
+ * times the base, plus up to half again of jitter; never below the route's backoff.
+ */
+export function backoffDelay(p: RetryPolicy, n: number, random: Random): number {
+  const base = Math.min(p.backoffMs * 2 ** (n - 1), p.backoffMs * MAX_BACKOFF_FACTOR);
+  return Math.round(base * (1 + random() / 2));
+}
