@@ -15,7 +15,12 @@ import { createLogger } from '../../src/log.js';
 import { createRegistry } from '../../src/metrics.js';
 import type { MeshConfig, RouteEntry } from '../../src/mesh/config.js';
 import { routeKey } from '../../src/mesh/view.js';
-import { CONTROLLER_NAME, HTTP_ROUTE, REFERENCE_GRANT } from '../../src/routes/index.js';
+import {
+  CONTROLLER_NAME,
+  GRPC_ROUTE,
+  HTTP_ROUTE,
+  REFERENCE_GRANT,
+} from '../../src/routes/index.js';
 import { startControlPlane } from '../controlplane/testenv.js';
 import type { ControlPlane } from '../controlplane/testenv.js';
 import { createNamespace, eventually, uniqueName } from '../support/cluster.js';
@@ -56,6 +61,7 @@ describe('routes in the control plane', { timeout: 300_000 }, () => {
   let cluster: TestCluster;
   let custom: CustomObjectsApi;
   let peer: DiscoveryPeer;
+  let startReplica: () => Promise<RunningDiscovery>;
   const logs: string[] = [];
   const ns = uniqueName('droutes');
   const far = uniqueName('dfar');
@@ -143,17 +149,19 @@ describe('routes in the control plane', { timeout: 300_000 }, () => {
       { defaultLifetimeSeconds: 3600, maxLifetimeSeconds: 3600, backdateSeconds: 60 },
     );
     // As weft's own ServiceAccount (the CA's kubeconfig): the shipped RBAC is what is tested.
-    discovery = await startDiscovery(
-      parseConfig(DiscoveryConfigSchema, {
-        listen: '127.0.0.1:0',
-        kubeconfig: ca.kubeconfig,
-        debounceMs: '50',
-        gatewayApiPollMs: '500',
-      }),
-      { cert: serving.cert, key: serving.key, roots: ca.ca.roots() },
-      createRegistry('discovery'),
-      createLogger({ component: 'discovery' }, 'info', (l) => logs.push(l)),
-    );
+    startReplica = () =>
+      startDiscovery(
+        parseConfig(DiscoveryConfigSchema, {
+          listen: '127.0.0.1:0',
+          kubeconfig: ca.kubeconfig,
+          debounceMs: '50',
+          gatewayApiPollMs: '500',
+        }),
+        { cert: serving.cert, key: serving.key, roots: ca.ca.roots() },
+        createRegistry('discovery'),
+        createLogger({ component: 'discovery' }, 'info', (l) => logs.push(l)),
+      );
+    discovery = await startReplica();
     await eventually('discovery to be ready', () =>
       Promise.resolve(discovery.ready() === undefined ? true : undefined),
     );
@@ -195,6 +203,35 @@ describe('routes in the control plane', { timeout: 300_000 }, () => {
     assert.equal(late.kind, 'HTTPRoute');
     assert.deepEqual((late.spec as { parentRefs: unknown[] }).parentRefs, [PARENT]);
     assert.equal(discovery.ready(), undefined);
+
+    // GRPCRoutes the same way, with their own resource name.
+    const { group, version, plural } = GRPC_ROUTE;
+    await custom.createNamespacedCustomObject({
+      group,
+      version,
+      plural,
+      namespace: ns,
+      body: {
+        apiVersion: `${group}/${version}`,
+        kind: 'GRPCRoute',
+        metadata: { name: 'rpc' },
+        spec: { parentRefs: [PARENT], rules: [{ backendRefs: [{ name: 'echo-v1', port: 80 }] }] },
+      },
+    });
+    await peer.until('the GRPCRoute to arrive', (c) =>
+      c.routes.find((r) => r.kind === 'GRPCRoute' && r.name === 'rpc'),
+    );
+    await eventually('the GRPCRoute to be Accepted', async () => {
+      const o = (await custom.getNamespacedCustomObject({
+        group,
+        version,
+        plural,
+        namespace: ns,
+        name: 'rpc',
+      })) as RouteObj;
+      return ours(o)[0]?.conditions.every((c) => c.status === 'True') ? true : undefined;
+    });
+    assert.ok(peer.view.has(`route/grpcroute/${ns}/rpc`));
   });
 
   it('sends a changed route alone, and removes a deleted one', async () => {
@@ -369,5 +406,32 @@ describe('routes in the control plane', { timeout: 300_000 }, () => {
     const kept = after.status!.parents!.filter((p) => p.controllerName !== CONTROLLER_NAME);
     assert.deepEqual(kept, [theirs]);
     assert.equal(ours(after).length, 1);
+  });
+
+  it('two replicas do not fight over status: nothing is rewritten once it holds', async () => {
+    const second = await startReplica();
+    try {
+      await eventually('the second replica to be ready', () =>
+        Promise.resolve(second.ready() === undefined ? true : undefined),
+      );
+      const { group, version, plural } = HTTP_ROUTE;
+      const versions = async (): Promise<string> => {
+        const list = (await custom.listNamespacedCustomObject({
+          group,
+          version,
+          plural,
+          namespace: ns,
+        })) as { items: RouteObj[] };
+        return list.items.map((o) => `${o.metadata.name}@${o.metadata.resourceVersion}`).join();
+      };
+      await new Promise((r) => setTimeout(r, 1_000));
+      const settled = await versions();
+      // Rebuilds on both replicas (each recomputes every route's status at its own moment).
+      await cluster.service('unrelated', { ports: [{ name: 'http', port: 80 }] });
+      await new Promise((r) => setTimeout(r, 2_000));
+      assert.equal(await versions(), settled);
+    } finally {
+      await second.stop();
+    }
   });
 });
