@@ -1,6 +1,7 @@
 // The objects discovery builds views from, kept current by one watch per kind
 // (never one per sidecar): Services, EndpointSlices, Pods, PeerAuthentications and
-// AuthorizationPolicies.
+// AuthorizationPolicies; and, where the cluster has the Gateway API, HTTPRoutes,
+// GRPCRoutes and ReferenceGrants (route-watches.ts).
 // Every change marks the cache dirty and schedules one debounced flush: 100 ms
 // after the last event, at most 10 s after the first (Istio's debounce), so a
 // burst of pod churn becomes one rebuild.
@@ -29,6 +30,9 @@ import type {
 import { PEER_AUTHENTICATION, parsePeerAuthentication } from '../src/mesh/peer-authentication.js';
 import type { DiscoveryConfig } from './config.js';
 import type { DiscoveryMetrics } from './metrics.js';
+import type { ReferenceGrant } from './route-world.js';
+import type { StoredRoute } from './route-status.js';
+import { RouteWatches } from './route-watches.js';
 import { slimMetadata, slimPod } from './slim.js';
 
 export interface AuthorizationPolicyObject extends KubernetesObject {
@@ -51,6 +55,8 @@ export class ClusterCache implements ClusterObjects {
 
   /** Every watch by the kind it lists, so the streams can wait until all have listed. */
   private readonly watches = new Map<string, Watch>();
+  /** The Gateway API kinds, watched only where installed (never in unlisted()). */
+  private routeWatches: RouteWatches | undefined;
   private timer: NodeJS.Timeout | undefined;
   private firstPending = 0;
   private readonly limited: LimitedLogger;
@@ -67,7 +73,21 @@ export class ClusterCache implements ClusterObjects {
     this.limited = limitLogger(log);
   }
 
+  /** HTTPRoutes and GRPCRoutes by `<Kind>/<ns>/<name>`; empty without the Gateway API. */
+  get routes(): ReadonlyMap<string, StoredRoute> {
+    return this.routeWatches?.routes ?? new Map<string, StoredRoute>();
+  }
+
+  /** ReferenceGrants by `ns/name`; empty without the Gateway API. */
+  get referenceGrants(): ReadonlyMap<string, ReferenceGrant> {
+    return this.routeWatches?.grants ?? new Map<string, ReferenceGrant>();
+  }
+
   async start(kc: KubeConfig): Promise<void> {
+    this.routeWatches = new RouteWatches(kc, this.config.gatewayApiPollMs, this.log, {
+      changed: (kind, apply) => this.changed(kind, apply),
+      health: (kind) => this.healthOf(kind),
+    });
     const core = kc.makeApiClient(CoreV1Api);
     const discovery = kc.makeApiClient(DiscoveryV1Api);
     const custom = kc.makeApiClient(CustomObjectsApi);
@@ -90,18 +110,25 @@ export class ClusterCache implements ClusterObjects {
           >,
       ),
       this.watchAuthorizationPolicies(kc, custom),
+      this.routeWatches.start(),
     ]);
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
-    await Promise.all([...this.watches.values()].map((w) => w.stop()));
+    await Promise.all([
+      ...[...this.watches.values()].map((w) => w.stop()),
+      this.routeWatches?.stop(),
+    ]);
   }
 
   /**
    * The kinds not yet listed once. Until this is empty a view would be built from half
    * the cluster: a sidecar could get no AuthorizationPolicies because their list failed
    * (CRD missing, RBAC), and enforce nothing. Discovery serves no stream until then.
+   * The Gateway API kinds are not among them: they are optional, and a view without
+   * routes is the Service as it is, not a hole in security. Where the CRDs exist at
+   * start-up their first list still comes before the first view (start() awaits it).
    */
   unlisted(): string[] {
     return [...this.watches].filter(([, w]) => !w.listed()).map(([kind]) => kind);
@@ -113,7 +140,7 @@ export class ClusterCache implements ClusterObjects {
    * their last objects: sidecars must not lose config because the control plane is blind.
    */
   failing(graceMs: number, now = Date.now()): { kind: string; forMs: number }[] {
-    return [...this.watches]
+    return [...this.watches, ...(this.routeWatches?.watched() ?? [])]
       .map(([kind, w]) => ({ kind, since: w.failingSince() }))
       .filter((x): x is { kind: string; since: number } => x.since !== undefined)
       .map(({ kind, since }) => ({ kind, forMs: now - since }))

@@ -21,6 +21,7 @@ export const discoveryFlags: FlagSpec = {
   'ping-interval-ms': {},
   'ping-deadline-ms': {},
   'watch-grace-ms': {},
+  'gateway-api-poll-ms': {},
   'health-listen': {},
   'tls-reload-ms': {},
   'log-level': {},
@@ -67,6 +68,11 @@ export const DiscoveryConfigSchema = z
      * view is still served. Shorter blips (an API server restart) keep it ready.
      */
     watchGraceMs: positiveInt(3_600_000).default(30_000),
+    /**
+     * How often discovery asks whether the Gateway API CRDs are installed (or removed),
+     * so routes start without a restart. The CRDs are optional (docs/routing.md).
+     */
+    gatewayApiPollMs: positiveInt(3_600_000).default(30_000),
     /** `weft discovery` alone: /healthz, /readyz and /metrics over plain HTTP (15021). */
     healthListen: hostPort.default({ host: '0.0.0.0', port: DISCOVERY_HEALTH_PORT }),
     /** `weft discovery` alone: how often the PEM files are checked for a new version. */

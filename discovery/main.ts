@@ -10,6 +10,8 @@ import { AuthzStatusWriter } from './authz-status.js';
 import { limitLogger } from '../src/log-limit.js';
 import { keepAlive } from '../src/net/http2-keepalive.js';
 import { ClusterCache } from './cluster-cache.js';
+import { RouteStatusWriter } from './route-status.js';
+import { statusWorld } from './route-world.js';
 import type { DiscoveryConfig } from './config.js';
 import { startDebugServer } from './debug-server.js';
 import { createDiscoveryMetrics } from './metrics.js';
@@ -56,14 +58,28 @@ export async function startDiscovery(
   log: Logger,
 ): Promise<RunningDiscovery> {
   const metrics = createDiscoveryMetrics(registry);
-  const cache: ClusterCache = new ClusterCache(config, metrics, log, () => streams.rebuild());
-  const streams = new DiscoveryStreams(cache, config, metrics, log);
   const kc = loadKubeConfig(config.kubeconfig);
+  const cache: ClusterCache = new ClusterCache(config, metrics, log, () => {
+    streams.rebuild();
+    // Status only from a complete picture: a Service not yet listed is not "not found".
+    if (!cache.unlisted().length) void routeStatus.reconcile();
+  });
+  const streams = new DiscoveryStreams(cache, config, metrics, log);
+  // HTTPRoute/GRPCRoute status (Accepted, ResolvedRefs), against the same caches.
+  const routeStatus = new RouteStatusWriter(
+    kc.makeApiClient(CustomObjectsApi),
+    {
+      routes: () => cache.routes.values(),
+      world: (now) => statusWorld(cache.services, cache.referenceGrants, now),
+    },
+    log,
+  );
   // AuthorizationPolicy status (Accepted / Invalid, Warnings), from the cache's informer.
   const authzStatus = new AuthzStatusWriter(kc.makeApiClient(CustomObjectsApi), log);
   cache.authorizationPolicyObservers.push((o) => void authzStatus.observe(o));
   await cache.start(kc);
   streams.rebuild(); // the informers have listed: the first view is complete
+  void routeStatus.reconcile();
 
   // One stream per connection: a sidecar needs one, and more would let one pod hold
   // many streams' buffers in the control plane.
@@ -109,6 +125,7 @@ export async function startDiscovery(
     log,
   ).catch(async (err: unknown) => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    routeStatus.stop();
     await cache.stop();
     throw err;
   });
@@ -135,6 +152,7 @@ export async function startDiscovery(
       streams.closeAll();
       await debug.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      routeStatus.stop();
       await cache.stop();
     },
   };

@@ -22,6 +22,8 @@ import {
 import type { AuthzCatalog } from '../src/mesh/build-authz.js';
 import { authzResourcesFor, buildAuthzCatalog } from '../src/mesh/build-authz.js';
 import type { ServicePort } from '../src/mesh/config.js';
+import { addRouteResources } from '../src/mesh/build-routes.js';
+import type { RouteObject } from '../src/routes/index.js';
 import { spiffeIdOf } from '../src/pki/peer-spiffe-id.js';
 import { LineReader } from '../src/mesh/ndjson.js';
 import type { Resource, View } from '../src/mesh/view.js';
@@ -40,6 +42,8 @@ import { checkPeer, isLive, plainAddress, podIdentity, podIps } from './peer-che
 export type StreamCache = ClusterObjects &
   PodLookup & {
     readonly authorizationPolicies: ReadonlyMap<string, PolicyObject>;
+    /** HTTPRoutes/GRPCRoutes (absent or empty without the Gateway API). */
+    readonly routes?: ReadonlyMap<string, { readonly route: RouteObject }>;
     /** Kinds not yet listed once: no view is served until this is empty. */
     unlisted(): string[];
   };
@@ -139,7 +143,12 @@ export class DiscoveryStreams {
     // Read before building: a kind listed during the build is in the next rebuild.
     const unlisted = this.cache.unlisted();
     const end = this.metrics.buildSeconds.startTimer();
-    this.shared = buildServiceResources(this.cache);
+    const shared = buildServiceResources(this.cache);
+    addRouteResources(
+      shared,
+      [...(this.cache.routes?.values() ?? [])].map((s) => s.route),
+    );
+    this.shared = shared;
     this.portsByIp = inboundPortsByIp(this.shared);
     this.deltas = new DeltaCache(this.shared);
     this.authz = buildAuthzCatalog(this.cache.authorizationPolicies.values());
