@@ -141,6 +141,9 @@ export async function startDiscovery(
       if (!server.listening) return 'discovery not listening';
       const unlisted = cache.unlisted();
       if (unlisted.length) return `discovery has not listed ${unlisted.join(', ')}`;
+      // Every kind listed but not yet rebuilt (a late list waits for the debounced
+      // rebuild): streams would still be refused, so not ready either.
+      if (!streams.hasCompleteView) return 'discovery is building its first complete view';
       if (!watches) return undefined;
       const failing = cache.failing(config.watchGraceMs);
       if (!failing.length) return undefined;

@@ -273,7 +273,10 @@ describe('discovery streams', () => {
     await tick();
     assert.equal(early.status, 503);
     assert.match(early.written.join(''), /first complete view/);
+    // What readiness reads (main.ts): not ready while streams would be refused.
+    assert.equal(h.streams.hasCompleteView, false);
     h.streams.rebuild();
+    assert.equal(h.streams.hasCompleteView, true);
     const later = h.open();
     later.send({ type: 'hello', known: {} });
     await tick();

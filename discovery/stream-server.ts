@@ -138,6 +138,11 @@ export class DiscoveryStreams {
     this.limited = limitLogger(log);
   }
 
+  /** Whether the last rebuild saw every kind listed (until then streams are refused). */
+  get hasCompleteView(): boolean {
+    return this.complete;
+  }
+
   /** Rebuilds the shared view from the cache and pushes to every sidecar (after the debounce). */
   rebuild(): void {
     // Read before building: a kind listed during the build is in the next rebuild.
