@@ -153,6 +153,19 @@ export function onReplyEnd(ex: Exchange, done: () => void): void {
   socket?.once('close', once);
 }
 
+/**
+ * The client is gone: its connection closed or, on HTTP/2, its stream (a reset stream
+ * leaves the shared session's socket open). Nothing sent now can reach it, so a retry
+ * or a late try would only load the upstream (telemetry records DC).
+ */
+export function clientGone(ex: Exchange): boolean {
+  const socket = ex.req.socket as ReplySocket | undefined;
+  if (socket?.destroyed) return true;
+  if (!isHttp2Request(ex.req)) return false;
+  const stream = (ex.res as http2.Http2ServerResponse).stream;
+  return stream.destroyed || stream.closed;
+}
+
 /** Resolves once the reply is over (see onReplyEnd): the rescue layer's local replies. */
 export function untilReplyEnds(ex: Exchange): Promise<void> {
   return new Promise((resolve) => onReplyEnd(ex, resolve));

@@ -31,6 +31,9 @@ export function forwardHttp2(
     ':scheme': req.scheme || 'http',
   };
   const t = ex.upstreamTry;
+  // The client's stream already closed (it reset while a body was read or a retry
+  // waited): 'close' will not fire again, so a try started now would never settle.
+  if (res.stream.destroyed || res.stream.closed) return Promise.resolve();
   return new Promise((resolve, reject) => {
     let up: http2.ClientHttp2Stream;
     // The routes layer refused this answer (a retry follows): nothing of it is sent.

@@ -196,3 +196,47 @@ for (const kind of ['http1', 'http2'] as const) {
     });
   });
 }
+
+describe('http2 forwarder and a client that left', () => {
+  it('settles at once, sending nothing upstream, when the client stream reset before the try', async () => {
+    let appCalls = 0;
+    const app = http2.createServer((_req, res) => {
+      appCalls++;
+      res.writeHead(200).end('late');
+    });
+    await listen(app);
+    const session = http2.connect(`http://127.0.0.1:${port(app)}`);
+    const settled = new Promise<string>((resolve) => {
+      const proxy = http2.createServer((req, res) => {
+        // As a retry's back-off or a body read would: the try starts after the client left.
+        res.stream.once('close', () => {
+          const ex = newExchange(req, res, conn);
+          const timer = setTimeout(() => resolve('never settled'), 1000);
+          void forwardHttp2(ex, session, {}).then(() => {
+            clearTimeout(timer);
+            resolve('settled');
+          });
+        });
+      });
+      void listen(proxy).then(() => {
+        const client = http2.connect(`http://127.0.0.1:${port(proxy)}`);
+        client.on('error', () => undefined);
+        const s = client.request({ ':path': '/', ':method': 'POST' });
+        s.on('error', () => undefined);
+        s.write('part');
+        setTimeout(() => {
+          s.close(0x8);
+          setTimeout(() => {
+            client.close();
+            proxy.close();
+          }, 200);
+        }, 50);
+      });
+    });
+    assert.equal(await settled, 'settled');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(appCalls, 0, 'nothing reached the app');
+    session.destroy();
+    app.close();
+  });
+});

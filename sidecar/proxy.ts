@@ -126,7 +126,7 @@ export function createProxy(d: ProxyDeps): Proxy {
     mirror(mirrors, mesh),
     timeout,
     retry(),
-    balance,
+    balance(mesh),
     forwardOutbound(pool, mesh),
   ]);
   const inboundStack: Handler = compose([
@@ -153,7 +153,13 @@ export function createProxy(d: ProxyDeps): Proxy {
     outboundStack,
     // An Upgrade follows the rules' matches, rewrites and backends; it is never
     // retried, mirrored or timed (its connection outlives the request).
-    compose([rescue(peerLog), route(mesh), routes(mesh), balance, forwardOutbound(pool, mesh)]),
+    compose([
+      rescue(peerLog),
+      route(mesh),
+      routes(mesh),
+      balance(mesh),
+      forwardOutbound(pool, mesh),
+    ]),
   );
   const inboundHttp = servers(
     'inbound',

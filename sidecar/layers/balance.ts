@@ -1,9 +1,16 @@
 // Endpoint choice per request (outbound): the service's balancer picks a pod for
 // every request, so one keep-alive client spreads over all of them. Balancers are
 // built once per service object, so a config reload starts them afresh.
+//
+// The target is looked up again in the mesh in force at each pick: the routing
+// layers may wait between route and here (a body read, a retry's back-off), and a
+// view pushed meanwhile replaces every Service object. Picking from the old one
+// would balance over endpoints already gone and check peers against identities the
+// new index no longer holds for it.
 import { randomInt } from 'node:crypto';
 import { ErrorCode, WeftError } from '../../src/errors.js';
 import type { Endpoint, Service } from '../../src/mesh/config.js';
+import type { MeshIndex, Target } from '../../src/mesh/mesh-index.js';
 import type { Balancer } from '../load-balancers.js';
 import type { Random } from '../../src/random.js';
 import { secureRandom } from '../../src/random.js';
@@ -45,25 +52,35 @@ export function hashKey(ex: Exchange, service: Service): string | undefined {
   return (Array.isArray(value) ? value[0] : value) ?? String(randomInt(2 ** 32));
 }
 
-export const balance: Layer = (next) => async (ex) => {
-  const target = ex.target!;
-  if (target.endpoint) {
-    ex.endpoint = target.endpoint;
-    return next(ex);
-  }
-  const b = balancerFor(target.service);
-  const endpoint = b.pick(hashKey(ex, target.service));
-  if (!endpoint) {
-    throw new WeftError(
-      ErrorCode.NoHealthyUpstream,
-      `${target.service.name}.${target.service.namespace} has no endpoints`,
-    );
-  }
-  ex.endpoint = endpoint;
-  b.started(endpoint);
-  try {
-    await next(ex);
-  } finally {
-    b.finished(endpoint);
-  }
-};
+/** The same Service and port in the mesh now in force (the old target if it is gone). */
+export function current(mesh: MeshIndex, t: Target): Target {
+  if (t.endpoint) return t;
+  const now = mesh.service(t.service.namespace, t.service.name, t.port.port);
+  return now && now.service !== t.service ? now : t;
+}
+
+export const balance =
+  (mesh: () => MeshIndex): Layer =>
+  (next) =>
+  async (ex) => {
+    const target = (ex.target = current(mesh(), ex.target!));
+    if (target.endpoint) {
+      ex.endpoint = target.endpoint;
+      return next(ex);
+    }
+    const b = balancerFor(target.service);
+    const endpoint = b.pick(hashKey(ex, target.service));
+    if (!endpoint) {
+      throw new WeftError(
+        ErrorCode.NoHealthyUpstream,
+        `${target.service.name}.${target.service.namespace} has no endpoints`,
+      );
+    }
+    ex.endpoint = endpoint;
+    b.started(endpoint);
+    try {
+      await next(ex);
+    } finally {
+      b.finished(endpoint);
+    }
+  };

@@ -8,7 +8,9 @@ import type { ConnectionInfo, Exchange, ProxyRequest, ProxyResponse } from '../e
 import { newExchange } from '../exchange.js';
 import { forwardHeaders } from '../http-headers.js';
 import { compose } from '../stacks.js';
-import { hashKey } from './balance.js';
+import { compileMesh } from '../../src/mesh/mesh-index.js';
+import type { MeshIndex } from '../../src/mesh/mesh-index.js';
+import { balance, hashKey } from './balance.js';
 import { rescue } from './rescue.js';
 import { nextTraceparent } from './trace.js';
 
@@ -150,5 +152,59 @@ describe('consistent-hash key', () => {
   it('spreads requests without a key', () => {
     const keys = new Set(Array.from({ length: 20 }, () => hashKey(ex({}), service[0]!)));
     assert.ok(keys.size > 15);
+  });
+});
+
+describe('balance', () => {
+  const meshWith = (ips: string[]): MeshIndex =>
+    compileMesh(
+      MeshConfigSchema.parse({
+        services: [
+          {
+            name: 'cart',
+            namespace: 'shop',
+            addresses: ['10.0.0.1'],
+            ports: [{ port: 80 }],
+            endpoints: ips.map((address) => ({
+              address,
+              identity: `spiffe://cluster.local/ns/shop/sa/${address.replaceAll('.', '-')}`,
+            })),
+          },
+        ],
+      }),
+      'shop',
+    );
+
+  it('picks from the mesh in force, not the one the request was routed in', async () => {
+    // A request routed before a push (its body read, or a retry's back-off, spans it).
+    const before = meshWith(['203.0.113.1']);
+    const ex = newExchange(request({}), recorder(), conn);
+    ex.target = before.byDestination('10.0.0.1', 80);
+    assert.ok(ex.target);
+    let now = meshWith(['203.0.113.2']);
+    let seen: { endpoint?: string; identities?: string[] } = {};
+    const handler = compose([
+      balance(() => now),
+      () => (e) => {
+        seen = {
+          endpoint: e.endpoint?.address,
+          identities: [...now.identities(e.target!.service)],
+        };
+        return Promise.resolve();
+      },
+    ]);
+    await handler(ex);
+    assert.deepEqual(seen, {
+      endpoint: '203.0.113.2',
+      identities: ['spiffe://cluster.local/ns/shop/sa/203-0-113-2'],
+    });
+    // The Service gone from the view: the old target stays, and an index that does not
+    // know it vouches for nobody (one shared empty set, not a new one per call).
+    now = compileMesh(MeshConfigSchema.parse({}), 'shop');
+    assert.equal(now.identities(before.byDestination('10.0.0.1', 80)!.service).size, 0);
+    assert.equal(
+      now.identities(before.byDestination('10.0.0.1', 80)!.service),
+      now.identities(ex.target.service),
+    );
   });
 });

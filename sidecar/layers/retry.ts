@@ -8,6 +8,7 @@
 import { ErrorCode, WeftError } from '../../src/errors.js';
 import type { Random } from '../../src/random.js';
 import { secureRandom } from '../../src/random.js';
+import { clientGone } from '../exchange.js';
 import type { Exchange, Handler, Layer, UpstreamTry } from '../exchange.js';
 import { backoffDelay, retriableFailure, retryPolicy } from '../retry-policy.js';
 import type { RetryPolicy } from '../retry-policy.js';
@@ -84,7 +85,12 @@ export const retry =
     if (!plan || ex.upgrade || (!plan.retry && !plan.timeouts.backendRequest)) return next(ex);
     const p = retryPolicy(plan, replayable(ex));
     for (let n = 1; n <= p.tries; n++) {
-      if (n > 1) await wait(backoffDelay(p, n - 1, random), ex.upstreamTry?.signal);
+      // A client that left (an h2 stream reset during the back-off) gets no more tries.
+      if (n > 1) {
+        if (clientGone(ex)) return;
+        await wait(backoffDelay(p, n - 1, random), ex.upstreamTry?.signal);
+        if (clientGone(ex)) return;
+      }
       if ((await attempt(next, ex, p, n === p.tries)) === 'done') return;
     }
   };

@@ -10,6 +10,8 @@ import { anyMtls } from './endpoint-mtls.js';
 import { compileRoutes } from './mesh-routes.js';
 import type { MeshRoutes } from './mesh-routes.js';
 
+const NO_IDENTITIES: ReadonlySet<string> = Object.freeze(new Set<string>());
+
 export interface Target {
   readonly service: Service;
   readonly port: ServicePort;
@@ -122,7 +124,10 @@ export function compileMesh(
       const t = destinations.get(key(address, targetPort));
       return t?.endpoint ? t.service : undefined;
     },
-    identities: (service) => identities.get(service) ?? new Set(),
+    // A Service object of an older index (a request that waited across a push) gets
+    // the one shared empty set: no peer is vouched for, and the pool keyed on the set
+    // is not rebuilt per call (balance looks the target up again; see balance.ts).
+    identities: (service) => identities.get(service) ?? NO_IDENTITIES,
     authz: compileAuthz(config.authorization, selfNamespace),
     service(namespace, name, port) {
       const service = byName.get(`${namespace}/${name}`);

@@ -24,8 +24,9 @@ ctr_() { ctr --address "$dir/containerd/containerd.sock" -n k8s.io "$@"; }
 stop_pid() { # name pid grace-seconds
   local name=$1 pid=$2 grace=$3 i
   kill -0 "$pid" 2>/dev/null || return 0
-  # Only a process still running the binary we started (PIDs get reused).
-  case "$(readlink "/proc/$pid/exe" 2>/dev/null)" in */"$name") ;; *) return 0 ;; esac
+  # Only a process still running the binary we started (PIDs get reused). CoreDNS's
+  # binary is coredns-slim (test/cluster/build.sh), recorded under the name coredns.
+  case "$(readlink "/proc/$pid/exe" 2>/dev/null)" in */"$name" | */"$name"-slim) ;; *) return 0 ;; esac
   kill -TERM "$pid" 2>/dev/null
   for ((i = 0; i < grace * 10; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
   kill -KILL "$pid" 2>/dev/null
