@@ -27,6 +27,22 @@ export function direct(address: { host: string; port: number }): Tunnel {
   };
 }
 
+/**
+ * The kubelet's error channel of a port-forward ("failed to connect to localhost:15000
+ * …"). The channel's first frame is only the port number, which the client library
+ * strips and still writes, as an empty chunk: that is not an error (taking it for one
+ * cut every forwarded connection at once — found on the real node).
+ */
+export function kubeletErrors(onError: (text: string) => void): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, done): void {
+      const text = chunk.toString('utf8').trim();
+      if (text) onError(text);
+      done();
+    },
+  });
+}
+
 const reason = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /** A local listener whose every connection is forwarded to `port` in the pod. */
@@ -47,13 +63,9 @@ export async function portForward(
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
-    // The kubelet's error channel: "failed to connect to localhost:15000 …".
-    const errors = new Writable({
-      write(chunk: Buffer, _enc, done): void {
-        fail(chunk.toString('utf8'));
-        socket.destroy();
-        done();
-      },
+    const errors = kubeletErrors((text) => {
+      fail(text);
+      socket.destroy();
     });
     // No retries (retryCount 0): the promise holds the WebSocket itself.
     forward.portForward(namespace, pod, [port], socket, errors, socket).then(

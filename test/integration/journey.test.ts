@@ -247,7 +247,7 @@ describe('journey: weft on a real node, from install to uninstall', { timeout: 9
     );
   });
 
-  it('6. kubectl weft identities, audit --fail-on high and check pass; an uninjected pod fails audit', async () => {
+  it('6. kubectl weft identities, audit --fail-on high, check, proxy-status and config pass; an uninjected pod fails audit', async () => {
     const env = pluginEnv();
     for (const args of [
       ['weft', 'identities', '-A'],
@@ -257,6 +257,34 @@ describe('journey: weft on a real node, from install to uninstall', { timeout: 9
       const res = await kubectl(kc, args, env);
       assert.equal(res.code, 0, `kubectl ${args.join(' ')}:\n${res.stdout}\n${res.stderr}`);
     }
+    // proxy-status and config read the replicas' loopback debug port and the sidecar's
+    // loopback admin port through the API server's port-forward to the kubelet: the
+    // path a user's kubectl takes, which the API-server-only suites cannot exercise.
+    const meshed = [...(await podsOf(kc, NS, 'app=alpha')), ...(await podsOf(kc, NS, 'app=beta'))];
+    const wanted = meshed.map((p) => `${NS}/${p.metadata!.name!}`).sort();
+    await waitUntil(
+      'kubectl weft proxy-status: every alpha and beta sidecar SYNCED',
+      async () => {
+        const res = await kubectl(kc, ['weft', 'proxy-status', '-n', NS, '-o', 'json'], env);
+        assert.equal(res.code, 0, `proxy-status:\n${res.stdout}\n${res.stderr}`);
+        const doc = JSON.parse(res.stdout) as { items: { pod: string; state: string }[] };
+        const synced = doc.items.filter((i) => i.state === 'SYNCED').map((i) => i.pod);
+        return wanted.every((w) => synced.includes(w));
+      },
+      { timeoutMs: 30_000, intervalMs: 1000 },
+    );
+    const alphaPod = meshed.find((p) => p.metadata?.labels?.app === 'alpha')!.metadata!.name!;
+    const cfg = await kubectl(kc, ['weft', 'config', alphaPod, '-n', NS, '-o', 'json'], env);
+    assert.equal(cfg.code, 0, `config:\n${cfg.stdout}\n${cfg.stderr}`);
+    const view = JSON.parse(cfg.stdout) as {
+      source: string;
+      identity?: { spiffeId: string };
+      config: { services: { name: string; namespace: string; endpoints: unknown[] }[] };
+    };
+    assert.equal(view.source, 'discovery');
+    assert.equal(view.identity?.spiffeId, DEFAULT_ID);
+    const beta = view.config.services.find((x) => x.name === 'beta' && x.namespace === NS);
+    assert.equal(beta?.endpoints.length, 2, 'alpha holds both beta endpoints');
     // Broken: a pod that runs without the sidecar in a meshed namespace (it was
     // created before the namespace was labelled, so nothing injected it).
     await kubectlOk(kc, ['create', 'namespace', 'journey-late']);
