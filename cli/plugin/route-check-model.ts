@@ -12,7 +12,13 @@ import {
   selectRoutes,
 } from '../../src/routes/index.js';
 import type { Plan, RouteMatch, Selection } from '../../src/routes/index.js';
-import { backendName, describeFilter, describeMatch, duration, shares } from './route-describe.js';
+import {
+  backendName,
+  describeFilter,
+  describeMatch,
+  resilienceOf,
+  shares,
+} from './route-describe.js';
 import type { HeaderModifier } from '../../src/routes/schema.js';
 import type { Caller, CheckedRequest } from './route-check-request.js';
 import type { StoredRoute } from './routes-cluster.js';
@@ -122,21 +128,7 @@ function forwardDetail(m: RouteMatch, base: Forward, ctx: Parameters<typeof plan
         ? [{ backend: backendName(f.mirror.backend), probability: f.mirror.fraction }]
         : [],
     ),
-    timeouts: {
-      ...(rule.timeouts.request !== undefined ? { request: duration(rule.timeouts.request) } : {}),
-      ...(rule.timeouts.backendRequest !== undefined
-        ? { backendRequest: duration(rule.timeouts.backendRequest) }
-        : {}),
-    },
-    retry: rule.retry
-      ? {
-          ...(rule.retry.attempts !== undefined ? { attempts: rule.retry.attempts } : {}),
-          codes: [...rule.retry.codes],
-          ...(rule.retry.backoffMs !== undefined
-            ? { backoff: duration(rule.retry.backoffMs) }
-            : {}),
-        }
-      : null,
+    ...resilienceOf(rule),
   };
 }
 

@@ -4,7 +4,7 @@
 import { GrpcRouteMatch, HttpRouteMatch } from '../../src/routes/schema.js';
 import type { HeaderModifier } from '../../src/routes/schema.js';
 import type { BackendRef, RouteKind } from '../../src/routes/index.js';
-import type { CompiledFilter } from '../../src/routes/types.js';
+import type { CompiledFilter, CompiledRule } from '../../src/routes/types.js';
 
 type Named = { type?: string | undefined; name: string; value: string };
 
@@ -124,4 +124,26 @@ export function duration(ms: number): string {
 export function shares(backends: readonly BackendRef[]): { ref: BackendRef; share: number }[] {
   const total = backends.reduce((n, b) => n + b.weight, 0);
   return backends.map((ref) => ({ ref, share: total === 0 ? 0 : ref.weight / total }));
+}
+
+/** A rule's timeouts and retry as both commands print them (-o json: durations as written). */
+export function resilienceOf(rule: CompiledRule): {
+  timeouts: { request?: string; backendRequest?: string };
+  retry: { attempts?: number; codes: number[]; backoff?: string } | null;
+} {
+  const t = rule.timeouts;
+  const r = rule.retry;
+  return {
+    timeouts: {
+      ...(t.request !== undefined ? { request: duration(t.request) } : {}),
+      ...(t.backendRequest !== undefined ? { backendRequest: duration(t.backendRequest) } : {}),
+    },
+    retry: r
+      ? {
+          ...(r.attempts !== undefined ? { attempts: r.attempts } : {}),
+          codes: [...r.codes],
+          ...(r.backoffMs !== undefined ? { backoff: duration(r.backoffMs) } : {}),
+        }
+      : null,
+  };
 }

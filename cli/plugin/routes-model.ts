@@ -6,7 +6,13 @@
 import { buildTable, compileRoute, isServiceRef, selectRoutes } from '../../src/routes/index.js';
 import type { CompiledRoute, Problem, RouteKind, Selection } from '../../src/routes/index.js';
 import { attaches } from '../../src/routes/select.js';
-import { backendName, describeFilter, describeMatch, duration, shares } from './route-describe.js';
+import {
+  backendName,
+  describeFilter,
+  describeMatch,
+  resilienceOf,
+  shares,
+} from './route-describe.js';
 import type { ServiceInfo, StoredRoute, WrittenParentStatus } from './routes-cluster.js';
 
 export interface RouteLine {
@@ -88,21 +94,7 @@ function lines(sel: Selection, specs: ReadonlyMap<string, unknown>): RouteLine[]
       weight: s.ref.weight,
       share: s.share,
     })),
-    timeouts: {
-      ...(rule.timeouts.request !== undefined ? { request: duration(rule.timeouts.request) } : {}),
-      ...(rule.timeouts.backendRequest !== undefined
-        ? { backendRequest: duration(rule.timeouts.backendRequest) }
-        : {}),
-    },
-    retry: rule.retry
-      ? {
-          ...(rule.retry.attempts !== undefined ? { attempts: rule.retry.attempts } : {}),
-          codes: [...rule.retry.codes],
-          ...(rule.retry.backoffMs !== undefined
-            ? { backoff: duration(rule.retry.backoffMs) }
-            : {}),
-        }
-      : null,
+    ...resilienceOf(rule),
   }));
 }
 
