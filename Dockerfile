@@ -8,7 +8,7 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-RUN npm run build && npm prune --omit=dev && find dist -name '*.map' -delete
+RUN npm run build && npm prune --omit=dev && find dist -name '*.map' -delete && rm -f dist/.tsbuildinfo
 
 FROM debian:bookworm-slim
 # iptables (nft backend) for weft-init; busybox for a shell when debugging.
