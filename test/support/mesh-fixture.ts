@@ -9,7 +9,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { SIDECAR_NODE_OPTIONS } from '../../src/names.js';
+import { SIDECAR_NODE_OPTIONS } from '../../src/sidecar-node-options.js';
 import { startControlPlane } from '../controlplane/testenv.js';
 import type { ControlPlane } from '../controlplane/testenv.js';
 import { createNamespace, createToken, eventually, uniqueName } from './cluster.js';
