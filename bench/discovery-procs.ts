@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { SIDECAR_NODE_OPTIONS } from '../src/names.js';
+import { SIDECAR_NODE_OPTIONS } from '../src/sidecar-node-options.js';
 import { freePort } from '../test/controlplane/processes.js';
 import { WEFT_BIN, startWeft, watchProcess } from '../test/support/weft-process.js';
 import type { WeftProcess } from '../test/support/weft-process.js';

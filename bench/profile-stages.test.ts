@@ -45,6 +45,7 @@ describe('bench:profile stage attribution', () => {
     assert.equal(stageOfFrame(frame('f', `${DIST}/sidecar/exchange.js`)), 'sidecar');
     assert.equal(stageOfFrame(frame('f', 'node:_tls_wrap')), 'tls');
     assert.equal(stageOfFrame(frame('f', 'node:_http_server')), 'http');
+    assert.equal(stageOfFrame(frame('f', 'node:internal/http2/compat')), 'http2');
     assert.equal(stageOfFrame(frame('f', 'node:internal/stream_base_commons')), 'io');
     assert.equal(stageOfFrame(frame('(garbage collector)')), 'gc');
     assert.equal(stageOfFrame(frame('(program)')), 'native');

@@ -38,6 +38,7 @@ export const STAGES = {
   io: 'sockets and streams: node:net, stream internals, native writes (mTLS: record encryption)',
   native: '(program): native with no JS on the stack (libuv, syscalls, TLS record decryption)',
   http: 'HTTP/1.1 server: parse requests, write response heads (node:_http_*)',
+  http2: 'HTTP/2: node:internal/http2 (sessions, streams, the compatibility API), both ways',
   upstream: 'upstream client: serialise requests, parse responses (undici)',
   telemetry: 'layer telemetry',
   rescue: 'layer rescue',
@@ -80,6 +81,7 @@ const BY_NODE_MODULE: readonly (readonly [RegExp, Stage])[] = [
   [/^node:(_tls_wrap|tls|_tls_common|internal\/tls\/)/, 'tls'],
   [/^node:(_http_server|_http_common|_http_incoming|_http_outgoing|http)$/, 'http'],
   [/^node:(_http_client|_http_agent)$/, 'upstream'],
+  [/^node:internal\/http2\//, 'http2'],
   [/^node:(net|stream|internal\/stream_base_commons|internal\/streams\/|internal\/net)/, 'io'],
 ];
 

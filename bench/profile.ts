@@ -23,6 +23,11 @@ import { fmt, printTable, writeJson } from './stats.js';
 
 const SECONDS = Number(process.env.WEFT_BENCH_SECONDS ?? 20);
 const WITH_AUTHZ = process.env.WEFT_PROFILE_AUTHZ === '1';
+// WEFT_PROFILE_H2=1: the HTTP/2 path of bench:sidecar's h2 row (h2c from the app,
+// h2 between the sidecars) instead of HTTP/1.1.
+const H2 = process.env.WEFT_PROFILE_H2 === '1';
+const TARGET = H2 ? 'http://echo:9090/' : 'http://echo/1k';
+const LOAD_ARGS = H2 ? ['-h2', '-stdclient'] : [];
 const INTERVAL_US = 500;
 const progress = (msg: string): void => void process.stderr.write(`[bench:profile] ${msg}\n`);
 const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
@@ -47,12 +52,12 @@ async function measureWindow(mesh: Mesh, name: string, pids: number[]): Promise<
   const snap = (): Map<number, { main: number; all: number }> =>
     new Map(pids.map((p) => [p, { main: threadCpuSeconds(p, p), all: cpuSeconds(p) }]));
   progress(`${name}: warm-up`);
-  await fortio(mesh.client.pod, 'http://echo/1k', 3);
+  await fortio(mesh.client.pod, TARGET, 3, LOAD_ARGS);
   progress(`${name}: ${SECONDS}s at ${QPS} rps, ${CONNECTIONS} connections`);
   const l0 = load1();
   const c0 = snap();
   const fromUs = nowUs();
-  const f = await fortio(mesh.client.pod, 'http://echo/1k', SECONDS);
+  const f = await fortio(mesh.client.pod, TARGET, SECONDS, LOAD_ARGS);
   const toUs = nowUs();
   const c1 = snap();
   const cpu = new Map(
@@ -147,7 +152,10 @@ function printTop(c: Column): void {
 }
 
 function printWindows(windows: readonly Window[]): void {
-  process.stdout.write(`\nLoad windows (fortio ${QPS} rps × ${CONNECTIONS} connections, 1 KB)\n`);
+  const what = H2 ? 'HTTP/2, h2c from the app' : '1 KB';
+  process.stdout.write(
+    `\nLoad windows (fortio ${QPS} rps × ${CONNECTIONS} connections, ${what})\n`,
+  );
   printTable(
     ['window', 'seconds', 'requests', 'errors', 'p50 ms', 'p99 ms', 'load avg (1 min) start → end'],
     windows.map((w) => [

@@ -1,16 +1,18 @@
 // The sidecar's two small servers. Admin (127.0.0.1:15000, for people on the pod):
 // readiness, Prometheus stats, the config in force (also as /debug/view, with the
-// stream's state, for `kubectl weft config`), the certificate, drain and /quitquitquit. Health (:15020, for the kubelet and Prometheus): readiness, stats
-// and the app's rewritten probes.
-import type { Express, RequestHandler } from 'express';
+// stream's state, for `kubectl weft config`), the certificate, drain and
+// /quitquitquit. Health (:15020, for the kubelet and Prometheus): readiness, stats
+// and the app's rewritten probes. Both on node:http (admin-router.ts), not Express.
+import type http from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Probers } from '../src/app-probes.js';
-import { createApp, finishApp } from '../src/http/app.js';
 import { limitLogger } from '../src/log-limit.js';
 import type { Logger } from '../src/log.js';
 import type { SidecarDiscoveryStatus } from '../src/debug/sidecar-view.js';
 import { SIDECAR_VIEW_PATH } from '../src/debug/sidecar-view.js';
 import type { MeshIndex } from '../src/mesh/mesh-index.js';
+import type { Reply, Route } from './admin-router.js';
+import { json, router, text } from './admin-router.js';
 import { runProbe } from './app-health.js';
 import type { Credentials } from './credentials.js';
 import { sidecarView } from './debug-view.js';
@@ -46,76 +48,85 @@ function peerFacing(log: Logger): Logger {
   return { ...log, warn: keyed('warn'), error: keyed('error') };
 }
 
-function base(deps: AdminDeps, log: Logger): Express {
-  const app = createApp({
-    registry: deps.registry,
-    log,
-    ready: deps.ready,
-    bodyLimitBytes: 1024,
+const BODY_LIMIT_BYTES = 1024;
+/** The probes the shared server shell answers before it reads a body (src/http/app.ts). */
+const PROBES = ['GET /healthz', 'GET /readyz', 'GET /metrics'];
+
+/** What every weft server answers (src/http/app.ts), and the sidecar's stats and readiness. */
+function base(deps: AdminDeps): Record<string, Route> {
+  const stats = async (): Promise<Reply> => ({
+    status: 200,
+    type: deps.registry.contentType,
+    body: await deps.registry.metrics(),
   });
-  const stats: RequestHandler = (_req, res, next) => {
-    deps.registry.metrics().then((text) => {
-      res.type(deps.registry.contentType).send(text);
-    }, next);
-  };
-  const ready: RequestHandler = (_req, res) => {
+  const ready = (): Reply => {
     const reason = deps.ready();
-    res
-      .status(reason ? 503 : 200)
-      .type('text/plain')
-      .send(reason ? `${reason}\n` : 'LIVE\n');
+    return text(reason ? 503 : 200, reason ? `${reason}\n` : 'LIVE\n');
   };
-  app.get('/stats/prometheus', stats);
-  app.get('/ready', ready);
-  app.get('/healthz/ready', ready);
-  return app;
+  return {
+    'GET /healthz': () => text(200, 'ok\n'),
+    'GET /readyz': () => {
+      const reason = deps.ready();
+      return text(reason ? 503 : 200, reason ? `not ready: ${reason}\n` : 'ok\n');
+    },
+    'GET /metrics': stats,
+    'GET /stats/prometheus': stats,
+    'GET /ready': ready,
+    'GET /healthz/ready': ready,
+  };
 }
 
-export function adminApp(deps: AdminDeps): Express {
-  const app = base(deps, deps.log);
-  app.get('/config_dump', (_req, res) => {
-    res.json(deps.mesh().config);
+export function adminApp(deps: AdminDeps): http.RequestListener {
+  const routes: Record<string, Route> = {
+    ...base(deps),
+    'GET /config_dump': () => json(deps.mesh().config),
+    // The view in force, for `kubectl weft config` (read-only; no key, no chain).
+    [`GET ${SIDECAR_VIEW_PATH.toLowerCase()}`]: () => json(sidecarView(deps)),
+    'GET /certs': () => {
+      const c = deps.creds.certificate();
+      return json(
+        c
+          ? {
+              spiffeId: c.spiffeId,
+              serial: c.serial,
+              notBefore: c.notBefore.toISOString(),
+              notAfter: c.notAfter.toISOString(),
+              chain: c.certChainPem,
+            }
+          : { spiffeId: null },
+      );
+    },
+    'POST /drain': () => {
+      deps.drain();
+      return text(200, 'draining\n');
+    },
+    'POST /quitquitquit': () => {
+      // Once the answer is written (quitting ends with this server closed).
+      setImmediate(() => deps.quit());
+      return text(200, 'exiting\n');
+    },
+  };
+  return router({
+    routes,
+    bodyless: new Set(PROBES),
+    bodyLimitBytes: BODY_LIMIT_BYTES,
+    log: deps.log,
   });
-  // The view in force, for `kubectl weft config` (read-only; no key, no chain).
-  app.get(SIDECAR_VIEW_PATH, (_req, res) => {
-    res.json(sidecarView(deps));
-  });
-  app.get('/certs', (_req, res) => {
-    const c = deps.creds.certificate();
-    res.json(
-      c
-        ? {
-            spiffeId: c.spiffeId,
-            serial: c.serial,
-            notBefore: c.notBefore.toISOString(),
-            notAfter: c.notAfter.toISOString(),
-            chain: c.certChainPem,
-          }
-        : { spiffeId: null },
-    );
-  });
-  app.post('/drain', (_req, res) => {
-    deps.drain();
-    res.type('text/plain').send('draining\n');
-  });
-  app.post('/quitquitquit', (_req, res) => {
-    res.type('text/plain').send('exiting\n');
-    deps.quit();
-  });
-  finishApp(app, deps.log);
-  return app;
 }
 
-export function healthApp(deps: AdminDeps): Express {
-  const log = peerFacing(deps.log);
-  const app = base(deps, log);
-  app.get('/app-health/:container/:kind', (req, res, next) => {
-    const prober = deps.probers[req.path];
-    if (!prober) return next();
-    void runProbe(prober, deps.podIp).then((status) => {
-      res.status(status).type('text/plain').send(`${status}\n`);
-    });
+export function healthApp(deps: AdminDeps): http.RequestListener {
+  return router({
+    routes: base(deps),
+    bodyless: new Set(PROBES),
+    // The app's probes as rewritten by the injector: /app-health/<container>/<kind>.
+    fallback: async (req) => {
+      const path = (req.url ?? '/').split('?')[0]!;
+      const prober = req.method === 'GET' || req.method === 'HEAD' ? deps.probers[path] : undefined;
+      if (!prober) return undefined;
+      const status = await runProbe(prober, deps.podIp);
+      return text(status, `${status}\n`);
+    },
+    bodyLimitBytes: BODY_LIMIT_BYTES,
+    log: peerFacing(deps.log),
   });
-  finishApp(app, log);
-  return app;
 }

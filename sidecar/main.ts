@@ -103,9 +103,9 @@ export async function startSidecar(
       })
     : undefined;
   discovery?.start();
-  // The data path and admin modules (undici, express: most of what the sidecar
-  // loads) are imported only now, so that loading them overlaps the CA round trip
-  // and discovery's first view, which every pod's start waits for.
+  // The data path and admin modules (undici: most of what the sidecar loads) are
+  // imported only now, so that loading them overlaps the CA round trip and
+  // discovery's first view, which every pod's start waits for.
   const [{ createProxy }, { adminApp, healthApp }] = await Promise.all([
     import('./proxy.js'),
     import('./admin.js'),

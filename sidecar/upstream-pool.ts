@@ -7,10 +7,10 @@ import type http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import type tls from 'node:tls';
-import { Pool } from 'undici';
 import { ErrorCode, WeftError } from '../src/errors.js';
 import type { Credentials } from './credentials.js';
 import { ALPN, spiffeIdOf } from './credentials.js';
+import { Pool } from './undici-pool.js';
 
 export interface Upstream {
   readonly address: string;

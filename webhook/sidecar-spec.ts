@@ -7,8 +7,9 @@ import {
   TOKEN_AUDIENCE,
   TRUST_BUNDLE_CONFIGMAP,
   TRUST_BUNDLE_KEY,
-  SIDECAR_NODE_OPTIONS,
 } from '../src/names.js';
+import { sidecarNodeOptions } from '../src/sidecar-node-options.js';
+import { quantityValue } from './annotations.js';
 import type { ProxyLogLevel, ResourceOverrides } from './annotations.js';
 import type { InjectionConfig } from './injection-config.js';
 import { PROBERS_ENV } from './probes.js';
@@ -122,7 +123,13 @@ export function proxyContainer(p: ProxyInputs): V1Container {
     { name: 'WEFT_LOG_LEVEL', value: p.logLevel },
     { name: 'WEFT_TOKEN_FILE', value: `${Mount.Token}/token` },
     { name: 'WEFT_TRUST_BUNDLE_FILE', value: `${Mount.TrustBundle}/${TRUST_BUNDLE_KEY}` },
-    { name: 'NODE_OPTIONS', value: SIDECAR_NODE_OPTIONS },
+    // V8's heap sized from the container's limit (src/sidecar-node-options.ts).
+    {
+      name: 'NODE_OPTIONS',
+      value: sidecarNodeOptions(
+        p.resources.memoryLimit ? quantityValue(p.resources.memoryLimit) : undefined,
+      ),
+    },
   ];
   if (Object.keys(p.probers).length)
     env.push({ name: PROBERS_ENV, value: JSON.stringify(p.probers) });

@@ -15,7 +15,7 @@ import tls from 'node:tls';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { issueServingCertificate } from '../../ca/serving-cert.js';
-import { SIDECAR_NODE_OPTIONS } from '../../src/names.js';
+import { SIDECAR_NODE_OPTIONS } from '../../src/sidecar-node-options.js';
 import { startControlPlane } from '../controlplane/testenv.js';
 import type { ControlPlane } from '../controlplane/testenv.js';
 import { createNamespace, createToken, eventually, uniqueName } from '../support/cluster.js';

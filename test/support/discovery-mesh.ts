@@ -16,7 +16,7 @@ import type { RunningDiscovery } from '../../discovery/main.js';
 import { parseConfig } from '../../src/config/parse.js';
 import { createLogger } from '../../src/log.js';
 import { createRegistry } from '../../src/metrics.js';
-import { SIDECAR_NODE_OPTIONS } from '../../src/names.js';
+import { SIDECAR_NODE_OPTIONS } from '../../src/sidecar-node-options.js';
 import { startControlPlane } from '../controlplane/testenv.js';
 import type { ControlPlane } from '../controlplane/testenv.js';
 import { createNamespace, createToken, eventually, uniqueName } from './cluster.js';

@@ -9,7 +9,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { SIDECAR_NODE_OPTIONS } from '../../src/names.js';
+import { SIDECAR_NODE_OPTIONS } from '../../src/sidecar-node-options.js';
 import { startControlPlane } from '../controlplane/testenv.js';
 import type { ControlPlane } from '../controlplane/testenv.js';
 import { createNamespace, createToken, eventually, uniqueName } from './cluster.js';
@@ -214,7 +214,8 @@ async function populate(cp: ControlPlane, net: MeshNet, o: MeshOptions): Promise
             'node',
             // For profiling: e.g. WEFT_SIDECAR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
             ...(process.env.WEFT_SIDECAR_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
-            WEFT_BIN,
+            // For A/B benches (bench/sidecar-variants.ts): another build's weft.js.
+            process.env.WEFT_SIDECAR_BIN ?? WEFT_BIN,
             'sidecar',
             ...['--mesh-config', meshConfigFile, '--ca-address', `${NODE_IP}:${ca.ca.port}`],
             ...['--token-file', tokenFile, '--trust-bundle-file', rootsFile],
@@ -228,7 +229,7 @@ async function populate(cp: ControlPlane, net: MeshNet, o: MeshOptions): Promise
           {
             uid: 1337,
             env: {
-              NODE_OPTIONS: SIDECAR_NODE_OPTIONS,
+              NODE_OPTIONS: process.env.WEFT_SIDECAR_NODE_OPTIONS ?? SIDECAR_NODE_OPTIONS,
               ...(i > 0 ? { WEFT_APP_PROBERS: JSON.stringify(APP_PROBERS) } : {}),
             },
           },
