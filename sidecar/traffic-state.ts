@@ -81,6 +81,7 @@ export class ServiceTraffic {
 /** Every Service's traffic state in this sidecar, keyed `ns/name`. */
 export class TrafficStates {
   private readonly states = new Map<string, { key: string; state: ServiceTraffic }>();
+  private mesh: MeshIndex | undefined;
 
   constructor(
     private readonly log: LimitedLogger,
@@ -89,6 +90,7 @@ export class TrafficStates {
 
   /** The state for calls to `service` under the mesh in force (new when its policy changed). */
   for(mesh: MeshIndex, service: Service): ServiceTraffic {
+    if (mesh !== this.mesh) this.forget(mesh);
     const name = `${service.namespace}/${service.name}`;
     const t = mesh.traffic.forService(service);
     const held = this.states.get(name);
@@ -97,6 +99,17 @@ export class TrafficStates {
     const state = new ServiceTraffic(name, t, this.now, this.log);
     this.states.set(name, { key: t.key, state });
     return state;
+  }
+
+  /** A new config: the state of Services it no longer has goes (and their sweep timers). */
+  private forget(mesh: MeshIndex): void {
+    this.mesh = mesh;
+    const live = new Set(mesh.config.services.map((s) => `${s.namespace}/${s.name}`));
+    for (const [name, { state }] of this.states) {
+      if (live.has(name)) continue;
+      state.stop();
+      this.states.delete(name);
+    }
   }
 
   stop(): void {

@@ -295,6 +295,13 @@ describe('TrafficPolicy in the outbound stack', () => {
     const s3 = states.for(three, svc(three));
     assert.notEqual(s3, s1);
     assert.equal(s3.settings.retries.attempts, 3);
+    // A config without the Service forgets its state: it starts afresh if it returns.
+    const db = compileMesh(
+      MeshConfigSchema.parse({ services: [{ name: 'db', namespace: NS, ports: [{ port: 80 }] }] }),
+      NS,
+    );
+    states.for(db, db.service(NS, 'db', 80)!.service);
+    assert.notEqual(states.for(three, svc(three)), s3);
     states.stop();
   });
 });
