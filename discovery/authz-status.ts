@@ -69,7 +69,7 @@ export function policyConditions(p: CompiledPolicy, generation?: number): Policy
   return [accepted, warnings];
 }
 
-const same = (a: PolicyCondition | undefined, b: PolicyCondition): boolean =>
+const same = <C extends Omit<PolicyCondition, 'type'>>(a: C | undefined, b: C): boolean =>
   !!a &&
   a.status === b.status &&
   a.reason === b.reason &&
@@ -77,11 +77,11 @@ const same = (a: PolicyCondition | undefined, b: PolicyCondition): boolean =>
   a.observedGeneration === b.observedGeneration;
 
 /** Desired conditions with transition times: kept where the status did not change. */
-export function nextConditions(
-  current: readonly PolicyCondition[] | undefined,
-  desired: readonly PolicyCondition[],
+export function nextConditions<C extends Omit<PolicyCondition, 'type'> & { type: string }>(
+  current: readonly C[] | undefined,
+  desired: readonly C[],
   now: Date,
-): { conditions: PolicyCondition[]; changed: boolean } {
+): { conditions: C[]; changed: boolean } {
   let changed = (current?.length ?? 0) !== desired.length;
   const conditions = desired.map((d) => {
     const old = current?.find((c) => c.type === d.type);

@@ -1,6 +1,6 @@
 // The objects discovery builds views from, kept current by one watch per kind
 // (never one per sidecar): Services, EndpointSlices, Pods, PeerAuthentications and
-// AuthorizationPolicies; and, where the cluster has the Gateway API, HTTPRoutes,
+// AuthorizationPolicies, TrafficPolicies; and, where the cluster has the Gateway API, HTTPRoutes,
 // GRPCRoutes and ReferenceGrants (route-watches.ts).
 // Every change marks the cache dirty and schedules one debounced flush: 100 ms
 // after the last event, at most 10 s after the first (Istio's debounce), so a
@@ -33,6 +33,9 @@ import type { DiscoveryMetrics } from './metrics.js';
 import type { ReferenceGrant } from './route-world.js';
 import type { StoredRoute } from './route-status.js';
 import { RouteWatches } from './route-watches.js';
+import { TRAFFIC_POLICY } from '../src/traffic/index.js';
+import type { StoredTrafficPolicy, TrafficPolicyResource } from './traffic-status.js';
+import { storedTrafficPolicy } from './traffic-status.js';
 import { slimMetadata, slimPod } from './slim.js';
 
 export interface AuthorizationPolicyObject extends KubernetesObject {
@@ -48,6 +51,8 @@ export class ClusterCache implements ClusterObjects {
   readonly authorizationPolicies = new Map<string, PolicyObject>();
   /** Called with each AuthorizationPolicy object added or changed (the status writer). */
   readonly authorizationPolicyObservers: ((o: AuthorizationPolicyObject) => void)[] = [];
+  /** TrafficPolicies as stored (spec unchecked: compiled by the sidecars and the status writer). */
+  readonly trafficPolicies = new Map<string, StoredTrafficPolicy>();
   /** Pod keys by pod IP, for the identity check at connect time. */
   readonly podsByIp = new Map<string, Set<string>>();
   readonly trustDomain: string;
@@ -110,6 +115,7 @@ export class ClusterCache implements ClusterObjects {
           >,
       ),
       this.watchAuthorizationPolicies(kc, custom),
+      this.watchTrafficPolicies(kc, custom),
       this.routeWatches.start(),
     ]);
   }
@@ -286,6 +292,35 @@ export class ClusterCache implements ClusterObjects {
           for (const observe of this.authorizationPolicyObservers) observe(o);
         },
         onDelete: (o) => this.changed(plural, () => this.authorizationPolicies.delete(keyOf(o))),
+      }),
+    );
+  }
+
+  /**
+   * TrafficPolicies: weft's own CRD, in the default install like PeerAuthentication,
+   * so required like it (no view is served until they are listed): a view built
+   * before them would stream weft's defaults, and a caller would drop a fault or a
+   * pool limit, then take it up again, on every control-plane restart.
+   */
+  private async watchTrafficPolicies(kc: KubeConfig, custom: CustomObjectsApi): Promise<void> {
+    const { group, version, plural } = TRAFFIC_POLICY;
+    this.track(
+      plural,
+      await watchObjects<TrafficPolicyResource>({
+        kc,
+        path: `/apis/${group}/${version}/${plural}`,
+        list: () =>
+          custom.listClusterCustomObject({ group, version, plural }) as Promise<
+            KubernetesListObject<TrafficPolicyResource>
+          >,
+        log: this.log,
+        onHealth: this.healthOf(plural),
+        onListed: () => this.changed(plural, () => undefined),
+        onObject: (o) =>
+          this.changed(plural, () =>
+            this.trafficPolicies.set(keyOf(o), storedTrafficPolicy(slimMetadata(o))),
+          ),
+        onDelete: (o) => this.changed(plural, () => this.trafficPolicies.delete(keyOf(o))),
       }),
     );
   }

@@ -12,6 +12,7 @@ import { keepAlive } from '../src/net/http2-keepalive.js';
 import { ClusterCache } from './cluster-cache.js';
 import { RouteStatusWriter } from './route-status.js';
 import { statusWorld } from './route-world.js';
+import { TrafficStatusWriter } from './traffic-status.js';
 import type { DiscoveryConfig } from './config.js';
 import { startDebugServer } from './debug-server.js';
 import { createDiscoveryMetrics } from './metrics.js';
@@ -62,7 +63,10 @@ export async function startDiscovery(
   const cache: ClusterCache = new ClusterCache(config, metrics, log, () => {
     streams.rebuild();
     // Status only from a complete picture: a Service not yet listed is not "not found".
-    if (!cache.unlisted().length) void routeStatus.reconcile();
+    if (!cache.unlisted().length) {
+      void routeStatus.reconcile();
+      void trafficStatus.reconcile();
+    }
   });
   const streams = new DiscoveryStreams(cache, config, metrics, log);
   // HTTPRoute/GRPCRoute status (Accepted, ResolvedRefs), against the same caches.
@@ -74,12 +78,22 @@ export async function startDiscovery(
     },
     log,
   );
+  // TrafficPolicy status (Accepted / Invalid / Conflicted / TargetNotFound), against the caches.
+  const trafficStatus = new TrafficStatusWriter(
+    kc.makeApiClient(CustomObjectsApi),
+    {
+      policies: () => cache.trafficPolicies.values(),
+      serviceExists: (ns, n) => cache.services.has(`${ns}/${n}`),
+    },
+    log,
+  );
   // AuthorizationPolicy status (Accepted / Invalid, Warnings), from the cache's informer.
   const authzStatus = new AuthzStatusWriter(kc.makeApiClient(CustomObjectsApi), log);
   cache.authorizationPolicyObservers.push((o) => void authzStatus.observe(o));
   await cache.start(kc);
   streams.rebuild(); // the informers have listed: the first view is complete
   void routeStatus.reconcile();
+  void trafficStatus.reconcile();
 
   // One stream per connection: a sidecar needs one, and more would let one pod hold
   // many streams' buffers in the control plane.
@@ -126,6 +140,7 @@ export async function startDiscovery(
   ).catch(async (err: unknown) => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     routeStatus.stop();
+    trafficStatus.stop();
     await cache.stop();
     throw err;
   });
@@ -156,6 +171,7 @@ export async function startDiscovery(
       await debug.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       routeStatus.stop();
+      trafficStatus.stop();
       await cache.stop();
     },
   };

@@ -34,7 +34,8 @@ export interface RouteResourceObject extends KubernetesObject {
 export const routeApi = (kind: RouteKind): typeof HTTP_ROUTE | typeof GRPC_ROUTE =>
   kind === 'HTTPRoute' ? HTTP_ROUTE : GRPC_ROUTE;
 
-function timestamp(v: unknown): string {
+/** metadata.creationTimestamp as RFC 3339, whether the client gave a string or a Date. */
+export function timestamp(v: unknown): string {
   if (typeof v === 'string') return v;
   return v instanceof Date ? v.toISOString() : '';
 }

@@ -23,6 +23,8 @@ import type { AuthzCatalog } from '../src/mesh/build-authz.js';
 import { authzResourcesFor, buildAuthzCatalog } from '../src/mesh/build-authz.js';
 import type { ServicePort } from '../src/mesh/config.js';
 import { addRouteResources } from '../src/mesh/build-routes.js';
+import { addTrafficResources } from '../src/mesh/build-traffic.js';
+import type { TrafficPolicyObject } from '../src/traffic/index.js';
 import type { RouteObject } from '../src/routes/index.js';
 import { spiffeIdOf } from '../src/pki/peer-spiffe-id.js';
 import { LineReader } from '../src/mesh/ndjson.js';
@@ -44,6 +46,8 @@ export type StreamCache = ClusterObjects &
     readonly authorizationPolicies: ReadonlyMap<string, PolicyObject>;
     /** HTTPRoutes/GRPCRoutes (absent or empty without the Gateway API). */
     readonly routes?: ReadonlyMap<string, { readonly route: RouteObject }>;
+    /** TrafficPolicies (absent in caches that predate them: none). */
+    readonly trafficPolicies?: ReadonlyMap<string, { readonly policy: TrafficPolicyObject }>;
     /** Kinds not yet listed once: no view is served until this is empty. */
     unlisted(): string[];
   };
@@ -152,6 +156,10 @@ export class DiscoveryStreams {
     addRouteResources(
       shared,
       [...(this.cache.routes?.values() ?? [])].map((s) => s.route),
+    );
+    addTrafficResources(
+      shared,
+      [...(this.cache.trafficPolicies?.values() ?? [])].map((s) => s.policy),
     );
     this.shared = shared;
     this.portsByIp = inboundPortsByIp(this.shared);

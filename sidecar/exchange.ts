@@ -10,6 +10,7 @@ import type { Endpoint } from '../src/mesh/config.js';
 import type { Plan } from '../src/routes/index.js';
 import type { Target } from '../src/mesh/mesh-index.js';
 import type { Peers } from './istio-metrics.js';
+import type { ServiceTraffic } from './traffic-state.js';
 
 export type Direction = 'outbound' | 'inbound';
 
@@ -60,6 +61,8 @@ export interface Exchange {
    * a retry or a mirror can replay it), or the part read and then the rest.
    */
   body?: Buffer | AsyncIterable<Buffer> | undefined;
+  /** The called (backend) Service's TrafficPolicy state (outbound, set by the policy layer). */
+  traffic?: ServiceTraffic | undefined;
   /** What the routes layers ask of the current try upstream; the forwarders honour it. */
   upstreamTry?: UpstreamTry | undefined;
 }

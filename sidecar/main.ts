@@ -112,7 +112,7 @@ export async function startSidecar(
   ]);
 
   const workload = config.workload ?? workloadOf(config.podName);
-  const { outbound, inbound, outboundHttp, inboundHttp, pool } = createProxy({
+  const { outbound, inbound, outboundHttp, inboundHttp, pool, traffic } = createProxy({
     config,
     workload,
     registry,
@@ -153,6 +153,7 @@ export async function startSidecar(
         for (const session of s.h2Sessions) session.destroy();
       }
       pool.close();
+      traffic.stop();
       // Opaque TCP streams have no request boundary to stop at: bounded wait, then go.
       const closed = Promise.all([close(outbound), close(adminServer), close(healthServer)]);
       await Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]);

@@ -22,6 +22,7 @@ export class MeshSource {
   private readonly services;
   /** Route versions whose problems were logged: each is logged once, not per config. */
   private routesLogged = new Set<string>();
+  private trafficLogged = new Set<string>();
   private readonly routeLog: LimitedLogger;
 
   private readonly file: string | undefined;
@@ -118,6 +119,23 @@ export class MeshSource {
     this.services.set(config.services.length);
     this.log.info('mesh config applied', { services: config.services.length });
     this.logRouteProblems();
+    this.logTrafficProblems();
+  }
+
+  /** An invalid TrafficPolicy (applied nowhere) is logged once per version, as routes are. */
+  private logTrafficProblems(): void {
+    const now = new Set<string>();
+    for (const p of this.index.traffic.problems) {
+      now.add(p.key);
+      if (this.trafficLogged.has(p.key)) continue;
+      const problems = p.problems.slice(0, 8).map((x) => `${x.field}: ${x.reason}`);
+      this.routeLog.warn(
+        'TrafficPolicy invalid: applied nowhere',
+        { policy: p.policy, problems },
+        'traffic',
+      );
+    }
+    this.trafficLogged = now;
   }
 
   /**

@@ -13,6 +13,7 @@ import type { ListenerDeps, Settle } from './capture-listener.js';
 import { setConnection } from './connection.js';
 import { ALPN } from './credentials.js';
 import { balancerFor } from './layers/balance.js';
+import { secureRandom } from '../src/random.js';
 import { firstChunk } from './sniff.js';
 import { pipeTcp } from './tcp-proxy.js';
 import { tlsOptions } from './upstream-pool.js';
@@ -42,7 +43,9 @@ function tcpToEndpoint(
   deps: OutboundDeps,
   settle: Settle,
 ): void {
-  const endpoint = target.endpoint ?? balancerFor(target.service).pick();
+  // The balancer a TrafficPolicy chose, as for the Service's HTTP ports.
+  const lb = deps.mesh().traffic.forService(target.service).settings.loadBalancer;
+  const endpoint = target.endpoint ?? balancerFor(target.service, secureRandom, lb).pick();
   if (!endpoint) {
     deps.log.debug('no endpoints for TCP service', { service: target.service.name });
     return void socket.destroy();

@@ -20,8 +20,11 @@ import { createInboundListener } from './inbound.js';
 import { IstioMetrics } from './istio-metrics.js';
 import { authorize } from './layers/authorize.js';
 import { balance } from './layers/balance.js';
+import { fault } from './layers/fault.js';
 import { forwardInbound, forwardOutbound } from './layers/forward.js';
 import { mirror } from './layers/mirror.js';
+import { trafficPolicy } from './layers/policy.js';
+import { pool as connectionPool } from './layers/pool.js';
 import { requestBody } from './layers/request-body.js';
 import { retry } from './layers/retry.js';
 import { routes } from './layers/routes.js';
@@ -34,6 +37,7 @@ import { MirrorSender } from './mirror-sender.js';
 import { createOutboundListener } from './outbound.js';
 import { PeerLabels } from './peers.js';
 import { compose } from './stacks.js';
+import { TrafficStates } from './traffic-state.js';
 import { UpstreamPool } from './upstream-pool.js';
 
 export type ProxyConfig = Pick<
@@ -70,6 +74,8 @@ export interface Proxy {
   readonly outboundHttp: HttpServers;
   readonly inboundHttp: HttpServers;
   readonly pool: UpstreamPool;
+  /** Per-Service TrafficPolicy state (budgets, pool counters, outlier sweeps). */
+  readonly traffic: TrafficStates;
 }
 
 /** Every port the sidecar serves, configured or conventional: never a target of inbound capture. */
@@ -112,6 +118,7 @@ export function createProxy(d: ProxyDeps): Proxy {
     registry: d.registry,
   });
 
+  const traffic = new TrafficStates(peerLog);
   const outboundStack: Handler = compose([
     telemetry({
       metrics,
@@ -122,10 +129,13 @@ export function createProxy(d: ProxyDeps): Proxy {
     trace,
     route(mesh),
     routes(mesh),
+    trafficPolicy(traffic, mesh),
+    fault(),
     requestBody(),
     mirror(mirrors, mesh),
     timeout,
     retry(),
+    connectionPool,
     balance(mesh),
     forwardOutbound(pool, mesh),
   ]);
@@ -194,5 +204,5 @@ export function createProxy(d: ProxyDeps): Proxy {
     proxyPorts: proxyPorts(config),
     authorizer,
   });
-  return { outbound, inbound, outboundHttp, inboundHttp, pool };
+  return { outbound, inbound, outboundHttp, inboundHttp, pool, traffic };
 }

@@ -4,6 +4,8 @@
 // `codes` the statuses that trigger one, `backoff` the minimum wait between tries.
 import { ErrorCode, asWeftError } from '../src/errors.js';
 import type { Random } from '../src/random.js';
+import { shouldRetry } from '../src/traffic/index.js';
+import type { RetryBudget, RetryOn, TrafficSettings, TryOutcome } from '../src/traffic/index.js';
 import type { ForwardPlan } from './exchange.js';
 
 /** Istio's defaults where the route leaves them out: 2 retries, 25 ms apart (Envoy's base). */
@@ -19,6 +21,15 @@ export interface RetryPolicy {
   readonly backoffMs: number;
   /** timeouts.backendRequest: each try's limit (undefined or 0: none). */
   readonly perTryMs: number | undefined;
+  /**
+   * Set when no route retry applies: the TrafficPolicy's retries (or Istio's default)
+   * decide with Envoy's retryOn, instead of `codes`.
+   */
+  readonly retryOn?: RetryOn | undefined;
+  /** With retryOn: the cap of Envoy's fully jittered back-off (src/traffic RetryBackoff). */
+  readonly backoffMaxMs?: number | undefined;
+  /** The Service's retry budget: every retry takes from it; when empty, none goes (UO). */
+  readonly budget?: RetryBudget | undefined;
 }
 
 export function retryPolicy(plan: ForwardPlan, replayable: boolean): RetryPolicy {
@@ -33,11 +44,71 @@ export function retryPolicy(plan: ForwardPlan, replayable: boolean): RetryPolicy
 }
 
 /**
+ * The retries a request to a Service runs under, its TrafficPolicy (or weft's
+ * defaults) known (src/traffic/precedence.ts): none when the Service has a fault
+ * (Istio); the route's retry when its rule sets one; else the policy's, with the
+ * rule's backendRequest timeout as the per-try timeout when it sets one. The
+ * Service's budget caps both.
+ */
+export function trafficRetryPolicy(
+  plan: ForwardPlan | undefined,
+  settings: TrafficSettings,
+  budget: RetryBudget,
+  replayable: boolean,
+): RetryPolicy | undefined {
+  if (settings.fault) return undefined;
+  if (plan?.retry) return { ...retryPolicy(plan, replayable), budget };
+  const r = settings.retries;
+  const backendRequest = plan?.timeouts.backendRequest;
+  return {
+    tries: replayable ? 1 + r.attempts : 1,
+    codes: new Set(),
+    backoffMs: r.backoffBaseMs,
+    backoffMaxMs: r.backoffMaxMs,
+    perTryMs: backendRequest !== undefined ? backendRequest || undefined : r.perTryTimeoutMs,
+    retryOn: r.retryOn,
+    budget,
+  };
+}
+
+const grpcStatusOf = (headers: Record<string, unknown>): number | undefined => {
+  const v = headers['grpc-status'];
+  return typeof v === 'string' && /^[0-9]{1,2}$/.test(v) ? Number(v) : undefined;
+};
+
+/** Should an answer with this head be dropped for another try (attempts and budget aside)? */
+export function retriableAnswer(
+  p: RetryPolicy,
+  status: number,
+  headers: Record<string, unknown>,
+): boolean {
+  if (!p.retryOn) return p.codes.has(status);
+  const grpcStatus = grpcStatusOf(headers);
+  return shouldRetry(p.retryOn, {
+    type: 'response',
+    status,
+    ...(grpcStatus !== undefined ? { grpcStatus } : {}),
+  });
+}
+
+function outcomeOf(err: unknown): TryOutcome | undefined {
+  const code = asWeftError(err).code;
+  if (code === ErrorCode.UpstreamConnectFailed) return { type: 'connect-failure' };
+  if (code === ErrorCode.UpstreamReset) return { type: 'reset', sent: true };
+  if (code === ErrorCode.UpstreamTimeout) return { type: 'timeout' };
+  return undefined;
+}
+
+/**
  * A failure that nothing of reached the client, worth another try: the connection
  * never opened (nothing was sent), or a per-try timeout when 504 is a listed code
  * (Envoy answers a per-try timeout as a 504 too).
  */
 export function retriableFailure(err: unknown, p: RetryPolicy): boolean {
+  if (p.retryOn) {
+    const o = outcomeOf(err);
+    return o !== undefined && shouldRetry(p.retryOn, o);
+  }
   const code = asWeftError(err).code;
   if (code === ErrorCode.UpstreamConnectFailed) return true;
   return code === ErrorCode.UpstreamTimeout && p.codes.has(504);

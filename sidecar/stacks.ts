@@ -7,11 +7,17 @@
 //         → routes (the HTTPRoute/GRPCRoute rule for that call: 404 when none
 //           matches, a redirect answered here, else the request rewritten and the
 //           target switched to the backend Service picked: concrete)
+//         → trafficPolicy (the backend Service's TrafficPolicy, or weft's defaults:
+//           its state hangs on the exchange for the layers below)
+//         → fault (a delay, or an abort answered here: before any copy or try)
 //         → requestBody (holds a small body whole when the rule retries or mirrors)
 //         → mirror (copies on the side, never awaited)
 //         → timeout (the rule's request timeout: every try and wait below it)
-//         → retry (each try through balance again; only replayable requests)
-//         → balance (endpoint: which pod of the backend, per try)
+//         → retry (the rule's retries, else the policy's; the Service's budget caps
+//           both; each try through pool and balance again; only replayable requests)
+//         → pool (the policy's connection-pool limits, per try: 503 UO over them)
+//         → balance (endpoint: which pod of the backend, per try, skipping the
+//           ones outlier detection ejected, and telling it how each try ended)
 //         → forward (mTLS to that pod's sidecar, pooled)
 //
 // inbound:  telemetry (the access log names the deciding policy and rule)

@@ -24,6 +24,8 @@ export const ErrorCode = {
   UpstreamConnectFailed: 'upstream_connect_failed',
   UpstreamReset: 'upstream_reset',
   UpstreamTimeout: 'upstream_timeout',
+  /** A TrafficPolicy's connection-pool limit refused the request (Envoy's circuit breaker, UO). */
+  UpstreamOverflow: 'upstream_overflow',
   /** A route rule with no backend to send to (none, every weight 0, or not found): the spec's 500. */
   RouteBackendUnusable: 'route_backend_unusable',
   /** An AuthorizationPolicy denied the request (the sidecar answers as Envoy's RBAC filter). */
@@ -54,6 +56,7 @@ const STATUS: Record<ErrorCode, number> = {
   upstream_connect_failed: 503,
   upstream_reset: 503,
   upstream_timeout: 504,
+  upstream_overflow: 503,
   route_backend_unusable: 500,
   authz_denied: 403,
 };

@@ -7,6 +7,7 @@ import { structured } from './output.js';
 import { listRoutes, readService, requirePort } from './routes-cluster.js';
 import { routesHealthy, routesView } from './routes-model.js';
 import { renderRoutes } from './routes-render.js';
+import { listTrafficPolicies, renderTraffic, trafficView } from './traffic-policies.js';
 
 export const ROUTES_USAGE = `Usage: kubectl weft routes SVC [-n NS] | NS/SVC  [--port PORT] [--from-namespace NS]
                           [-o table|json|yaml]
@@ -18,7 +19,9 @@ rule match of it, one line each, in the order the matcher tries them, with its
 filters, backends (a weighted split as shares) and timeouts/retry; then every route
 naming the Service as a parent: producer or consumer, where it applies or why not,
 the problems weft finds (dropped rules named) and the status conditions the control
-plane wrote ("no status" when none).
+plane wrote ("no status" when none). Last, the TrafficPolicy in force on the Service
+(the oldest valid one targeting it, else weft's defaults) with the settings its
+callers apply, and every TrafficPolicy targeting it with its status.
 
 Without --from-namespace the producer routes are shown: what a caller gets whose
 namespace has no consumer routes. With it, what a caller in NS gets: its own
@@ -88,8 +91,13 @@ export async function runRoutes(args: readonly string[]): Promise<number> {
     port,
     notes: listed.notes,
   });
+  const tp = await listTrafficPolicies(g.kc, target.namespace, g.server);
+  const traffic = trafficView(target, tp.policies);
+  const all = { ...view, notes: [...view.notes, ...tp.notes], traffic };
   process.stdout.write(
-    g.output === 'json' || g.output === 'yaml' ? structured(g.output, view) : renderRoutes(view),
+    g.output === 'json' || g.output === 'yaml'
+      ? structured(g.output, all)
+      : `${renderRoutes(all)}\n${renderTraffic(`${target.namespace}/${target.name}`, traffic)}`,
   );
   return routesHealthy(view) ? PluginExit.Ok : PluginExit.Findings;
 }

@@ -7,30 +7,103 @@
 // view pushed meanwhile replaces every Service object. Picking from the old one
 // would balance over endpoints already gone and check peers against identities the
 // new index no longer holds for it.
+//
+// The Service's TrafficPolicy (ex.traffic) may choose the balancer, and its outlier
+// detection takes ejected endpoints out of the choice and learns from each try's
+// result (src/traffic OutlierDetector: a 5xx or a failed connect counts, anything
+// else clears the count).
 import { randomInt } from 'node:crypto';
 import { ErrorCode, WeftError } from '../../src/errors.js';
-import type { Endpoint, Service } from '../../src/mesh/config.js';
+import type { Endpoint, LoadBalancer, Service } from '../../src/mesh/config.js';
 import type { MeshIndex, Target } from '../../src/mesh/mesh-index.js';
 import type { Balancer } from '../load-balancers.js';
 import type { Random } from '../../src/random.js';
 import { secureRandom } from '../../src/random.js';
 import { leastRequest, random, ringHash, roundRobin } from '../load-balancers.js';
-import type { Exchange, Layer } from '../exchange.js';
+import type { OutlierDetector, OutlierResult } from '../../src/traffic/index.js';
+import type { Exchange, Handler, Layer } from '../exchange.js';
+import type { ServiceTraffic } from '../traffic-state.js';
 
-const balancers = new WeakMap<Service, Balancer<Endpoint>>();
+interface Built {
+  readonly lb: LoadBalancer;
+  /** The endpoints' addresses when built over a subset (outlier ejections); '' for all. */
+  readonly over: string;
+  readonly b: Balancer<Endpoint>;
+}
 
-export function balancerFor(service: Service, rand: Random = secureRandom): Balancer<Endpoint> {
-  let b = balancers.get(service);
-  if (!b) {
-    const eps = service.endpoints;
-    const lb = service.loadBalancer;
-    if (lb.policy === 'LEAST_REQUEST') b = leastRequest(eps, rand);
-    else if (lb.policy === 'RANDOM') b = random(eps, rand);
-    else if (lb.policy === 'RING_HASH') b = ringHash(eps);
-    else b = roundRobin(eps);
-    balancers.set(service, b);
-  }
+const balancers = new WeakMap<Service, Built>();
+
+function makeBalancer(
+  eps: readonly Endpoint[],
+  lb: LoadBalancer,
+  rand: Random,
+): Balancer<Endpoint> {
+  if (lb.policy === 'LEAST_REQUEST') return leastRequest(eps, rand);
+  if (lb.policy === 'RANDOM') return random(eps, rand);
+  if (lb.policy === 'RING_HASH') return ringHash(eps);
+  return roundRobin(eps);
+}
+
+/**
+ * The Service's balancer, under `lb` (a TrafficPolicy's choice, else the Service's
+ * own), over `endpoints` (the healthy ones, else all of them).
+ */
+export function balancerFor(
+  service: Service,
+  rand: Random = secureRandom,
+  lb: LoadBalancer = service.loadBalancer,
+  endpoints: readonly Endpoint[] = service.endpoints,
+): Balancer<Endpoint> {
+  const over = endpoints === service.endpoints ? '' : endpoints.map((e) => e.address).join(',');
+  const built = balancers.get(service);
+  if (built && built.lb === lb && built.over === over) return built.b;
+  const b = makeBalancer(endpoints, lb, rand);
+  balancers.set(service, { lb, over, b });
   return b;
+}
+
+/** The endpoints to balance over: all, or those the outlier detector has not ejected. */
+function candidates(service: Service, od: OutlierDetector | undefined): readonly Endpoint[] {
+  if (!od || od.ejectedCount() === 0) return service.endpoints;
+  return od.available(service.endpoints).endpoints;
+}
+
+const resultOf = (err: unknown): OutlierResult => {
+  const code = (err as { code?: unknown }).code;
+  if (code === ErrorCode.UpstreamTimeout) return { localOrigin: 'timeout' };
+  if (code === ErrorCode.UpstreamReset) return { localOrigin: 'reset' };
+  return { localOrigin: 'connect-failure' };
+};
+
+/** One try through the outlier detector: its answer's status (or failure) is recorded. */
+async function observed(
+  next: Handler,
+  ex: Exchange,
+  t: ServiceTraffic,
+  address: string,
+): Promise<void> {
+  const od = t.outlier;
+  if (!od) return next(ex);
+  const outer = ex.upstreamTry;
+  let status: number | undefined;
+  ex.upstreamTry = {
+    ...outer,
+    head: (s, h) => {
+      status = s;
+      return outer?.head ? outer.head(s, h) : h;
+    },
+  };
+  try {
+    await next(ex);
+    if (status !== undefined) t.report([od.record(address, { status })]);
+  } catch (err) {
+    // Failures that are the client's or this sidecar's (a request timeout) are not the endpoint's.
+    const e = err as { code?: unknown };
+    if (e.code !== ErrorCode.UpstreamOverflow) t.report([od.record(address, resultOf(err))]);
+    throw err;
+  } finally {
+    ex.upstreamTry = outer;
+  }
 }
 
 function cookie(header: string | undefined, name: string): string | undefined {
@@ -42,8 +115,11 @@ function cookie(header: string | undefined, name: string): string | undefined {
 }
 
 /** The consistent-hash key; without one, a request lands anywhere (as in Envoy). */
-export function hashKey(ex: Exchange, service: Service): string | undefined {
-  const lb = service.loadBalancer;
+export function hashKey(
+  ex: Exchange,
+  service: Service,
+  lb: LoadBalancer = service.loadBalancer,
+): string | undefined {
   if (lb.policy !== 'RING_HASH') return undefined;
   const value =
     'header' in lb.hashOn
@@ -68,8 +144,11 @@ export const balance =
       ex.endpoint = target.endpoint;
       return next(ex);
     }
-    const b = balancerFor(target.service);
-    const endpoint = b.pick(hashKey(ex, target.service));
+    const t = ex.traffic;
+    const od = t?.detector(target.service);
+    const lb = t?.settings.loadBalancer ?? target.service.loadBalancer;
+    const b = balancerFor(target.service, secureRandom, lb, candidates(target.service, od));
+    const endpoint = b.pick(hashKey(ex, target.service, lb));
     if (!endpoint) {
       throw new WeftError(
         ErrorCode.NoHealthyUpstream,
@@ -79,7 +158,7 @@ export const balance =
     ex.endpoint = endpoint;
     b.started(endpoint);
     try {
-      await next(ex);
+      await (t && od ? observed(next, ex, t, endpoint.address) : next(ex));
     } finally {
       b.finished(endpoint);
     }

@@ -10,6 +10,7 @@ import type { WeftError } from '../../src/errors.js';
 import type { LimitedLogger } from '../../src/log-limit.js';
 import type { Exchange, Layer } from '../exchange.js';
 import { untilReplyEnds } from '../exchange.js';
+import { mergeFlags } from '../../src/traffic/index.js';
 
 const FLAGS: Partial<Record<ErrorCode, string>> = {
   no_route: 'NR',
@@ -17,6 +18,7 @@ const FLAGS: Partial<Record<ErrorCode, string>> = {
   upstream_connect_failed: 'UF',
   upstream_reset: 'UR',
   upstream_timeout: 'UT',
+  upstream_overflow: 'UO',
   // Envoy's "no cluster found": what Istio answers for a route whose backend is unusable.
   route_backend_unusable: 'NC',
   unavailable: 'UH',
@@ -84,7 +86,8 @@ export const rescue =
       await next(ex);
     } catch (err) {
       const e = asWeftError(err);
-      ex.flags = FLAGS[e.code] ?? 'DPE';
+      // Joined, not replaced: a delay injected before the failure (DI) stays in the log.
+      ex.flags = mergeFlags(ex.flags, FLAGS[e.code] ?? 'DPE');
       const fields = { code: e.code, direction: ex.conn.direction, flags: ex.flags };
       const key = `rescue|${e.code}`;
       if (e.status >= 500 && !FLAGS[e.code])

@@ -1,4 +1,7 @@
-// The rule's retries and per-try timeout (`retry`, `timeouts.backendRequest`).
+// The rule's retries and per-try timeout (`retry`, `timeouts.backendRequest`); where
+// the rule sets no retry, the Service's TrafficPolicy retries (Istio's defaults when
+// it has none: 2 retries on connect failures and 503), and the Service's retry budget
+// caps both (a refused retry lets the answer through, flagged UO).
 // Each try goes through balance again, so it may land on another endpoint. A try
 // is repeated only while nothing of it reached the client: an answer with a listed
 // status is dropped at its head (the forwarder cancels it), a connection that never
@@ -10,7 +13,14 @@ import type { Random } from '../../src/random.js';
 import { secureRandom } from '../../src/random.js';
 import { clientGone } from '../exchange.js';
 import type { Exchange, Handler, Layer, UpstreamTry } from '../exchange.js';
-import { backoffDelay, retriableFailure, retryPolicy } from '../retry-policy.js';
+import { RetryBackoff, mergeFlags } from '../../src/traffic/index.js';
+import {
+  backoffDelay,
+  retriableAnswer,
+  retriableFailure,
+  retryPolicy,
+  trafficRetryPolicy,
+} from '../retry-policy.js';
 import type { RetryPolicy } from '../retry-policy.js';
 import { replayable } from './request-body.js';
 
@@ -30,6 +40,13 @@ export const sleep: Sleep = (ms, signal) =>
     }, ms);
     signal?.addEventListener('abort', stop, { once: true });
   });
+
+/** May one more try go? The budget's say (a refusal is Envoy's retry overflow, UO). */
+function budgetAllows(ex: Exchange, p: RetryPolicy): boolean {
+  if (!p.budget || p.budget.tryRetry()) return true;
+  ex.flags = mergeFlags(ex.flags, 'UO');
+  return false;
+}
 
 /** One try: 'again' when it may be repeated and should be; throws what cannot be. */
 async function attempt(
@@ -54,12 +71,14 @@ async function attempt(
     ...outer,
     signal: c.signal,
     head: (status, headers) => {
-      if (p.codes.has(status) && !last) {
-        dropped = true;
-        return undefined;
+      if (retriableAnswer(p, status, headers)) {
+        if (!last && budgetAllows(ex, p)) {
+          dropped = true;
+          return undefined;
+        }
+        // Retries spent on a listed status: Envoy's "retry limit exceeded" flag.
+        if (last && p.tries > 1) ex.flags = mergeFlags(ex.flags, 'URX');
       }
-      // Retries spent on a listed status: Envoy's "retry limit exceeded" flag.
-      if (p.codes.has(status) && p.tries > 1) ex.flags = 'URX';
       return outer.head ? outer.head(status, headers) : headers;
     },
   };
@@ -68,7 +87,7 @@ async function attempt(
     return dropped ? 'again' : 'done';
   } catch (err) {
     const mayRepeat = !last && !outer.signal?.aborted && !ex.res.headersSent;
-    if (mayRepeat && retriableFailure(err, p)) return 'again';
+    if (mayRepeat && retriableFailure(err, p) && budgetAllows(ex, p)) return 'again';
     throw err;
   } finally {
     clearTimeout(perTry);
@@ -77,18 +96,41 @@ async function attempt(
   }
 }
 
+/**
+ * The retries for this request: with a TrafficPolicy state (the outbound stack),
+ * the route's or the policy's (trafficRetryPolicy), the request counted in the
+ * Service's budget; without one, the route's alone.
+ */
+function policyOf(ex: Exchange): RetryPolicy | undefined {
+  const plan = ex.plan;
+  if (ex.upgrade) return undefined;
+  const t = ex.traffic;
+  if (t) {
+    t.budget.deposit();
+    const p = trafficRetryPolicy(plan, t.settings, t.budget, replayable(ex));
+    return p && (p.tries > 1 || p.perTryMs) ? p : undefined;
+  }
+  if (!plan || (!plan.retry && !plan.timeouts.backendRequest)) return undefined;
+  return retryPolicy(plan, replayable(ex));
+}
+
 export const retry =
   (random: Random = secureRandom, wait: Sleep = sleep): Layer =>
   (next) =>
   async (ex) => {
-    const plan = ex.plan;
-    if (!plan || ex.upgrade || (!plan.retry && !plan.timeouts.backendRequest)) return next(ex);
-    const p = retryPolicy(plan, replayable(ex));
+    const p = policyOf(ex);
+    if (!p) return next(ex);
+    // Policy retries wait as Envoy does (fully jittered); made only when a retry happens.
+    let jittered: RetryBackoff | undefined;
+    const delay = (n: number): number =>
+      p.backoffMaxMs !== undefined
+        ? (jittered ??= new RetryBackoff(p.backoffMs, p.backoffMaxMs, random)).nextDelayMs()
+        : backoffDelay(p, n, random);
     for (let n = 1; n <= p.tries; n++) {
       // A client that left (an h2 stream reset during the back-off) gets no more tries.
       if (n > 1) {
         if (clientGone(ex)) return;
-        await wait(backoffDelay(p, n - 1, random), ex.upstreamTry?.signal);
+        await wait(delay(n - 1), ex.upstreamTry?.signal);
         if (clientGone(ex)) return;
       }
       if ((await attempt(next, ex, p, n === p.tries)) === 'done') return;

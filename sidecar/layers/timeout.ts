@@ -2,13 +2,14 @@
 // and the waits between them, from the moment the request was read. When it fires
 // before the answer's head, the try in flight is stopped and the client gets 504
 // with Envoy's `UT` flag and body; after it, the reply is reset (flag UT), as Envoy
-// does. "0s" (0) disables it, as the spec says.
+// does. "0s" (0) disables it, as the spec says. A Service whose TrafficPolicy has a
+// fault gets none (Istio: timeouts are not enabled when faults are).
 import { ErrorCode, WeftError } from '../../src/errors.js';
 import type { Layer } from '../exchange.js';
 
 export const timeout: Layer = (next) => async (ex) => {
   const ms = ex.plan?.timeouts.request;
-  if (!ms || ex.upgrade) return next(ex);
+  if (!ms || ex.upgrade || ex.traffic?.settings.fault) return next(ex);
   const c = new AbortController();
   const timer = setTimeout(
     () => c.abort(new WeftError(ErrorCode.UpstreamTimeout, 'upstream request timeout')),

@@ -123,6 +123,23 @@ export const RouteEntry = z.strictObject({
 });
 export type RouteEntry = z.infer<typeof RouteEntry>;
 
+/**
+ * A weft TrafficPolicy (resilience for a Service's callers), as discovery streams
+ * it or a mesh file names it: the envelope src/traffic needs and the raw spec,
+ * compiled by the sidecar (compileTrafficPolicy never throws; an invalid policy
+ * applies nowhere). Unchecked here for the same reason as routes: one bad policy
+ * must not make the whole config refused.
+ */
+export const TrafficPolicyEntry = z.strictObject({
+  namespace: z.string().min(1).max(253),
+  name: z.string().min(1).max(253),
+  /** metadata.creationTimestamp: the oldest policy on a Service wins. */
+  creationTimestamp: z.string().max(64),
+  generation: z.number().int().min(0).optional(),
+  spec: z.unknown(),
+});
+export type TrafficPolicyEntry = z.infer<typeof TrafficPolicyEntry>;
+
 export const MeshConfigSchema = z.strictObject({
   clusterDomain: z.string().min(1).max(253).default('cluster.local'),
   inbound: z
@@ -136,6 +153,8 @@ export const MeshConfigSchema = z.strictObject({
   authorization: z.array(AuthzPolicyEntry).max(10_000).default([]),
   /** Every HTTPRoute/GRPCRoute with a Service parent (outbound routing, client side). */
   routes: z.array(RouteEntry).max(10_000).default([]),
+  /** Every TrafficPolicy (outbound resilience, client side: pool, outliers, retries, faults). */
+  trafficPolicies: z.array(TrafficPolicyEntry).max(10_000).default([]),
   /** This sidecar's own workload and labels, for the metrics it reports (from discovery). */
   self: z.strictObject({ workload: z.string().max(253), labels: WorkloadLabels }).optional(),
 });

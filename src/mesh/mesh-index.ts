@@ -9,6 +9,8 @@ import { protocolOf } from './protocol.js';
 import { anyMtls } from './endpoint-mtls.js';
 import { compileRoutes } from './mesh-routes.js';
 import type { MeshRoutes } from './mesh-routes.js';
+import { compileTraffic } from './mesh-traffic.js';
+import type { MeshTraffic } from './mesh-traffic.js';
 
 const NO_IDENTITIES: ReadonlySet<string> = Object.freeze(new Set<string>());
 
@@ -44,6 +46,8 @@ export interface MeshIndex {
   service(namespace: string, name: string, port: number): Target | undefined;
   /** HTTPRoutes and GRPCRoutes, compiled (outbound routing, client side). */
   readonly routes: MeshRoutes;
+  /** TrafficPolicies, compiled: what callers of each Service apply. */
+  readonly traffic: MeshTraffic;
 }
 
 const key = (address: string, port: number): string => `${address}|${port}`;
@@ -137,6 +141,7 @@ export function compileMesh(
         : undefined;
     },
     routes: compileRoutes(config.routes, selfNamespace, previous?.routes),
+    traffic: compileTraffic(config.trafficPolicies, previous?.traffic),
   };
 }
 

@@ -7,6 +7,7 @@
 //   authz/<ns>/<name>      an AuthorizationPolicy that selects this sidecar's pod
 //   route/<kind>/<ns>/<name>  an HTTPRoute or GRPCRoute attached to a Service
 //                          (kind lowercased: httproute, grpcroute)
+//   traffic/<ns>/<name>    a TrafficPolicy (resilience for its Services' callers)
 //
 // The schemas here are the sidecar's side of the contract: it parses every
 // resource it receives through them and refuses (NACKs) one that does not fit.
@@ -19,6 +20,7 @@ import {
   AuthzPolicyEntry,
   Endpoint,
   RouteEntry,
+  TrafficPolicyEntry,
   InboundPort,
   MeshConfigSchema,
   MtlsMode,
@@ -90,12 +92,26 @@ export const RouteResource = z.strictObject({
   route: RouteEntry,
 });
 
+/**
+ * One TrafficPolicy. Like routes, only the envelope is checked: the sidecar compiles
+ * the spec (src/traffic) and an invalid policy applies nowhere. A sidecar older than
+ * this kind refuses it (NACK) and discovery then leaves it out of that sidecar's view
+ * (a shared resource is excludable), so an old sidecar keeps working without it.
+ */
+export const TrafficResource = z.strictObject({
+  kind: z.literal('traffic'),
+  name: resourceName,
+  version,
+  policy: TrafficPolicyEntry,
+});
+
 export const Resource = z.discriminatedUnion('kind', [
   ServiceResource,
   EndpointsResource,
   InboundResource,
   AuthzResource,
   RouteResource,
+  TrafficResource,
 ]);
 export type Resource = z.infer<typeof Resource>;
 export type ServiceResource = z.infer<typeof ServiceResource>;
@@ -103,6 +119,7 @@ export type EndpointsResource = z.infer<typeof EndpointsResource>;
 export type InboundResource = z.infer<typeof InboundResource>;
 export type AuthzResource = z.infer<typeof AuthzResource>;
 export type RouteResource = z.infer<typeof RouteResource>;
+export type TrafficResource = z.infer<typeof TrafficResource>;
 
 /** A resource before it has a version: what the view builder produces. */
 export type ResourceBody =
@@ -110,7 +127,8 @@ export type ResourceBody =
   | Omit<EndpointsResource, 'version'>
   | Omit<InboundResource, 'version'>
   | Omit<AuthzResource, 'version'>
-  | Omit<RouteResource, 'version'>;
+  | Omit<RouteResource, 'version'>
+  | Omit<TrafficResource, 'version'>;
 
 export type View = ReadonlyMap<string, Resource>;
 
@@ -121,6 +139,9 @@ export const authzKey = (ns: string, n: string): string => `${AUTHZ_PREFIX}${ns}
 export const ROUTE_PREFIX = 'route/';
 export const routeKey = (kind: RouteEntry['kind'], ns: string, n: string): string =>
   `${ROUTE_PREFIX}${kind.toLowerCase()}/${ns}/${n}`;
+
+export const TRAFFIC_PREFIX = 'traffic/';
+export const trafficKey = (ns: string, n: string): string => `${TRAFFIC_PREFIX}${ns}/${n}`;
 
 const hash = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
@@ -169,6 +190,7 @@ export function toMeshConfig(view: View, clusterDomain: string): MeshConfig {
   const services = [];
   const authorization = [];
   const routes = [];
+  const trafficPolicies = [];
   // No inbound policy in the view (never received, or refused): fail closed.
   let inbound: MeshConfig['inbound'] = { mode: 'STRICT', ports: [] };
   let self: MeshConfig['self'];
@@ -179,6 +201,7 @@ export function toMeshConfig(view: View, clusterDomain: string): MeshConfig {
     }
     if (r.kind === 'authz') authorization.push(r.policy);
     if (r.kind === 'route') routes.push(r.route);
+    if (r.kind === 'traffic') trafficPolicies.push(r.policy);
     if (r.kind !== 'service') continue;
     const { name, namespace } = r.service;
     const eps = view.get(endpointsKey(namespace, name));
@@ -194,12 +217,14 @@ export function toMeshConfig(view: View, clusterDomain: string): MeshConfig {
   services.sort(byName);
   authorization.sort(byName);
   routes.sort((a, b) => byCodeUnit(a.kind, b.kind) || byName(a, b));
+  trafficPolicies.sort(byName);
   return MeshConfigSchema.parse({
     clusterDomain,
     inbound,
     services,
     authorization,
     routes,
+    trafficPolicies,
     ...(self ? { self } : {}),
   });
 }

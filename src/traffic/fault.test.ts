@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decideFault } from './fault.js';
-import { formatFlags } from './flags.js';
+import { formatFlags, mergeFlags } from './flags.js';
 import { scripted, seeded } from './testing.js';
 
 /** |observed - expected| within 4.5 standard deviations of Binomial(n, p). */
@@ -86,5 +86,16 @@ describe('response flags', () => {
     assert.equal(formatFlags(['URX', 'UO']), 'UO,URX');
     assert.equal(formatFlags(['FI', 'DI', 'UH', 'UT']), 'UH,UT,DI,FI');
     assert.equal(formatFlags(['UO', 'UO']), 'UO');
+  });
+});
+
+describe('mergeFlags', () => {
+  it("joins flags in Envoy's order, keeps ones it does not order, and '-' for none", () => {
+    assert.equal(mergeFlags('-', 'FI'), 'FI');
+    assert.equal(mergeFlags('FI', 'DI'), 'DI,FI');
+    assert.equal(mergeFlags('URX', 'UO'), 'UO,URX');
+    assert.equal(mergeFlags('DI', 'NC'), 'DI,NC');
+    assert.equal(mergeFlags('-', '-'), '-');
+    assert.equal(mergeFlags('UF', 'UF'), 'UF');
   });
 });

@@ -40,3 +40,15 @@ export function formatFlags(flags: Iterable<ResponseFlag>): string {
   const out = ORDER.filter((f) => set.has(f));
   return out.length === 0 ? '-' : out.join(',');
 }
+
+/**
+ * `current` (a formatted flag list, "-" for none) with `add` joined in, Envoy's
+ * order kept; flags this list does not order (DC, NC...) stay, after the others.
+ */
+export function mergeFlags(current: string, add: string): string {
+  const parts = new Set([...current.split(','), ...add.split(',')].filter((f) => f && f !== '-'));
+  const known = ORDER.filter((f) => parts.has(f));
+  const other = [...parts].filter((f) => !(ORDER as readonly string[]).includes(f));
+  const all = [...known, ...other];
+  return all.length === 0 ? '-' : all.join(',');
+}

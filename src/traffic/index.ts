@@ -35,6 +35,6 @@ export { PoolGate } from './pool.js';
 export type { Admission, PoolLimit } from './pool.js';
 export { decideFault } from './fault.js';
 export type { FaultDecision } from './fault.js';
-export { ResponseFlag, formatFlags } from './flags.js';
+export { ResponseFlag, formatFlags, mergeFlags } from './flags.js';
 export { effectiveResilience } from './precedence.js';
 export type { Resilience, RouteResilience } from './precedence.js';

@@ -15,6 +15,7 @@ import { routeCheck } from '../../cli/plugin/route-check-model.js';
 import { parseRequest } from '../../cli/plugin/route-check-request.js';
 import { routesView } from '../../cli/plugin/routes-model.js';
 import { renderRoutes } from '../../cli/plugin/routes-render.js';
+import { renderTraffic, trafficView } from '../../cli/plugin/traffic-policies.js';
 import { ROUTE_CASES } from '../../src/routes/cases.js';
 import type { RouteCase } from '../../src/routes/cases.js';
 import { GRPC_ROUTE, HTTP_ROUTE } from '../../src/routes/index.js';
@@ -195,6 +196,7 @@ describe(
       object,
       status: object.name === 'reviews' ? REVIEWS_STATUS : [],
     }));
+    const NO_TP_CRD = "trafficpolicies.weft.dev is not installed: weft's defaults apply";
     const reviews = {
       namespace: SHOP,
       name: 'reviews',
@@ -204,7 +206,12 @@ describe(
     it('routes SVC -n NS: exactly the unit-tested text for the same objects; exit 1 (a rule dropped, a route not applied)', async () => {
       const r = await weft(['routes', 'reviews', '-n', SHOP]);
       assert.equal(r.code, 1, r.stderr);
-      assert.equal(r.stdout, renderRoutes(routesView({ service: reviews, routes: fixture })));
+      const view = routesView({ service: reviews, routes: fixture });
+      // This cluster has no TrafficPolicy CRD: weft's defaults, and a note saying why.
+      assert.equal(
+        r.stdout,
+        `${renderRoutes({ ...view, notes: [...view.notes, NO_TP_CRD] })}\n${renderTraffic('shop/reviews', trafficView(reviews, []))}`,
+      );
       assert.match(
         r.stdout,
         /^3 {3}shop\/reviews {3}1 {10}PathPrefix \/ +- +shop\/reviews-v1:9080 90%, shop\/reviews-v2:9080 10% {3}request 2s; backendRequest 500ms; retry 2 on 503 backoff 25ms$/m,
@@ -226,7 +233,12 @@ describe(
         callerNamespace: WEB,
         port: 9080,
       });
-      assert.deepEqual(JSON.parse(r.stdout), JSON.parse(JSON.stringify(want)));
+      const full = {
+        ...want,
+        notes: [...want.notes, NO_TP_CRD],
+        traffic: trafficView(reviews, []),
+      };
+      assert.deepEqual(JSON.parse(r.stdout), JSON.parse(JSON.stringify(full)));
       const got = JSON.parse(r.stdout) as typeof want;
       assert.deepEqual(got.ports[0]!.applies, {
         kind: 'HTTPRoute',

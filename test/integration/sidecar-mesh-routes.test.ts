@@ -143,6 +143,20 @@ describe('sidecar mesh routes (Gateway API)', { timeout: 240_000 }, () => {
       Object.assign(c, {
         services: [...c.services, ...extra],
         routes: [echoRoute(mesh.namespace), grpcRoute(mesh.namespace)],
+        // Istio's default retries would hide the flaky backend from the rule without a
+        // retry (the control below): turned off for it, so only the route's retry acts.
+        trafficPolicies: [
+          {
+            namespace: mesh.namespace,
+            name: 'echo-flaky',
+            creationTimestamp: '2026-01-01T00:00:00Z',
+            generation: 1,
+            spec: {
+              targetRefs: [{ group: '', kind: 'Service', name: 'echo-flaky' }],
+              retries: { attempts: 0 },
+            },
+          },
+        ],
       });
     });
     // The sidecars poll the file every second: wait until the canary rule routes.

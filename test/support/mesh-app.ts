@@ -20,7 +20,10 @@ const seen = (what: Record<string, unknown>): void => {
 };
 
 const KB = Buffer.alloc(1024, 'w');
-/** How long `/slow…` takes to answer; `/flaky…` answers 503 to every third request. */
+/**
+ * How long `/slow…` takes to answer; `/flaky…` answers 503 to every third request,
+ * `/fail…` to every one, `/fail-on-<pod>…` to every one on that pod only.
+ */
 const SLOW_MS = 2000;
 let flaky = 0;
 
@@ -46,6 +49,16 @@ const h1 = http.createServer((req, res) => {
           res.end();
         }
       }, 20);
+      return;
+    }
+    // For resilience tests: `/fail…` fails always, `/fail-on-<pod>…` only on that pod.
+    const url = req.url ?? '';
+    const failing = url.startsWith('/fail-on-')
+      ? url.startsWith(`/fail-on-${pod}/`)
+      : url.startsWith('/fail');
+    if (failing) {
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end('failing\n');
       return;
     }
     // For routing tests: a backend that fails one request in three, and a slow one.

@@ -227,7 +227,23 @@ async function requests(url: string, n: number, headers: http.OutgoingHttpHeader
   agent.destroy();
 }
 
+/** `n` GETs at once, each on its own connection: the status and weft error of each. */
+async function burst(url: string, n: number): Promise<void> {
+  const agent = new http.Agent({ keepAlive: false, maxSockets: n });
+  const results = await Promise.all(
+    Array.from({ length: n }, () =>
+      get(url, agent).then(
+        (r) => ({ status: r.status, error: r.headers['x-weft-error'] }),
+        (e: Error) => ({ status: 0, error: e.message }),
+      ),
+    ),
+  );
+  print({ results });
+  agent.destroy();
+}
+
 const modes: Record<string, () => Promise<void>> = {
+  burst: () => burst(args[0]!, Number(args[1] ?? 1)),
   req: () =>
     requests(
       args[0]!,
