@@ -33,15 +33,7 @@ export function median(values: readonly number[]): number {
   return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
 }
 
-export interface RowSummary {
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly max: number;
-  readonly qps: number;
-  readonly requests: number;
-  readonly errors: number;
-  readonly cpuPer1000: number;
+export interface RowSummary extends Omit<Block, 'round'> {
   readonly blocks: number;
 }
 

@@ -11,7 +11,8 @@
 // rotated order (bench/sidecar-blocks.ts), so no row always goes first; each row
 // reports its medians, and each weft variant its cost against the plain pair as
 // the median of the differences within a round. WEFT_BENCH_SECONDS (default 30)
-// is each row's measured time in all, WEFT_BENCH_ROUNDS (default 5) the blocks.
+// is each row's measured time in all, WEFT_BENCH_ROUNDS (default 5) the blocks;
+// WEFT_BENCH_SATURATION=0 leaves out the saturation runs.
 // ROWS=direct,weft,weft-authz (bench/sidecar-rows.ts) measures only those rows.
 // Needs root, fortio (go install fortio.org/fortio@v1.63.0), and Debian's nginx,
 // haproxy and wrk.
@@ -48,6 +49,8 @@ const SECONDS = Number(process.env.WEFT_BENCH_SECONDS ?? 30);
 const ROUNDS = Math.max(1, Number(process.env.WEFT_BENCH_ROUNDS ?? 5));
 const BLOCK_SECONDS = Math.max(2, SECONDS / ROUNDS);
 const WARM_SECONDS = 2;
+/** WEFT_BENCH_SATURATION=0 leaves out wrk's saturation runs (10 s a row). */
+const SATURATION = process.env.WEFT_BENCH_SATURATION !== '0';
 const progress = (msg: string): void => void process.stderr.write(`[bench:sidecar] ${msg}\n`);
 const load1 = (): number => os.loadavg()[0]!;
 
@@ -226,13 +229,15 @@ async function measureRows(
   await checkAuthz(mesh, blocks.get('weft-authz'));
   const m: Measured = { results: [], byRow: {}, loadAvg: { start, end: load1() } };
   for (const p of paths) {
-    await use(p);
-    progress(`${p.name}: saturation (wrk, 10s)`);
+    if (SATURATION) {
+      await use(p);
+      progress(`${p.name}: saturation (wrk, 10s)`);
+    }
     const r: PathResult = {
       ...summarize(blocks.get(p.row)!),
       row: p.row,
       name: p.name,
-      saturation: await saturation(mesh.client.pod, p.url),
+      saturation: SATURATION ? await saturation(mesh.client.pod, p.url) : NaN,
       rssIdleMb: rss.get(p.row)!.idle,
       rssLoadMb: rss.get(p.row)!.load,
       blockList: blocks.get(p.row)!,
