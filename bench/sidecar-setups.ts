@@ -32,7 +32,7 @@ function edit(mesh: MeshFixture, setup: Setup): (c: MeshConfigInput) => void {
     const x = c as Extended;
     if (setup === 'authz') x.authorization = benchPolicies(mesh.namespace);
     if (setup === 'routes') x.routes = benchRoutes(mesh.namespace, benchRouteRules());
-    if (setup === 'retry') x.routes = benchRoutes(mesh.namespace, benchRetryRules());
+    if (setup === 'retry') x.routes = benchRoutes(mesh.namespace, benchRetryRules(), 'bench-retry');
   };
 }
 
