@@ -45,7 +45,13 @@ function stack(l: Layers): () => Promise<void> {
 
 async function main(): Promise<void> {
   const now: Layers = { retry: retryNew.retry, timeout: timeoutNew.timeout };
-  const variants: Record<string, () => unknown> = { new: stack(now) };
+  // The terminal alone, the same exchange: what is left is the two layers' own cost.
+  const alone = (): Promise<void> => {
+    const ex = newExchange(req, res, conn as Exchange['conn']);
+    ex.plan = plan;
+    return forwarder(ex);
+  };
+  const variants: Record<string, () => unknown> = { new: stack(now), none: alone };
   const baseRetry = await baseModule<typeof retryNew>('sidecar/layers/retry.js');
   const baseTimeout = await baseModule<typeof timeoutNew>('sidecar/layers/timeout.js');
   if (baseRetry && baseTimeout) {
