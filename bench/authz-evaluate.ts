@@ -1,56 +1,100 @@
 // The pure matcher's cost per request: 100 rules (50 DENY, 50 ALLOW, each on a
 // principal, a method and a path prefix), the request matching only the last
-// ALLOW rule, so every rule is tried. Also the deny path, without and with
-// reading its (lazy) explanation.
+// ALLOW rule; the deny path, without and with reading its (lazy) explanation; and
+// the policies of bench:sidecar's authorization row (bench/bench-policies.ts).
+// With WEFT_BENCH_BASE=<another build's dist> each is also run with that build's
+// compile and evaluate, alternated in one process (bench/ab.ts).
 // Run: npm run build && node dist/bench/authz-evaluate.js
-import { compilePolicy, evaluate, selectPolicies } from '../src/authz/index.js';
-import type { AuthzRequest } from '../src/authz/index.js';
+import * as authzNew from '../src/authz/index.js';
+import type { AuthzRequest, PolicyObject } from '../src/authz/index.js';
+import { ab, baseModule } from './ab.js';
+import { benchPolicies } from './bench-policies.js';
 
 const N = Number(process.env.BENCH_AUTHZ_N ?? 100_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 8);
+type Authz = typeof authzNew;
 
 const rule = (i: number) => ({
   from: [{ source: { principals: [`cluster.local/ns/team-${i}/sa/client`] } }],
   to: [{ operation: { methods: ['GET', 'POST'], paths: [`/api/v${i}/*`] } }],
 });
-const policies = [
-  compilePolicy({
+const TEAMS: PolicyObject[] = [
+  {
     namespace: 'foo',
     name: 'deny',
     spec: { action: 'DENY', rules: Array.from({ length: 50 }, (_, i) => rule(i)) },
-  }),
-  compilePolicy({
+  },
+  {
     namespace: 'foo',
     name: 'allow',
     spec: { rules: Array.from({ length: 50 }, (_, i) => rule(i + 50)) },
-  }),
+  },
 ];
-const selected = selectPolicies(policies, { namespace: 'foo', labels: { app: 'x' } });
 
-const request = (peer: string): AuthzRequest => ({
+const request = (peer: string, path: string): AuthzRequest => ({
   source: { principal: `spiffe://cluster.local/ns/${peer}/sa/client`, ip: '198.51.100.20' },
   destination: { ip: '198.51.100.10', port: 8080 },
-  http: { method: 'GET', path: '/api/v99/items?x=1', host: 'x.foo', headers: {} },
+  http: { method: 'GET', path, host: 'x.foo', headers: {} },
 });
 
-function run(name: string, req: AuthzRequest, expectAllow: boolean, explain = false): void {
-  const once = (): unknown => {
-    const d = evaluate(selected, req);
-    return explain ? d.considered.map((c) => c.why) : d;
-  };
-  if (evaluate(selected, req).allow !== expectAllow) throw new Error(`${name}: wrong decision`);
-  for (let i = 0; i < 10_000; i++) once(); // warm up
-  // CPU time as well as wall time: on a shared machine the wall clock counts other processes.
-  const c0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < N; i++) once();
-  const wall = Number(process.hrtime.bigint() - t0) / N;
-  const c = process.cpuUsage(c0);
-  const cpu = ((c.user + c.system) * 1000) / N;
-  process.stdout.write(
-    `${name.padEnd(44)} ${cpu.toFixed(0).padStart(7)} ns/op CPU ${wall.toFixed(0).padStart(7)} ns/op wall (${N} runs)\n`,
-  );
+interface Case {
+  readonly name: string;
+  readonly policies: PolicyObject[];
+  readonly req: AuthzRequest;
+  readonly allow: boolean;
+  readonly explain?: boolean;
 }
 
-run('100 rules, match on the last (allow)', request('team-99'), true);
-run('100 rules, none matches (deny)', request('team-x'), false);
-run('the same deny, explanation read', request('team-x'), false, true);
+const CASES: Case[] = [
+  {
+    name: '100 rules, match on the last (allow)',
+    policies: TEAMS,
+    req: request('team-99', '/api/v99/items?x=1'),
+    allow: true,
+  },
+  {
+    name: '100 rules, none matches (deny)',
+    policies: TEAMS,
+    req: request('team-x', '/api/v99/items'),
+    allow: false,
+  },
+  {
+    name: 'the same deny, explanation read',
+    policies: TEAMS,
+    req: request('team-x', '/api/v99/items'),
+    allow: false,
+    explain: true,
+  },
+  {
+    name: "bench:sidecar's row: GET /1k, the 100th rule",
+    policies: benchPolicies('foo') as PolicyObject[],
+    req: request('foo', '/1k'),
+    allow: true,
+  },
+];
+
+/** One evaluation with a build's compile, select and evaluate; checks the decision first. */
+function op(a: Authz, c: Case): () => unknown {
+  const selected = a.selectPolicies(c.policies.map(a.compilePolicy), {
+    namespace: 'foo',
+    labels: {},
+  });
+  if (a.evaluate(selected, c.req).allow !== c.allow) throw new Error(`${c.name}: wrong decision`);
+  return () => {
+    const d = a.evaluate(selected, c.req);
+    return c.explain ? d.considered.map((x) => x.why) : d;
+  };
+}
+
+async function main(): Promise<void> {
+  const base = await baseModule<Authz>('src/authz/index.js');
+  for (const c of CASES) {
+    await ab(
+      c.name,
+      { new: op(authzNew, c), ...(base ? { base: op(base, c) } : {}) },
+      { n: N, rounds: ROUNDS },
+    );
+  }
+}
+
+void main();

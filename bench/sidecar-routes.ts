@@ -28,12 +28,15 @@ export function benchRouteRules(): unknown[] {
   ];
 }
 
-/** Retries and a request timeout configured on every request; the 1 KB answer never triggers them. */
+/**
+ * Retries and a request timeout configured on every request; the 1 KB answer never
+ * triggers them. Its probe answers 308, not 307: the bench tells the two apart.
+ */
 export function benchRetryRules(): unknown[] {
   return [
     {
       matches: [{ path: { type: 'Exact', value: '/bench-probe' } }],
-      filters: [{ type: 'RequestRedirect', requestRedirect: { statusCode: 307 } }],
+      filters: [{ type: 'RequestRedirect', requestRedirect: { statusCode: 308 } }],
     },
     {
       backendRefs: [{ name: 'echo', port: 80 }],
@@ -46,14 +49,18 @@ export function benchRetryRules(): unknown[] {
 /** The CRD's limit on rules per route: 100 rules take ten HTTPRoutes. */
 const RULES_PER_ROUTE = 10;
 
-/** The mesh file's `routes`: HTTPRoutes on echo:80 carrying these rules, ten each. */
-export function benchRoutes(namespace: string, rules: unknown[]): unknown[] {
+/**
+ * The mesh file's `routes`: HTTPRoutes on echo:80 carrying these rules, ten each,
+ * named `<name>-<i>`. Each row's routes need names of their own: a sidecar keeps a
+ * route compiled while its name and generation stay the same.
+ */
+export function benchRoutes(namespace: string, rules: unknown[], name = 'bench'): unknown[] {
   const routes = [];
   for (let i = 0; i * RULES_PER_ROUTE < rules.length; i++) {
     routes.push({
       kind: 'HTTPRoute',
       namespace,
-      name: `bench-${i}`,
+      name: `${name}-${i}`,
       creationTimestamp: '2026-01-01T00:00:00Z',
       generation: 1,
       spec: {

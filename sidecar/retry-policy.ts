@@ -32,12 +32,23 @@ export interface RetryPolicy {
   readonly budget?: RetryBudget | undefined;
 }
 
+const NO_CODES: ReadonlySet<number> = new Set();
+// A rule's retry is compiled once: its codes become a set once, not per request.
+const codeSets = new WeakMap<NonNullable<ForwardPlan['retry']>, ReadonlySet<number>>();
+
+function codesOf(r: ForwardPlan['retry']): ReadonlySet<number> {
+  if (!r) return NO_CODES;
+  let codes = codeSets.get(r);
+  if (!codes) codeSets.set(r, (codes = new Set(r.codes)));
+  return codes;
+}
+
 export function retryPolicy(plan: ForwardPlan, replayable: boolean): RetryPolicy {
   const r = plan.retry;
   const retries = r ? (r.attempts ?? DEFAULT_ATTEMPTS) : 0;
   return {
     tries: replayable ? 1 + retries : 1,
-    codes: new Set(r?.codes ?? []),
+    codes: codesOf(r),
     backoffMs: r?.backoffMs ?? DEFAULT_BACKOFF_MS,
     perTryMs: plan.timeouts.backendRequest || undefined,
   };

@@ -7,10 +7,12 @@
 // status is dropped at its head (the forwarder cancels it), a connection that never
 // opened, or a per-try timeout when 504 is listed. Only a request whose body is held
 // whole (request-body.ts) or that has none is ever retried: anything else cannot be
-// sent twice. The request timeout (timeout.ts) bounds the waits too.
-import { ErrorCode, WeftError } from '../../src/errors.js';
+// sent twice. The request timeout (timeout.ts) bounds the waits too; a try's limit
+// shares its Deadline (../deadline.ts): one timer and, when the try's limit ends
+// first, one controller per try.
 import type { Random } from '../../src/random.js';
 import { secureRandom } from '../../src/random.js';
+import { Deadline } from '../deadline.js';
 import { clientGone } from '../exchange.js';
 import type { Exchange, Handler, Layer, UpstreamTry } from '../exchange.js';
 import { RetryBackoff, mergeFlags } from '../../src/traffic/index.js';
@@ -53,23 +55,13 @@ async function attempt(
   next: Handler,
   ex: Exchange,
   p: RetryPolicy,
-  last: boolean,
+  { last, deadline }: { last: boolean; deadline: Deadline | undefined },
 ): Promise<'done' | 'again'> {
   const outer: UpstreamTry = ex.upstreamTry ?? {};
-  const c = new AbortController();
-  const cancel = (): void => c.abort(outer.signal?.reason);
-  outer.signal?.addEventListener('abort', cancel, { once: true });
-  if (outer.signal?.aborted) cancel();
-  const perTry = p.perTryMs
-    ? setTimeout(
-        () => c.abort(new WeftError(ErrorCode.UpstreamTimeout, 'upstream per-try timeout')),
-        p.perTryMs,
-      )
-    : undefined;
   let dropped = false;
   ex.upstreamTry = {
-    ...outer,
-    signal: c.signal,
+    // The try's own limit only when it ends before the request's (deadline.ts).
+    signal: deadline ? deadline.startTry(p.perTryMs) : outer.signal,
     head: (status, headers) => {
       if (retriableAnswer(p, status, headers)) {
         if (!last && budgetAllows(ex, p)) {
@@ -86,12 +78,12 @@ async function attempt(
     await next(ex);
     return dropped ? 'again' : 'done';
   } catch (err) {
-    const mayRepeat = !last && !outer.signal?.aborted && !ex.res.headersSent;
+    const timedOut = deadline ? deadline.expired : outer.signal?.aborted;
+    const mayRepeat = !last && !timedOut && !ex.res.headersSent;
     if (mayRepeat && retriableFailure(err, p) && budgetAllows(ex, p)) return 'again';
     throw err;
   } finally {
-    clearTimeout(perTry);
-    outer.signal?.removeEventListener('abort', cancel);
+    deadline?.endTry();
     ex.upstreamTry = outer;
   }
 }
@@ -114,6 +106,28 @@ function policyOf(ex: Exchange): RetryPolicy | undefined {
   return retryPolicy(plan, replayable(ex));
 }
 
+interface Pace {
+  /** The wait before retry n (n ≥ 1). */
+  readonly delay: (n: number) => number;
+  readonly wait: Sleep;
+  /** The request's Deadline (timeout.ts), or the retry layer's own for per-try limits alone. */
+  readonly deadline: Deadline | undefined;
+}
+
+/** The tries, each limited by the per-try timeout on the deadline, with back-off between. */
+async function tries(next: Handler, ex: Exchange, p: RetryPolicy, pace: Pace): Promise<void> {
+  for (let n = 1; n <= p.tries; n++) {
+    // A client that left (an h2 stream reset during the back-off) gets no more tries.
+    if (n > 1) {
+      if (clientGone(ex)) return;
+      await pace.wait(pace.delay(n - 1), ex.upstreamTry?.signal);
+      if (clientGone(ex)) return;
+    }
+    const last = n === p.tries;
+    if ((await attempt(next, ex, p, { last, deadline: pace.deadline })) === 'done') return;
+  }
+}
+
 export const retry =
   (random: Random = secureRandom, wait: Sleep = sleep): Layer =>
   (next) =>
@@ -126,13 +140,18 @@ export const retry =
       p.backoffMaxMs !== undefined
         ? (jittered ??= new RetryBackoff(p.backoffMs, p.backoffMaxMs, random)).nextDelayMs()
         : backoffDelay(p, n, random);
-    for (let n = 1; n <= p.tries; n++) {
-      // A client that left (an h2 stream reset during the back-off) gets no more tries.
-      if (n > 1) {
-        if (clientGone(ex)) return;
-        await wait(delay(n - 1), ex.upstreamTry?.signal);
-        if (clientGone(ex)) return;
-      }
-      if ((await attempt(next, ex, p, n === p.tries)) === 'done') return;
+    const outer = ex.upstreamTry;
+    if (outer instanceof Deadline || !p.perTryMs) {
+      const deadline = outer instanceof Deadline ? outer : undefined;
+      return tries(next, ex, p, { delay, wait, deadline });
+    }
+    // Per-try limits without a request timeout: a Deadline of the layer's own.
+    const own = new Deadline(undefined, outer);
+    ex.upstreamTry = own;
+    try {
+      await tries(next, ex, p, { delay, wait, deadline: own });
+    } finally {
+      own.clear();
+      ex.upstreamTry = outer;
     }
   };

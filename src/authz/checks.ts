@@ -6,7 +6,7 @@
 // never loosens security: an ALLOW check fails (it cannot allow a plaintext
 // peer), a DENY or AUDIT check holds (it still denies or audits it).
 import type { Attribute } from './attributes.js';
-import type { Check, PolicyAction, RequestContext } from './types.js';
+import type { Check, IndexKey, PolicyAction, RequestContext } from './types.js';
 
 export interface CheckSpec<T> {
   readonly field: string;
@@ -15,6 +15,8 @@ export interface CheckSpec<T> {
   readonly match: (value: T) => boolean;
   readonly negate: boolean;
   readonly action: PolicyAction;
+  /** What a holding positive check implies of the value (the rule index); ignored when negated. */
+  readonly key?: IndexKey | undefined;
 }
 
 function list(values: readonly string[]): string {
@@ -41,5 +43,6 @@ export function makeCheck<T>(s: CheckSpec<T>): Check {
       ? `${s.field}: ${s.attr.name} ${shown} matches ${list(s.values)}`
       : `${s.field}: ${s.attr.name} ${shown} not in ${list(s.values)}`;
   };
-  return { field: s.field, httpOnly: s.attr.httpOnly, test, why };
+  const key = s.negate ? undefined : s.key;
+  return { field: s.field, httpOnly: s.attr.httpOnly, test, why, ...(key ? { key } : {}) };
 }

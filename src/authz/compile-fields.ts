@@ -5,6 +5,7 @@ import type { Attribute } from './attributes.js';
 import { makeCheck } from './checks.js';
 import { compileBlocks } from './ip-match.js';
 import { compilePaths } from './path-match.js';
+import { indexKey } from './rule-index.js';
 import { compileStrings } from './string-match.js';
 import type { Check, PolicyAction, Problem } from './types.js';
 
@@ -35,7 +36,8 @@ export function stringCheck(b: Builder, a: FieldArgs<string>, fold = false): Che
   if (!a.values?.length) return undefined;
   const c = compileStrings(a.values, fold);
   starWarning(b, a.field, c.literalStars);
-  return makeCheck({ ...a, values: a.values, match: c.match, action: b.action });
+  const key = indexKey(a.attr, c.keys);
+  return makeCheck({ ...a, values: a.values, match: c.match, action: b.action, key });
 }
 
 export function pathCheck(b: Builder, a: FieldArgs<string>): Check | undefined {
@@ -43,7 +45,8 @@ export function pathCheck(b: Builder, a: FieldArgs<string>): Check | undefined {
   const c = compilePaths(a.values);
   for (const reason of c.errors) b.problems.push({ field: a.field, reason });
   starWarning(b, a.field, c.literalStars);
-  return makeCheck({ ...a, values: a.values, match: c.match, action: b.action });
+  const key = indexKey(a.attr, c.keys);
+  return makeCheck({ ...a, values: a.values, match: c.match, action: b.action, key });
 }
 
 export function ipCheck(b: Builder, a: FieldArgs<Uint8Array>): Check | undefined {
@@ -61,7 +64,9 @@ export function portCheck(b: Builder, a: FieldArgs<string>): Check | undefined {
     }
   }
   const set = new Set(a.values.map((v) => String(Number(v))));
-  return makeCheck({ ...a, values: a.values, match: (v) => set.has(v), action: b.action });
+  const key = indexKey(a.attr, { exact: [...set], prefixes: [] });
+  const match = (v: string): boolean => set.has(v);
+  return makeCheck({ ...a, values: a.values, match, action: b.action, key });
 }
 
 /** principals / source.principal: Istio's form, without the spiffe:// scheme. */

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { Builder } from './compile-fields.js';
 import { compileRule } from './compile-rule.js';
+import { indexRules } from './rule-index.js';
 import type { Rule } from './schema.js';
 import { AuthorizationPolicySpec, DRY_RUN_ANNOTATION } from './schema.js';
 import type { CompiledPolicy, CompiledRule, PolicyAction, PolicyObject, Problem } from './types.js';
@@ -74,14 +75,11 @@ export function compilePolicy(p: PolicyObject): CompiledPolicy {
     action,
     dryRun: p.annotations?.[DRY_RUN_ANNOTATION] === 'true',
   };
-  const invalid = (problems: Problem[], warnings: string[] = []): CompiledPolicy => ({
-    ...base,
-    valid: false,
-    problems,
-    warnings,
-    selector: selectorOf(p.spec),
-    rules: action === 'DENY' ? [MATCH_ALL] : [],
-  });
+  const invalid = (problems: Problem[], warnings: string[] = []): CompiledPolicy => {
+    const rules = action === 'DENY' ? [MATCH_ALL] : [];
+    const selector = selectorOf(p.spec);
+    return { ...base, valid: false, problems, warnings, selector, rules, index: indexRules(rules) };
+  };
   const parsed = AuthorizationPolicySpec.safeParse(p.spec ?? {});
   if (!parsed.success) {
     return invalid(parsed.error.issues.map((i) => ({ field: field(i.path), reason: i.message })));
@@ -98,5 +96,6 @@ export function compilePolicy(p: PolicyObject): CompiledPolicy {
     warnings,
     selector: spec.selector?.matchLabels,
     rules,
+    index: indexRules(rules),
   };
 }

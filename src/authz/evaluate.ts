@@ -3,6 +3,7 @@
 // the decision. Dry-run policies are evaluated and reported, never enforced.
 // Pure and allocation-light: the caller passes the policies selectPolicies chose.
 import { prepare } from './context.js';
+import { candidates } from './rule-index.js';
 import type { Clause, CompiledPolicy, CompiledRule, Decision, RequestContext } from './types.js';
 
 const ref = (p: CompiledPolicy): string => `${p.namespace}/${p.name}`;
@@ -36,9 +37,19 @@ function anyHolds(entries: readonly Clause[], ctx: RequestContext, skipHttp: boo
   return false;
 }
 
-/** The index of the first matching rule, or -1. */
-export function firstMatch(p: CompiledPolicy, ctx: RequestContext): number {
+/** The index of the first matching rule, or -1, trying every rule in order. */
+export function firstMatchScan(p: CompiledPolicy, ctx: RequestContext): number {
   for (let i = 0; i < p.rules.length; i++) if (ruleMatches(p.rules[i]!, ctx, p)) return i;
+  return -1;
+}
+
+/**
+ * The index of the first matching rule, or -1: on HTTP only the rules the index
+ * gives (rule-index.ts: the others cannot match), on TCP every rule.
+ */
+export function firstMatch(p: CompiledPolicy, ctx: RequestContext): number {
+  if (ctx.tcp) return firstMatchScan(p, ctx);
+  for (const i of candidates(p.index, ctx)) if (ruleMatches(p.rules[i]!, ctx, p)) return i;
   return -1;
 }
 

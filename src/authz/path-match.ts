@@ -2,7 +2,7 @@
 // Envoy: `{*}` one path segment, `{**}` any remainder (zero or more segments,
 // the last operator). A template may not also use a leading or trailing `*`.
 // Matched against the path without its query string, as Envoy's url_path.
-import type { StringMatcher } from './string-match.js';
+import type { StringKeys, StringMatcher } from './string-match.js';
 import { compileStrings } from './string-match.js';
 
 const OPERATOR = /\{\*\*?\}/g;
@@ -36,6 +36,8 @@ export function compilePaths(values: readonly string[]): {
   match: StringMatcher;
   errors: string[];
   literalStars: string[];
+  /** As compileStrings gives them; none when a template is among the values. */
+  keys: StringKeys | undefined;
 } {
   const plain = values.filter((v) => !HAS_OPERATOR.test(v));
   const templates: RegExp[] = [];
@@ -52,5 +54,6 @@ export function compilePaths(values: readonly string[]): {
     templates.length === 0
       ? strings.match
       : (p) => strings.match(p) || templates.some((r) => r.test(p));
-  return { match, errors, literalStars: [...strings.literalStars] };
+  const keys = templates.length === 0 && errors.length === 0 ? strings.keys : undefined;
+  return { match, errors, literalStars: [...strings.literalStars], keys };
 }

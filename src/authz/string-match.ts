@@ -5,10 +5,21 @@
 
 export type StringMatcher = (value: string) => boolean;
 
+/** A list's values as the rule index (rule-index.ts) keys them: what a match must equal or start with. */
+export interface StringKeys {
+  readonly exact: readonly string[];
+  readonly prefixes: readonly string[];
+}
+
 export interface CompiledStrings {
   readonly match: StringMatcher;
   /** Values with a `*` inside, which Istio (and weft) match literally. */
   readonly literalStars: readonly string[];
+  /**
+   * Set when every value is exact or `prefix*` (no `*suffix`, no `*`, no folding):
+   * a value the list matches equals one of `exact` or starts with one of `prefixes`.
+   */
+  readonly keys: StringKeys | undefined;
 }
 
 /** One list of values as Istio reads it; `fold` lowercases both sides (hosts). */
@@ -28,7 +39,9 @@ export function compileStrings(values: readonly string[], fold = false): Compile
       exact.add(v);
     }
   }
-  return { match: specialise({ exact, prefixes, suffixes, presence, fold }), literalStars };
+  const keys =
+    presence || suffixes.length > 0 || fold ? undefined : { exact: [...exact], prefixes };
+  return { match: specialise({ exact, prefixes, suffixes, presence, fold }), literalStars, keys };
 }
 
 /**

@@ -34,6 +34,8 @@ export interface CompiledPolicy {
   readonly selector: Readonly<Record<string, string>> | undefined;
   /** The rules as matchers; internal to src/authz. */
   readonly rules: readonly CompiledRule[];
+  /** Which rules a request can match, built with them (rule-index.ts); internal to src/authz. */
+  readonly index: RuleIndex;
 }
 
 /** The workload a policy may apply to: the pod's namespace and labels. */
@@ -109,6 +111,38 @@ export interface Check {
   test(ctx: RequestContext): boolean;
   /** Why test() was false, for the explanation (only called on a deny). */
   why(ctx: RequestContext): string;
+  /** A positive check on an indexed attribute: what test() true implies of its value. */
+  readonly key?: IndexKey | undefined;
+}
+
+/** The values a check's attribute must equal, or start with, for the check to hold. */
+export interface IndexKey {
+  readonly attr: IndexedAttribute;
+  readonly exact: readonly string[];
+  readonly prefixes: readonly string[];
+}
+
+/** An attribute rules are indexed by: read from a prepared HTTP request as a string. */
+export interface IndexedAttribute {
+  readonly name: string;
+  get(ctx: RequestContext): string | undefined;
+}
+
+/** A policy's rules by the values they require (rule-index.ts). */
+export interface RuleIndex {
+  readonly attrs: readonly AttributeIndex[];
+  /** Rules no key applies to: tried for every request. */
+  readonly residual: readonly number[];
+}
+
+export interface AttributeIndex {
+  readonly attr: IndexedAttribute;
+  /** Value → the rules (ascending) that one of their keys names exactly. */
+  readonly exact: ReadonlyMap<string, readonly number[]>;
+  /** Prefix → the rules (ascending) keyed by it. */
+  readonly prefixes: ReadonlyMap<string, readonly number[]>;
+  /** The distinct prefix lengths, ascending. */
+  readonly lengths: readonly number[];
 }
 
 /** A list entry (one source, one operation): its checks are ANDed. */
