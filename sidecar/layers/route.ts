@@ -1,6 +1,8 @@
-// Logical routing (outbound): which service this request is for. A connection
-// addressed to one pod stays with that pod; otherwise Host / :authority names the
-// service, and the address the app dialled (a ClusterIP) is the fallback.
+// Logical routing (outbound): which service this request is for. The address the
+// app dialled decides: a pod IP stays with that pod, a ClusterIP is that Service,
+// whatever Host says (GAMMA's MeshClusterIPMatching: a route's Service parent is
+// matched by the IP called, so `Host: b` sent to a's ClusterIP gets a's routes).
+// Host / :authority names the service only when the address is no Service's.
 import { ErrorCode, WeftError } from '../../src/errors.js';
 import type { MeshIndex } from '../../src/mesh/mesh-index.js';
 import type { Layer } from '../exchange.js';
@@ -14,7 +16,7 @@ export const route =
     const { address, port } = ex.conn.destination;
     const direct = m.byDestination(address, port);
     const authority = authorityOf(ex.req);
-    ex.target = direct?.endpoint ? direct : (m.byHost(authority, port) ?? direct);
+    ex.target = direct ?? m.byHost(authority, port);
     if (!ex.target) {
       throw new WeftError(ErrorCode.NoRoute, `no mesh service for "${authority}"`);
     }

@@ -235,6 +235,20 @@ function failingPool(hang = false): UpstreamPool & { requests: number } {
 }
 
 describe('routing layer', () => {
+  it('takes the Service from the ClusterIP dialled, not from Host (MeshFrontendHostname)', async () => {
+    const config = MeshConfigSchema.parse({
+      services: SERVICES.map((s) =>
+        s.name === 'v2' ? { ...s, addresses: [conn.destination.address] } : s,
+      ),
+    });
+    const mesh = compileMesh(config, NS);
+    const { seen } = await run(mesh, request('/', { host: 'v1' }));
+    assert.deepEqual(
+      seen.map((s) => s.service),
+      ['v2'],
+    );
+  });
+
   it('leaves a Service without routes as it was', async () => {
     const mesh = compileMesh(MeshConfigSchema.parse({ services: SERVICES }), NS);
     const { res, seen, ex } = await run(mesh, request('/a?b=1'));

@@ -10,9 +10,9 @@
 #                     entrypoint, client on PATH (the suite execs it in the pod),
 #                     Istio's test certificate at /cert.crt and /cert.key, user 1338
 # and prints the cache folder (the image needs `npm run build` first: it is
-# wrapped by dist/test/cluster/image-archive.js). Kept apart from test/cluster/build.sh: CI does not
-# run the conformance suite (yet), so its cold build (~3 minutes) is paid only by
-# `npm run conformance`.
+# wrapped by dist/test/cluster/image-archive.js). Kept apart from test/cluster/build.sh: its
+# cold build (~3 minutes idle) is paid only by `npm run conformance` and the CI step
+# that runs it as the last step of `npm test` (test:conformance).
 # Usage: test/conformance/build.sh [--print-dir]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -6,6 +6,11 @@
 // report to conformance/report.yaml and prints one line per test. Exits 1 if a
 // test failed or the suite did not finish. The options weft runs with live in
 // test/conformance/options.yaml.
+//
+// `--run-test NAME` (or WEFT_CONFORMANCE_RUN_TEST=NAME) runs one test (the suite's
+// -run-test) against a running cluster for fast iteration: the report goes to a
+// temporary file (the committed one is a whole run's) and the suite's echo
+// workloads are kept for the next try (-cleanup-base-resources=false).
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -97,15 +102,33 @@ async function prepare(t: Target, cache: string, version: string): Promise<void>
 // Lines worth showing live: test starts/results and the suite's setup steps.
 const PROGRESS = /^(=== RUN|\s*--- (PASS|FAIL|SKIP)|.*Test Setup:|.*(panic|FAIL\s))/;
 
+/** The one test `--run-test NAME` or $WEFT_CONFORMANCE_RUN_TEST names, if any. */
+function singleTest(argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+  const i = argv.indexOf('--run-test');
+  const name = i >= 0 ? argv[i + 1] : env.WEFT_CONFORMANCE_RUN_TEST;
+  if (name === undefined || name === '') return undefined;
+  // The suite matches ShortNames exactly; anything else is a typo that would run nothing.
+  if (!/^[A-Za-z0-9]+$/.test(name)) throw new Error(`--run-test: "${name}" is not a test name`);
+  return name;
+}
+
 /** Runs the suite binary; resolves to its whole output (also written to logFile). */
-async function runSuite(cache: string, kubeconfig: string, logFile: string): Promise<string> {
-  const report = path.join(repo, 'conformance', 'report.yaml');
+async function runSuite(
+  cache: string,
+  kubeconfig: string,
+  logFile: string,
+  only: string | undefined,
+): Promise<string> {
+  const report = only
+    ? path.join(os.tmpdir(), `weft-conformance-${only}.yaml`)
+    : path.join(repo, 'conformance', 'report.yaml');
   mkdirSync(path.dirname(report), { recursive: true });
   const args = [
     '-test.v',
     `-test.timeout=${SUITE_TIMEOUT_MIN}m`,
     `-conformance-options-file=${path.join(here, 'options.yaml')}`,
     `-report-output=${report}`,
+    ...(only ? [`-run-test=${only}`, '-cleanup-base-resources=false'] : []),
   ];
   log(`running conformance.test ${args.join(' ')} (full output: ${logFile})`);
   const file = createWriteStream(logFile);
@@ -143,6 +166,7 @@ async function runSuite(cache: string, kubeconfig: string, logFile: string): Pro
 }
 
 async function main(): Promise<number> {
+  const only = singleTest(process.argv.slice(2), process.env);
   const version = suiteVersion();
   const cache = await build();
   const t = await target();
@@ -150,7 +174,7 @@ async function main(): Promise<number> {
     await prepare(t, cache, version);
     const logFile = path.join(os.tmpdir(), `weft-conformance-${Date.now()}.log`);
     const started = Date.now();
-    const output = await runSuite(cache, t.kubeconfig, logFile);
+    const output = await runSuite(cache, t.kubeconfig, logFile, only);
     const results = parseGoTestOutput(output);
     log(`suite ran in ${((Date.now() - started) / 60_000).toFixed(1)} min; per test:`);
     process.stdout.write(`${formatSummary(results)}\n`);
