@@ -9,7 +9,7 @@ import { ErrorCode, asWeftError } from '../../src/errors.js';
 import type { WeftError } from '../../src/errors.js';
 import type { LimitedLogger } from '../../src/log-limit.js';
 import type { Exchange, Layer } from '../exchange.js';
-import { untilReplyEnds } from '../exchange.js';
+import { resetReply, untilReplyEnds } from '../exchange.js';
 
 const FLAGS: Partial<Record<ErrorCode, string>> = {
   no_route: 'NR',
@@ -91,7 +91,7 @@ export const rescue =
         log.log('error', e.message, { ...fields, err: e.cause ?? e }, key);
       else if (e.code !== ErrorCode.AuthzDenied) log.log('debug', e.message, fields, key);
       if (ex.res.headersSent) {
-        ex.res.destroy();
+        resetReply(ex.res);
         return;
       }
       reply(ex, e);
