@@ -84,7 +84,8 @@ export const rescue =
       await next(ex);
     } catch (err) {
       const e = asWeftError(err);
-      ex.flags = FLAGS[e.code] ?? 'DPE';
+      // URX from the retry layer (every try used) stays beside the failure's own flag.
+      ex.flags = ex.flags === 'URX' ? `${FLAGS[e.code] ?? 'DPE'},URX` : (FLAGS[e.code] ?? 'DPE');
       const fields = { code: e.code, direction: ex.conn.direction, flags: ex.flags };
       const key = `rescue|${e.code}`;
       if (e.status >= 500 && !FLAGS[e.code])

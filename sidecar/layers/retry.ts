@@ -31,6 +31,23 @@ export const sleep: Sleep = (ms, signal) =>
     signal?.addEventListener('abort', stop, { once: true });
   });
 
+/**
+ * After a failed try: 'again' when another may follow. When the last of several tries
+ * fails as the earlier ones were retried, the retries are spent: Envoy logs "UF,URX"
+ * (or "UT,URX"), so URX is noted here and the rescue layer adds the failure's flag.
+ */
+function afterFailure(
+  err: unknown,
+  ex: Exchange,
+  p: RetryPolicy,
+  at: { readonly last: boolean; readonly stopped: boolean },
+): 'again' | undefined {
+  if (at.stopped || !retriableFailure(err, p)) return undefined;
+  if (!at.last && !ex.res.headersSent) return 'again';
+  if (at.last && p.tries > 1) ex.flags = 'URX';
+  return undefined;
+}
+
 /** One try: 'again' when it may be repeated and should be; throws what cannot be. */
 async function attempt(
   next: Handler,
@@ -67,8 +84,7 @@ async function attempt(
     await next(ex);
     return dropped ? 'again' : 'done';
   } catch (err) {
-    const mayRepeat = !last && !outer.signal?.aborted && !ex.res.headersSent;
-    if (mayRepeat && retriableFailure(err, p)) return 'again';
+    if (afterFailure(err, ex, p, { last, stopped: outer.signal?.aborted === true })) return 'again';
     throw err;
   } finally {
     clearTimeout(perTry);

@@ -470,14 +470,34 @@ describe('timeout and retry layers', () => {
     assert.equal(seen.length, 1);
   });
 
-  it('retries a failed connect, then fails with UF when every try does', async () => {
+  it('retries a failed connect, then fails with UF,URX when every try does (as Envoy logs it)', async () => {
     const mesh = retrying({ attempts: 1, codes: [] });
     const ok = await run(mesh, request('/'), { answers: ['connect-fail', { status: 200 }] });
     assert.equal(ok.res.written?.status, 200);
     const down = await run(mesh, request('/'), { answers: ['connect-fail', 'connect-fail'] });
     assert.equal(down.res.written?.status, 503);
-    assert.equal(down.ex.flags, 'UF');
+    assert.equal(down.ex.flags, 'UF,URX');
     assert.equal(down.seen.length, 2);
+  });
+
+  it('flags a failed connect without retries UF alone: no retry limit was reached', async () => {
+    const mesh = retrying({ attempts: 0, codes: [] });
+    const down = await run(mesh, request('/'), { answers: ['connect-fail'] });
+    assert.equal(down.res.written?.status, 503);
+    assert.equal(down.ex.flags, 'UF');
+  });
+
+  it('fails with UT,URX when the last per-try timeout (504 listed) ends the retries', async () => {
+    const mesh = retrying({ attempts: 1, codes: [504] }, { request: '5s', backendRequest: '50ms' });
+    const { res, ex, seen } = await run(mesh, request('/'), {
+      answers: [
+        { status: 200, delayMs: 1000 },
+        { status: 200, delayMs: 1000 },
+      ],
+    });
+    assert.equal(res.written?.status, 504);
+    assert.equal(ex.flags, 'UT,URX');
+    assert.equal(seen.length, 2);
   });
 
   it('replays a buffered body on every try', async () => {
