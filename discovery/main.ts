@@ -59,10 +59,14 @@ export async function startDiscovery(
 ): Promise<RunningDiscovery> {
   const metrics = createDiscoveryMetrics(registry);
   const kc = loadKubeConfig(config.kubeconfig);
+  // Status only from a complete picture: a Service not yet listed is not "not found",
+  // and a ReferenceGrant not yet listed is not "not permitted".
+  const writeRouteStatus = (): void => {
+    if (!cache.unlisted().length && cache.routesListed()) void routeStatus.reconcile();
+  };
   const cache: ClusterCache = new ClusterCache(config, metrics, log, () => {
     streams.rebuild();
-    // Status only from a complete picture: a Service not yet listed is not "not found".
-    if (!cache.unlisted().length) void routeStatus.reconcile();
+    writeRouteStatus();
   });
   const streams = new DiscoveryStreams(cache, config, metrics, log);
   // HTTPRoute/GRPCRoute status (Accepted, ResolvedRefs), against the same caches.
@@ -79,7 +83,7 @@ export async function startDiscovery(
   cache.authorizationPolicyObservers.push((o) => void authzStatus.observe(o));
   await cache.start(kc);
   streams.rebuild(); // the informers have listed: the first view is complete
-  void routeStatus.reconcile();
+  writeRouteStatus();
 
   // One stream per connection: a sidecar needs one, and more would let one pod hold
   // many streams' buffers in the control plane.
