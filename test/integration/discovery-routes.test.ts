@@ -328,6 +328,10 @@ describe('routes in the control plane', { timeout: 300_000 }, () => {
       rules: [{ backendRefs: [{ name: 'far', namespace: far, port: 80 }] }],
     });
     await statusOf('cross', ['Accepted=True/Accepted', 'ResolvedRefs=False/RefNotPermitted']);
+    // The sidecars are told not to send there (they answer 500 for it).
+    await peer.until('cross to arrive refused', (c) =>
+      routeOf(c, 'cross')?.refusedBackends?.join() === `${far}/far` ? true : undefined,
+    );
     const { group, version, plural } = REFERENCE_GRANT;
     await custom.createNamespacedCustomObject({
       group,
@@ -345,6 +349,10 @@ describe('routes in the control plane', { timeout: 300_000 }, () => {
       },
     });
     await statusOf('cross', ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']);
+    await peer.until('cross to arrive allowed', (c) => {
+      const r = routeOf(c, 'cross');
+      return r && r.refusedBackends === undefined ? true : undefined;
+    });
   });
 
   it('says UnsupportedValue for a field weft does not implement, and still streams the route', async () => {
