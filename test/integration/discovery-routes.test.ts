@@ -480,7 +480,8 @@ describe('routes in the control plane', { timeout: 300_000 }, () => {
     });
     const kubeconfig = await serviceAccountKubeconfig(cp, 'weft-system', name);
 
-    // Only the replica under test writes from here on.
+    // Only the replica under test writes from here on (its open stream would hold stop()).
+    peer.close();
     await discovery.stop();
     const before = await statusOf('cross', [
       'Accepted=True/Accepted',
