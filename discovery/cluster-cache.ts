@@ -140,6 +140,11 @@ export class ClusterCache implements ClusterObjects {
     return [...this.watches].filter(([, w]) => !w.listed()).map(([kind]) => kind);
   }
 
+  /** The Gateway API kinds the cluster serves have all listed once (route status waits for it). */
+  routesListed(): boolean {
+    return this.routeWatches?.listed() ?? false;
+  }
+
   /**
    * The kinds whose watch has failed for longer than `graceMs` with no relist succeeding
    * since (API server gone, RBAC revoked, CRD deleted), and for how long. The view keeps

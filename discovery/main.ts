@@ -60,13 +60,16 @@ export async function startDiscovery(
 ): Promise<RunningDiscovery> {
   const metrics = createDiscoveryMetrics(registry);
   const kc = loadKubeConfig(config.kubeconfig);
+  // Status only from a complete picture: a Service not yet listed is not "not found",
+  // and a ReferenceGrant not yet listed is not "not permitted".
+  const writeStatus = (): void => {
+    if (cache.unlisted().length) return;
+    void trafficStatus.reconcile();
+    if (cache.routesListed()) void routeStatus.reconcile();
+  };
   const cache: ClusterCache = new ClusterCache(config, metrics, log, () => {
     streams.rebuild();
-    // Status only from a complete picture: a Service not yet listed is not "not found".
-    if (!cache.unlisted().length) {
-      void routeStatus.reconcile();
-      void trafficStatus.reconcile();
-    }
+    writeStatus();
   });
   const streams = new DiscoveryStreams(cache, config, metrics, log);
   // HTTPRoute/GRPCRoute status (Accepted, ResolvedRefs), against the same caches.
@@ -92,8 +95,7 @@ export async function startDiscovery(
   cache.authorizationPolicyObservers.push((o) => void authzStatus.observe(o));
   await cache.start(kc);
   streams.rebuild(); // the informers have listed: the first view is complete
-  void routeStatus.reconcile();
-  void trafficStatus.reconcile();
+  writeStatus();
 
   // One stream per connection: a sidecar needs one, and more would let one pod hold
   // many streams' buffers in the control plane.

@@ -44,6 +44,8 @@ export class RouteWatches {
   private probing: Promise<void> | undefined;
   private stopped = false;
   private said: 'on' | 'off' | undefined;
+  /** The kinds the API server served at the last probe that could ask (see listed()). */
+  private served: ReadonlySet<string> = new Set();
 
   constructor(
     private readonly kc: KubeConfig,
@@ -71,6 +73,16 @@ export class RouteWatches {
     this.watches.clear();
   }
 
+  /**
+   * Every kind the API server serves is watched and has listed once. Route status is
+   * computed only then: a route that listed before the ReferenceGrants would be
+   * marked RefNotPermitted for a grant that exists (the kinds start one by one, and
+   * a list can fail and be retried).
+   */
+  listed(): boolean {
+    return [...this.served].every((plural) => this.watches.get(plural as GatewayPlural)?.listed());
+  }
+
   /** The route kinds watched now, with their watches (for failing()). */
   watched(): ReadonlyMap<string, Watch> {
     return this.watches;
@@ -83,18 +95,25 @@ export class RouteWatches {
   }
 
   private async reconcile(): Promise<void> {
-    const served = await this.served();
+    const served = await this.servedNow();
     if (!served || this.stopped) return; // unknown: keep what runs, ask again next time
+    this.served = served;
+    let started = false;
     for (const api of KINDS) {
       const on = served.has(api.plural);
-      if (on && !this.watches.has(api.plural)) await this.startWatch(api);
+      if (on && !this.watches.has(api.plural)) {
+        await this.startWatch(api);
+        started = true;
+      }
       if (!on && this.watches.has(api.plural)) await this.stopWatch(api);
     }
+    // Every new watch is in place: one more rebuild sees them all (listed()).
+    if (started) this.hooks.changed('gateway-api', () => undefined);
     this.say(served);
   }
 
   /** The plurals the API server serves, or undefined when it could not be asked. */
-  private async served(): Promise<Set<string> | undefined> {
+  private async servedNow(): Promise<Set<string> | undefined> {
     const out = new Set<string>();
     for (const version of ['v1', 'v1beta1']) {
       const names = await this.resourcesOf(version);

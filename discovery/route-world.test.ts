@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1Service } from '@kubernetes/client-node';
-import { parseReferenceGrant, referenceGranted, statusWorld } from './route-world.js';
+import {
+  parseReferenceGrant,
+  referenceGranted,
+  refusedBackends,
+  statusWorld,
+} from './route-world.js';
 
 const grant = (namespace: string, spec: unknown) =>
   parseReferenceGrant({ metadata: { namespace }, spec });
@@ -50,5 +55,51 @@ describe('ReferenceGrants for cross-namespace backendRefs', () => {
     assert.equal(w.servicePorts('backend', 'none'), undefined);
     assert.equal(w.requireReferenceGrant, true);
     assert.equal(w.referenceGranted?.(ROUTE, TARGET), false);
+  });
+});
+
+describe('backends refused for want of a ReferenceGrant', () => {
+  const mirror = (name: string, namespace?: string) => ({
+    type: 'RequestMirror',
+    requestMirror: { backendRef: { name, port: 80, ...(namespace ? { namespace } : {}) } },
+  });
+  const route = {
+    kind: 'HTTPRoute' as const,
+    namespace: 'shop',
+    name: 'r',
+    creationTimestamp: '',
+    spec: {
+      rules: [
+        {
+          filters: [mirror('shadow', 'backend')],
+          backendRefs: [
+            { name: 'local', port: 80 },
+            { name: 'api', namespace: 'backend', port: 80 },
+            { name: 'api', namespace: 'backend', port: 81 },
+            { group: 'example.com', kind: 'Thing', name: 'x', namespace: 'backend' },
+          ],
+        },
+        { backendRefs: [{ name: 'db', namespace: 'data', port: 5432 }] },
+        'not a rule',
+      ],
+    },
+  };
+
+  it('names each cross-namespace Service once, sorted, mirrors included; same-namespace never', () => {
+    assert.deepEqual(refusedBackends(route, new Map()), [
+      'backend/api',
+      'backend/shadow',
+      'data/db',
+    ]);
+  });
+
+  it('leaves out what a grant allows', () => {
+    const g = grant('backend', { from: [FROM], to: [{ group: '', kind: 'Service' }] });
+    assert.deepEqual(refusedBackends(route, new Map([['backend/g', g]])), ['data/db']);
+  });
+
+  it('reads a spec of the wrong shape as naming nothing', () => {
+    for (const spec of [undefined, null, 'x', { rules: 'x' }, { rules: [{ backendRefs: [1] }] }])
+      assert.deepEqual(refusedBackends({ ...route, spec }, new Map()), []);
   });
 });

@@ -9,7 +9,7 @@
 // target's namespace and allows references `from` a (group, kind, namespace) `to`
 // a (group, kind[, name]).
 import type { V1Service } from '@kubernetes/client-node';
-import type { StatusWorld } from '../src/routes/index.js';
+import type { RouteObject, StatusWorld } from '../src/routes/index.js';
 
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
@@ -79,6 +79,45 @@ export function referenceGranted(
       return true;
   }
   return false;
+}
+
+/** A backendRef as written: Service unless a group or kind says otherwise, the route's namespace by default. */
+function serviceRefs(spec: unknown, namespace: string): { namespace: string; name: string }[] {
+  const refs: unknown[] = [];
+  for (const rule of entries((spec as { rules?: unknown } | null)?.rules)) {
+    for (const b of entries(rule.backendRefs)) {
+      refs.push(b);
+      for (const f of entries(b.filters))
+        refs.push((f.requestMirror as { backendRef?: unknown })?.backendRef);
+    }
+    for (const f of entries(rule.filters))
+      refs.push((f.requestMirror as { backendRef?: unknown })?.backendRef);
+  }
+  return entries(refs)
+    .filter((r) => (str(r.group) ?? '') === '' && (str(r.kind) ?? 'Service') === 'Service')
+    .flatMap((r) => {
+      const name = str(r.name);
+      return name ? [{ namespace: str(r.namespace) ?? namespace, name }] : [];
+    });
+}
+
+/**
+ * The Services in other namespaces a route names (backendRefs and mirrors) without a
+ * ReferenceGrant allowing it, as sorted `namespace/name`: the sidecars send them
+ * nothing (the spec's 500 for an invalid backendRef). Grants not listed yet (or not
+ * readable) allow nothing: the safe side of a decision about another namespace.
+ */
+export function refusedBackends(
+  route: RouteObject,
+  grants: ReadonlyMap<string, ReferenceGrant>,
+): string[] {
+  const out = new Set<string>();
+  for (const ref of serviceRefs(route.spec, route.namespace)) {
+    if (ref.namespace === route.namespace) continue;
+    const to = { namespace: ref.namespace, kind: 'Service', name: ref.name };
+    if (!referenceGranted(grants.values(), route, to)) out.add(`${ref.namespace}/${ref.name}`);
+  }
+  return [...out].sort();
 }
 
 /** The StatusWorld of src/routes over discovery's caches (keys `namespace/name`). */

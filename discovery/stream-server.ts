@@ -38,6 +38,8 @@ import type { Delta, Held, PushDelta, SnapshotHeld } from './held-view.js';
 import { DeltaCache, deltaTo, heldInbound, versionOf } from './held-view.js';
 import type { DiscoveryMetrics } from './metrics.js';
 import type { PodLookup } from './peer-check.js';
+import type { ReferenceGrant } from './route-world.js';
+import { refusedBackends } from './route-world.js';
 import { checkPeer, isLive, plainAddress, podIdentity, podIps } from './peer-check.js';
 
 /** What the streams read: the informers' objects, the pods by address, the policies. */
@@ -48,6 +50,8 @@ export type StreamCache = ClusterObjects &
     readonly routes?: ReadonlyMap<string, { readonly route: RouteObject }>;
     /** TrafficPolicies (absent in caches that predate them: none). */
     readonly trafficPolicies?: ReadonlyMap<string, { readonly policy: TrafficPolicyObject }>;
+    /** ReferenceGrants by `ns/name`: which cross-namespace backendRefs the sidecars may use. */
+    readonly referenceGrants?: ReadonlyMap<string, ReferenceGrant>;
     /** Kinds not yet listed once: no view is served until this is empty. */
     unlisted(): string[];
   };
@@ -153,9 +157,11 @@ export class DiscoveryStreams {
     const unlisted = this.cache.unlisted();
     const end = this.metrics.buildSeconds.startTimer();
     const shared = buildServiceResources(this.cache);
+    const grants = this.cache.referenceGrants ?? new Map<string, ReferenceGrant>();
     addRouteResources(
       shared,
       [...(this.cache.routes?.values() ?? [])].map((s) => s.route),
+      (r) => refusedBackends(r, grants),
     );
     addTrafficResources(
       shared,

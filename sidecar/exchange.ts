@@ -169,6 +169,19 @@ export function clientGone(ex: Exchange): boolean {
   return stream.destroyed || stream.closed;
 }
 
+/**
+ * Ends a reply whose head went out but whose body cannot be finished (the upstream
+ * failed or timed out), so that the client can tell it from a complete answer, as
+ * Envoy does: on HTTP/2 a RST_STREAM INTERNAL_ERROR (closing the stream or the
+ * compatibility response would send NO_ERROR, which a client reads as a clean end);
+ * on HTTP/1.1 the connection closes before the last chunk or the stated length.
+ */
+export function resetReply(res: ProxyResponse): void {
+  if (res instanceof http2.Http2ServerResponse) {
+    if (!res.stream.closed) res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+  } else res.destroy();
+}
+
 /** Resolves once the reply is over (see onReplyEnd): the rescue layer's local replies. */
 export function untilReplyEnds(ex: Exchange): Promise<void> {
   return new Promise((resolve) => onReplyEnd(ex, resolve));

@@ -1,17 +1,48 @@
 // Forwards one HTTP/2 exchange (gRPC included) on a shared upstream session:
 // headers, a streamed body each way, and trailers (grpc-status lives there).
+//
+// A body cut short must reach the other side as cut, never as complete. Upstream,
+// the stream is cancelled through its AbortSignal: RST_STREAM CANCEL alone, where
+// `close(NGHTTP2_CANCEL)` on a stream still sending ends the body (END_STREAM)
+// before the reset, and an app takes what it got as the whole request. Towards the
+// client, a reply whose upstream failed after its head is reset (resetReply).
 import type http from 'node:http';
 import type http2 from 'node:http2';
 import { Readable } from 'node:stream';
 import { ErrorCode, WeftError } from '../src/errors.js';
 import type { Exchange } from './exchange.js';
+import { resetReply } from './exchange.js';
 import { asSent, forwardHeaders } from './http-headers.js';
 import { upstreamFailure } from './upstream-errors.js';
 
 /** A body the routes layer read: whole (a retry replays it), or its start and the rest. */
-function sendBody(up: http2.ClientHttp2Stream, body: Buffer | AsyncIterable<Buffer>): void {
-  if (Buffer.isBuffer(body)) up.end(body);
-  else Readable.from(body).pipe(up);
+function sendBody(
+  up: http2.ClientHttp2Stream,
+  body: Buffer | AsyncIterable<Buffer>,
+  cancel: () => void,
+): void {
+  if (Buffer.isBuffer(body)) return void up.end(body);
+  // The rest fails when the client leaves mid-body; pipe ends `up` only on a full read.
+  const rest = Readable.from(body);
+  rest.once('error', cancel);
+  rest.pipe(up);
+}
+
+/**
+ * The client's body as it arrives. Node's compatibility request also ends ('end')
+ * when the client resets its stream or drops the connection, so a plain pipe would
+ * end the upstream body as if complete: a request cut short is 'aborted' first.
+ */
+function streamBody(
+  req: http2.Http2ServerRequest,
+  up: http2.ClientHttp2Stream,
+  ex: Exchange,
+  cancel: () => void,
+): void {
+  req.on('data', (chunk: Buffer) => (ex.requestBytes += chunk.length));
+  req.once('aborted', cancel);
+  req.pipe(up, { end: false });
+  req.once('end', () => (req.aborted ? cancel() : up.end()));
 }
 
 export function forwardHttp2(
@@ -38,12 +69,26 @@ export function forwardHttp2(
     let up: http2.ClientHttp2Stream;
     // The routes layer refused this answer (a retry follows): nothing of it is sent.
     let dropped = false;
+    // Stopped from this side (dropped, timed out, the client gone, its body cut):
+    // the stream's own 'error', 'end' and 'close' then say nothing about the upstream.
+    let cancelled = false;
+    const abort = new AbortController();
     try {
-      up = session.request(headers);
+      up = session.request(headers, { signal: abort.signal });
     } catch (cause) {
       reject(new WeftError(ErrorCode.UpstreamConnectFailed, 'upstream session closed', { cause }));
       return;
     }
+    const cancel = (): void => {
+      cancelled = true;
+      if (!up.destroyed) abort.abort();
+    };
+    // The answer's head went out and the rest cannot follow: the client sees a reset.
+    const cut = (flag: string): void => {
+      ex.flags = flag;
+      resetReply(res);
+      resolve();
+    };
     type Answer = http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader;
     up.on('response', (answer: Answer, _flags: number, raw: string[] = []) => {
       const status = Number(answer[':status'] ?? 502);
@@ -51,14 +96,21 @@ export function forwardHttp2(
       const sent = t?.head ? t.head(status, headers) : headers;
       if (!sent) {
         dropped = true;
-        up.close(0x8); // CANCEL
+        cancel();
         resolve();
         return;
       }
       if (answer['grpc-status'] !== undefined) ex.grpcStatus = String(answer['grpc-status']);
       res.writeHead(status, asSent(sent, raw));
       up.on('data', (chunk: Buffer) => (ex.responseBytes += chunk.length));
-      up.pipe(res);
+      up.pipe(res, { end: false });
+      // A stream torn down (an upstream CANCEL, its connection closed) 'end's too,
+      // destroyed: only END_STREAM, which leaves it standing, completes the answer.
+      up.once('end', () => {
+        if (cancelled) return;
+        if (up.destroyed) cut('UR');
+        else res.end();
+      });
     });
     up.on('trailers', (trailers: http2.IncomingHttpHeaders, _flags: number, raw: string[] = []) => {
       if (dropped) return;
@@ -66,40 +118,35 @@ export function forwardHttp2(
       res.addTrailers(asSent(forwardHeaders(trailers), raw));
     });
     up.on('error', (err: NodeJS.ErrnoException) => {
-      if (dropped) return;
+      if (cancelled) return;
       if (!res.headersSent) reject(upstreamFailure(err));
-      else {
-        ex.flags = 'UR';
-        res.destroy();
-        resolve();
-      }
+      else cut('UR');
     });
-    // Stream reset by the peer without an answer.
     up.on('close', () => {
+      if (cancelled) return;
+      // Reset by the peer without an answer.
       if (!res.headersSent && up.rstCode) {
         reject(new WeftError(ErrorCode.UpstreamReset, `upstream reset (${up.rstCode})`));
       }
+      // Torn down with part of the answer still unread: no 'end' follows.
+      if (res.headersSent && !up.readableEnded) cut('UR');
     });
+    // Not writableFinished: the compatibility response reads it from the stream, which
+    // a client's reset finishes too, so the upstream would go on uncancelled.
     res.once('close', () => {
-      if (!res.writableFinished && !up.closed) up.close(0x8); // CANCEL
+      if (!res.writableEnded) cancel();
       resolve();
     });
     // A timeout: before the answer, the layer gets the reason; after, the reply is reset.
     const stop = (): void => {
-      if (!up.closed) up.close(0x8); // CANCEL
+      cancel();
       if (dropped) return;
       if (!res.headersSent) return reject(t!.signal!.reason as Error);
-      ex.flags = 'UT';
-      // A reset the client can tell from an end: RST_STREAM INTERNAL_ERROR, as Envoy.
-      res.stream.close(0x2);
-      resolve();
+      cut('UT');
     };
     if (t?.signal?.aborted) stop();
     else t?.signal?.addEventListener('abort', stop, { once: true });
-    if (ex.body) sendBody(up, ex.body);
-    else {
-      req.on('data', (chunk: Buffer) => (ex.requestBytes += chunk.length));
-      req.pipe(up);
-    }
+    if (ex.body) sendBody(up, ex.body, cancel);
+    else streamBody(req, up, ex, cancel);
   });
 }

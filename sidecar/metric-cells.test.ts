@@ -66,6 +66,24 @@ describe('metric cells', () => {
     const cells = new CellCounter('c_total', 'Help text.', registry);
     cells.cell('k', LABELS).inc();
     registry.resetMetrics();
-    assert.deepEqual((await cells.get()).values, []);
+    assert.deepEqual((await cells.get()).values, [{ labels: LABELS, value: 0 }]);
+  });
+
+  it('keeps counting through a cell its user held across a reset', async () => {
+    const registry = new Registry();
+    const counter = new CellCounter('c_total', 'Help text.', registry);
+    const histogram = new CellHistogram('h_ms', 'Help text.', BUCKETS, registry);
+    // As istio-metrics.ts does: the cells are looked up once and kept.
+    const held = counter.cell('k', LABELS);
+    const observed = histogram.cell('k', LABELS);
+    held.inc(5);
+    observed.observe(7);
+    registry.resetMetrics();
+    held.inc();
+    observed.observe(0.2);
+    assert.deepEqual((await counter.get()).values, [{ labels: LABELS, value: 1 }]);
+    const count = (await histogram.get()).values.find((v) => v.metricName === 'h_ms_count');
+    const sum = (await histogram.get()).values.find((v) => v.metricName === 'h_ms_sum');
+    assert.deepEqual([count?.value, sum?.value], [1, 0.2]);
   });
 });

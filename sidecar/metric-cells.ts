@@ -49,8 +49,13 @@ abstract class Cells<C> {
     return c.cell;
   }
 
+  /**
+   * Zeroes every cell in place (the registry's resetMetrics()). The cells stay: their
+   * users hold them (istio-metrics.ts caches them per peer), and a dropped cell would
+   * go on counting where nothing exports it.
+   */
   reset(): void {
-    this.cells.clear();
+    for (const { cell } of this.cells.values()) this.zero(cell);
   }
 
   get(): Promise<Values> {
@@ -67,6 +72,7 @@ abstract class Cells<C> {
   }
 
   protected abstract create(): C;
+  protected abstract zero(cell: C): void;
   protected abstract values(labels: Labels, cell: C): MetricValueWithName<string>[];
 }
 
@@ -80,6 +86,10 @@ export class CellCounter extends Cells<CounterCell & { value: number }> {
         this.value += by;
       },
     };
+  }
+
+  protected zero(cell: { value: number }): void {
+    cell.value = 0;
   }
 
   protected values(labels: Labels, cell: { value: number }): MetricValueWithName<string>[] {
@@ -123,6 +133,12 @@ export class CellHistogram extends Cells<HistogramState> {
         }
       },
     };
+  }
+
+  protected zero(c: HistogramState): void {
+    c.counts.fill(0);
+    c.sum = 0;
+    c.count = 0;
   }
 
   /** As prom-client prints a histogram: cumulative `_bucket`s with `le` first, then +Inf, sum, count. */

@@ -5,7 +5,7 @@
 import type { MeshIndex, Target } from '../src/mesh/mesh-index.js';
 import type { Random } from '../src/random.js';
 import { matchRequest, planRequest } from '../src/routes/index.js';
-import type { Plan } from '../src/routes/index.js';
+import type { CompiledRoute, Plan } from '../src/routes/index.js';
 import type { ForwardPlan, ProxyRequest, RoutedBy } from './exchange.js';
 import { authorityOf } from './exchange.js';
 
@@ -33,12 +33,21 @@ export type RouteDecision =
 const routedBy = (p: Plan): RoutedBy => ({ route: p.route, rule: p.ruleName ?? p.rule });
 
 /** The picked backendRef as a Service port in the mesh, or why it is not one. */
-function backendTarget(mesh: MeshIndex, plan: ForwardPlan): Target | string {
+function backendTarget(mesh: MeshIndex, route: CompiledRoute, plan: ForwardPlan): Target | string {
   const b = plan.backend;
   const name = `${b.namespace}/${b.name}`;
   if (b.group !== '' || b.kind !== 'Service') return `backend ${name} is not a Service`;
+  if (mesh.routes.refused(route, b)) {
+    return `backend ${name}: no ReferenceGrant in ${b.namespace} allows this route to use it`;
+  }
   if (b.port === undefined) return `backend ${name} has no port`;
   return mesh.service(b.namespace, b.name, b.port) ?? `backend ${name}:${b.port} not found`;
+}
+
+/** The plan without mirrors to Services the route may not use (no copy goes there). */
+function permittedMirrors(mesh: MeshIndex, route: CompiledRoute, plan: ForwardPlan): ForwardPlan {
+  if (!plan.mirrors.some((m) => mesh.routes.refused(route, m))) return plan;
+  return { ...plan, mirrors: plan.mirrors.filter((m) => !mesh.routes.refused(route, m)) };
 }
 
 export function decideRoute(
@@ -68,7 +77,7 @@ export function decideRoute(
   if (plan.type === 'redirect')
     return { type: 'redirect', by, status: plan.status, location: plan.location };
   if (plan.type === 'error') return { type: 'error', by, why: plan.why };
-  const target = backendTarget(mesh, plan);
+  const target = backendTarget(mesh, match.route, plan);
   if (typeof target === 'string') return { type: 'error', by, why: target };
-  return { type: 'forward', by, plan, target };
+  return { type: 'forward', by, plan: permittedMirrors(mesh, match.route, plan), target };
 }

@@ -9,7 +9,7 @@ import { ErrorCode, asWeftError } from '../../src/errors.js';
 import type { WeftError } from '../../src/errors.js';
 import type { LimitedLogger } from '../../src/log-limit.js';
 import type { Exchange, Layer } from '../exchange.js';
-import { untilReplyEnds } from '../exchange.js';
+import { resetReply, untilReplyEnds } from '../exchange.js';
 import { mergeFlags } from '../../src/traffic/index.js';
 
 const FLAGS: Partial<Record<ErrorCode, string>> = {
@@ -86,7 +86,8 @@ export const rescue =
       await next(ex);
     } catch (err) {
       const e = asWeftError(err);
-      // Joined, not replaced: a delay injected before the failure (DI) stays in the log.
+      // Joined, not replaced: a delay injected before the failure (DI) and URX from
+      // the retry layer (every try used) stay beside the failure's own flag.
       ex.flags = mergeFlags(ex.flags, FLAGS[e.code] ?? 'DPE');
       const fields = { code: e.code, direction: ex.conn.direction, flags: ex.flags };
       const key = `rescue|${e.code}`;
@@ -94,7 +95,7 @@ export const rescue =
         log.log('error', e.message, { ...fields, err: e.cause ?? e }, key);
       else if (e.code !== ErrorCode.AuthzDenied) log.log('debug', e.message, fields, key);
       if (ex.res.headersSent) {
-        ex.res.destroy();
+        resetReply(ex.res);
         return;
       }
       reply(ex, e);

@@ -50,6 +50,24 @@ function budgetAllows(ex: Exchange, p: RetryPolicy): boolean {
   return false;
 }
 
+/**
+ * After a failed try: 'again' when another may follow (the budget permitting). When
+ * the last of several tries fails as the earlier ones were retried, the retries are
+ * spent: Envoy logs "UF,URX" (or "UT,URX"), so URX is noted here and the rescue
+ * layer adds the failure's flag.
+ */
+function afterFailure(
+  err: unknown,
+  ex: Exchange,
+  p: RetryPolicy,
+  at: { readonly last: boolean; readonly stopped: boolean },
+): 'again' | undefined {
+  if (at.stopped || !retriableFailure(err, p)) return undefined;
+  if (!at.last && !ex.res.headersSent) return budgetAllows(ex, p) ? 'again' : undefined;
+  if (at.last && p.tries > 1) ex.flags = mergeFlags(ex.flags, 'URX');
+  return undefined;
+}
+
 /** One try: 'again' when it may be repeated and should be; throws what cannot be. */
 async function attempt(
   next: Handler,
@@ -78,9 +96,8 @@ async function attempt(
     await next(ex);
     return dropped ? 'again' : 'done';
   } catch (err) {
-    const timedOut = deadline ? deadline.expired : outer.signal?.aborted;
-    const mayRepeat = !last && !timedOut && !ex.res.headersSent;
-    if (mayRepeat && retriableFailure(err, p) && budgetAllows(ex, p)) return 'again';
+    const stopped = (deadline ? deadline.expired : outer.signal?.aborted) === true;
+    if (afterFailure(err, ex, p, { last, stopped })) return 'again';
     throw err;
   } finally {
     deadline?.endTry();

@@ -377,6 +377,49 @@ describe('routing layer', () => {
     }
   });
 
+  it('answers 500 (NC) for the share a refused cross-namespace backend would get, and mirrors nothing there', async () => {
+    const far = { ...service('api', '198.51.100.30'), namespace: 'far' };
+    const farRef = (name: string, weight?: number) => ({ ...to(name, weight), namespace: 'far' });
+    const mesh = compileMesh(
+      MeshConfigSchema.parse({
+        services: [...SERVICES, far, { ...far, name: 'shadow' }],
+        routes: [
+          {
+            kind: 'HTTPRoute',
+            namespace: NS,
+            name: 'cross',
+            creationTimestamp: T0,
+            spec: {
+              parentRefs: [{ group: '', kind: 'Service', name: 'echo', port: 80 }],
+              rules: [
+                {
+                  filters: [
+                    { type: 'RequestMirror', requestMirror: { backendRef: farRef('shadow') } },
+                  ],
+                  backendRefs: [to('v1', 50), farRef('api', 50)],
+                },
+              ],
+            },
+            // Discovery found no ReferenceGrant in `far` for these.
+            refusedBackends: ['far/api', 'far/shadow'],
+          },
+        ],
+      }),
+      NS,
+    );
+    const pool = failingPool();
+    const sender = new MirrorSender({ pool, log, random: seeded([]) });
+    const kept = await run(mesh, request('/'), { random: seeded([0.2]), sender });
+    assert.equal(kept.res.written?.status, 200);
+    assert.equal(kept.seen[0]?.service, 'v1');
+    const refused = await run(mesh, request('/'), { random: seeded([0.7]), sender });
+    assert.equal(refused.res.written?.status, 500);
+    assert.match(refused.res.written?.body ?? '', /no ReferenceGrant in far/);
+    assert.equal(refused.ex.flags, 'NC');
+    assert.equal(refused.seen.length, 0);
+    assert.equal(pool.requests, 0, 'no copy to the refused mirror');
+  });
+
   it('picks weighted backends with the injected random source (90/10)', async () => {
     const mesh = meshWith([{ backendRefs: [to('v1', 90), to('v2', 10)] }]);
     const picks: string[] = [];
@@ -484,14 +527,34 @@ describe('timeout and retry layers', () => {
     assert.equal(seen.length, 1);
   });
 
-  it('retries a failed connect, then fails with UF when every try does', async () => {
+  it('retries a failed connect, then fails with UF,URX when every try does (as Envoy logs it)', async () => {
     const mesh = retrying({ attempts: 1, codes: [] });
     const ok = await run(mesh, request('/'), { answers: ['connect-fail', { status: 200 }] });
     assert.equal(ok.res.written?.status, 200);
     const down = await run(mesh, request('/'), { answers: ['connect-fail', 'connect-fail'] });
     assert.equal(down.res.written?.status, 503);
-    assert.equal(down.ex.flags, 'UF');
+    assert.equal(down.ex.flags, 'UF,URX');
     assert.equal(down.seen.length, 2);
+  });
+
+  it('flags a failed connect without retries UF alone: no retry limit was reached', async () => {
+    const mesh = retrying({ attempts: 0, codes: [] });
+    const down = await run(mesh, request('/'), { answers: ['connect-fail'] });
+    assert.equal(down.res.written?.status, 503);
+    assert.equal(down.ex.flags, 'UF');
+  });
+
+  it('fails with UT,URX when the last per-try timeout (504 listed) ends the retries', async () => {
+    const mesh = retrying({ attempts: 1, codes: [504] }, { request: '5s', backendRequest: '50ms' });
+    const { res, ex, seen } = await run(mesh, request('/'), {
+      answers: [
+        { status: 200, delayMs: 1000 },
+        { status: 200, delayMs: 1000 },
+      ],
+    });
+    assert.equal(res.written?.status, 504);
+    assert.equal(ex.flags, 'UT,URX');
+    assert.equal(seen.length, 2);
   });
 
   it('replays a buffered body on every try', async () => {

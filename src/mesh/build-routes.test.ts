@@ -41,6 +41,19 @@ describe('route resources', () => {
     );
   });
 
+  it('names the refused backends, and a grant that changes them changes the version', () => {
+    const svc = route('svc', [{ group: '', kind: 'Service', name: 'echo' }]);
+    const refused = new Map<string, Resource>();
+    addRouteResources(refused, [svc], () => ['far/api']);
+    const r = refused.get('route/httproute/mesh/svc');
+    assert.deepEqual(r?.kind === 'route' ? r.route.refusedBackends : undefined, ['far/api']);
+    const allowed = new Map<string, Resource>();
+    addRouteResources(allowed, [svc], () => []);
+    const a = allowed.get('route/httproute/mesh/svc');
+    assert.equal(a?.kind === 'route' ? 'refusedBackends' in a.route : undefined, false);
+    assert.notEqual(a?.version, r?.version);
+  });
+
   it('reads parentRefs defensively', () => {
     assert.equal(hasServiceParent(undefined), false);
     assert.equal(hasServiceParent({ parentRefs: 'x' }), false);

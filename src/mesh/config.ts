@@ -120,6 +120,13 @@ export const RouteEntry = z.strictObject({
   creationTimestamp: z.string().max(64),
   generation: z.number().int().min(0).optional(),
   spec: z.unknown(),
+  /**
+   * Backend Services (`namespace/name`) the route may not send to: a cross-namespace
+   * backendRef that no ReferenceGrant allows (discovery decides; absent when none).
+   * The sidecar answers 500 for the requests the rule would send there, as the spec
+   * asks of an invalid backendRef, and mirrors nothing to them.
+   */
+  refusedBackends: z.array(z.string().max(507)).max(1000).optional(),
 });
 export type RouteEntry = z.infer<typeof RouteEntry>;
 

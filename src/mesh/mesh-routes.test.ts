@@ -81,6 +81,18 @@ describe('routes in the mesh index', () => {
     assert.notEqual(next.routes.forCall(cart, 80), first.routes.forCall(cart, 80));
   });
 
+  it('refuses the backends the entry names, per config: a grant needs no new route version', () => {
+    const cross = { namespace: 'far', name: 'api' };
+    const refused = meshOf([{ ...good, refusedBackends: ['far/api'] }]);
+    const route = refused.routes.compiled[0]!;
+    assert.equal(refused.routes.refused(route, cross), true);
+    assert.equal(refused.routes.refused(route, { namespace: 'shop', name: 'cart-v2' }), false);
+    const config = MeshConfigSchema.parse({ routes: [good] });
+    const granted = compileMesh(config, 'shop', refused);
+    assert.equal(granted.routes.compiled[0], route, 'the same compiled route, reused');
+    assert.equal(granted.routes.refused(route, cross), false);
+  });
+
   it('applies consumer routes only to callers in their namespace', () => {
     const consumer = entry(
       'mine',

@@ -32,6 +32,11 @@ export interface MeshRoutes {
   readonly problems: readonly RouteProblems[];
   /** Each compiled route by version (routeVersionKey), for the next config to reuse. */
   readonly byVersion: ReadonlyMap<string, CompiledRoute>;
+  /** May `route` not send to this Service? (its entry's refusedBackends: no ReferenceGrant) */
+  refused(
+    route: CompiledRoute,
+    backend: { readonly namespace: string; readonly name: string },
+  ): boolean;
 }
 
 /**
@@ -60,6 +65,11 @@ export function compileRoutes(
     byVersion.set(keys[i]!, c);
     return c;
   });
+  // Per config, not per compiled route: a grant can change without the route changing.
+  const refusedBy = new Map<CompiledRoute, ReadonlySet<string>>();
+  entries.forEach((e, i) => {
+    if (e.refusedBackends?.length) refusedBy.set(compiled[i]!, new Set(e.refusedBackends));
+  });
   const problems = compiled.flatMap((r, i) =>
     r.problems.length > 0
       ? [{ key: keys[i]!, route: `${r.namespace}/${r.name}`, problems: r.problems }]
@@ -71,6 +81,7 @@ export function compileRoutes(
     compiled,
     problems,
     byVersion,
+    refused: (route, b) => refusedBy.get(route)?.has(`${b.namespace}/${b.name}`) ?? false,
     forCall(service, port) {
       if (compiled.length === 0) return undefined;
       const key = `${service.namespace}/${service.name}:${port}`;

@@ -5,7 +5,8 @@
 // writes their status.parents as weft's own ServiceAccount (the shipped RBAC).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { CustomObjectsApi } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import type { V1PolicyRule } from '@kubernetes/client-node';
 import { issueServingCertificate } from '../../ca/serving-cert.js';
 import { DiscoveryConfigSchema } from '../../discovery/config.js';
 import { startDiscovery } from '../../discovery/main.js';
@@ -23,7 +24,12 @@ import {
 } from '../../src/routes/index.js';
 import { startControlPlane } from '../controlplane/testenv.js';
 import type { ControlPlane } from '../controlplane/testenv.js';
-import { createNamespace, eventually, uniqueName } from '../support/cluster.js';
+import {
+  createNamespace,
+  eventually,
+  serviceAccountKubeconfig,
+  uniqueName,
+} from '../support/cluster.js';
 import { TestCluster } from '../support/discovery-cluster.js';
 import { discoveryPeer } from '../support/discovery-peer.js';
 import type { DiscoveryPeer } from '../support/discovery-peer.js';
@@ -61,7 +67,7 @@ describe('routes in the control plane', { timeout: 300_000 }, () => {
   let cluster: TestCluster;
   let custom: CustomObjectsApi;
   let peer: DiscoveryPeer;
-  let startReplica: () => Promise<RunningDiscovery>;
+  let startReplica: (kubeconfig?: string) => Promise<RunningDiscovery>;
   const logs: string[] = [];
   const ns = uniqueName('droutes');
   const far = uniqueName('dfar');
@@ -149,11 +155,11 @@ describe('routes in the control plane', { timeout: 300_000 }, () => {
       { defaultLifetimeSeconds: 3600, maxLifetimeSeconds: 3600, backdateSeconds: 60 },
     );
     // As weft's own ServiceAccount (the CA's kubeconfig): the shipped RBAC is what is tested.
-    startReplica = () =>
+    startReplica = (kubeconfig = ca.kubeconfig) =>
       startDiscovery(
         parseConfig(DiscoveryConfigSchema, {
           listen: '127.0.0.1:0',
-          kubeconfig: ca.kubeconfig,
+          kubeconfig,
           debounceMs: '50',
           gatewayApiPollMs: '500',
         }),
@@ -322,6 +328,10 @@ describe('routes in the control plane', { timeout: 300_000 }, () => {
       rules: [{ backendRefs: [{ name: 'far', namespace: far, port: 80 }] }],
     });
     await statusOf('cross', ['Accepted=True/Accepted', 'ResolvedRefs=False/RefNotPermitted']);
+    // The sidecars are told not to send there (they answer 500 for it).
+    await peer.until('cross to arrive refused', (c) =>
+      routeOf(c, 'cross')?.refusedBackends?.join() === `${far}/far` ? true : undefined,
+    );
     const { group, version, plural } = REFERENCE_GRANT;
     await custom.createNamespacedCustomObject({
       group,
@@ -339,6 +349,10 @@ describe('routes in the control plane', { timeout: 300_000 }, () => {
       },
     });
     await statusOf('cross', ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']);
+    await peer.until('cross to arrive allowed', (c) => {
+      const r = routeOf(c, 'cross');
+      return r && r.refusedBackends === undefined ? true : undefined;
+    });
   });
 
   it('says UnsupportedValue for a field weft does not implement, and still streams the route', async () => {
@@ -438,5 +452,55 @@ describe('routes in the control plane', { timeout: 300_000 }, () => {
     } finally {
       await second.stop();
     }
+  });
+  // The Gateway API kinds list one by one, and a list can fail and be retried: a route
+  // that listed before the ReferenceGrants must not be marked RefNotPermitted for a
+  // grant that exists. A replica whose ReferenceGrant list is refused (RBAC, as a slow
+  // or failing list would leave it) writes no status until the grants have listed.
+  it('writes no route status until the ReferenceGrants have listed', async () => {
+    const rbac = cp.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
+    const core = cp.kubeConfig.makeApiClient(CoreV1Api);
+    const shipped = await rbac.readClusterRole({ name: 'weft-control-plane' });
+    const withoutGrants = (shipped.rules ?? []).map((r): V1PolicyRule => ({
+      ...r,
+      resources: r.resources?.filter((x) => x !== 'referencegrants'),
+    }));
+    const name = 'weft-late-grants';
+    await core.createNamespacedServiceAccount({
+      namespace: 'weft-system',
+      body: { metadata: { name } },
+    });
+    await rbac.createClusterRole({ body: { metadata: { name }, rules: withoutGrants } });
+    await rbac.createClusterRoleBinding({
+      body: {
+        metadata: { name },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+        subjects: [{ kind: 'ServiceAccount', name, namespace: 'weft-system' }],
+      },
+    });
+    const kubeconfig = await serviceAccountKubeconfig(cp, 'weft-system', name);
+
+    // Only the replica under test writes from here on (its open stream would hold stop()).
+    peer.close();
+    await discovery.stop();
+    const before = await statusOf('cross', [
+      'Accepted=True/Accepted',
+      'ResolvedRefs=True/ResolvedRefs',
+    ]);
+    // Allowed by the grant 'from-routes' (an earlier test), with no status yet.
+    await route('granted', {
+      parentRefs: [PARENT],
+      rules: [{ backendRefs: [{ name: 'far', namespace: far, port: 80 }] }],
+    });
+    discovery = await startReplica(kubeconfig);
+    await new Promise((r) => setTimeout(r, 2_000)); // many rebuilds (debounce 50 ms)
+    assert.deepEqual(ours(await read('granted')), [], 'no status before the grants listed');
+    const cross = await read('cross');
+    assert.equal(cross.metadata.resourceVersion, before.metadata.resourceVersion);
+
+    await rbac.replaceClusterRole({ name, body: { metadata: { name }, rules: shipped.rules } });
+    // The grants list on the watch's next try (3 s): then the status is written, and right.
+    await statusOf('granted', ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']);
+    assert.equal((await read('cross')).metadata.resourceVersion, before.metadata.resourceVersion);
   });
 });

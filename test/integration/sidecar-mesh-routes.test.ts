@@ -28,6 +28,10 @@ const to = (name: string, weight?: number) => ({
 });
 const prefix = (value: string) => [{ path: { type: 'PathPrefix', value } }];
 
+/** A namespace the route's own is not: its Services need a ReferenceGrant (discovery decides). */
+const FAR = 'far-away';
+const far = (name: string, weight?: number) => ({ ...to(name, weight), namespace: FAR });
+
 /** The route on echo:80 every test below exercises, one rule each. */
 function echoRoute(namespace: string) {
   return {
@@ -89,9 +93,17 @@ function echoRoute(namespace: string) {
           retry: { attempts: 2, codes: [503], backoff: '10ms' },
         },
         { name: 'unprotected', matches: prefix('/flaky-bare'), backendRefs: [to('echo-flaky')] },
+        {
+          name: 'cross',
+          matches: prefix('/cross'),
+          backendRefs: [to('echo-v1', 50), far('echo-far', 50)],
+        },
+        { name: 'granted', matches: prefix('/granted'), backendRefs: [far('echo-far-ok')] },
         { name: 'default', backendRefs: [to('echo-v1')] },
       ],
     },
+    // As discovery streams it when no ReferenceGrant in FAR allows echo-far.
+    refusedBackends: [`${FAR}/echo-far`],
   };
 }
 
@@ -139,6 +151,9 @@ describe('sidecar mesh routes (Gateway API)', { timeout: 240_000 }, () => {
         backend('echo-v2', v2!),
         backend('echo-shadow', shadow!),
         backend('echo-flaky', flaky!),
+        // Both on v2's pod: a request that reaches it shows there.
+        { ...backend('echo-far', v2!), namespace: FAR },
+        { ...backend('echo-far-ok', v2!), namespace: FAR },
       ];
       Object.assign(c, {
         services: [...c.services, ...extra],
@@ -260,5 +275,23 @@ describe('sidecar mesh routes (Gateway API)', { timeout: 240_000 }, () => {
     assert.deepEqual(new Set(r.results.map((x) => x.status)), new Set([200]));
     // Every third answer was a 503 the sidecar retried: the app saw at least 80 requests.
     assert.ok(seenBy(flaky, '"/flaky') - before >= 80);
+  });
+
+  it('answers 500 for the share a refused cross-namespace backend would get; it gets nothing', async (t) => {
+    const v2 = mesh.servers[1]!;
+    // The control: a cross-namespace backend that is not refused gets traffic.
+    const granted = await mesh.call<Results>('req', 'http://echo/granted', 1);
+    assert.deepEqual([granted.results[0]?.status, granted.results[0]?.pod], [200, 'echo-2']);
+    const before = seenBy(v2, '/cross');
+    const n = 200;
+    const r = await mesh.call<Results>('req', 'http://echo/cross', n);
+    const ok = r.results.filter((x) => x.status === 200);
+    const refused = r.results.filter((x) => x.status === 500).length;
+    t.diagnostic(`${ok.length} answered by echo-v1, ${refused} refused (500) of ${n}`);
+    assert.equal(ok.length + refused, n);
+    assert.deepEqual(new Set(ok.map((x) => x.pod)), new Set(['echo-1']));
+    // p = 0.5: σ ≈ 7.1, so 4.5σ is ±32.
+    assert.ok(Math.abs(refused - n / 2) <= 4.5 * Math.sqrt(n / 4), `${refused} of ${n} refused`);
+    assert.equal(seenBy(v2, '/cross'), before, 'the refused backend saw nothing');
   });
 });
