@@ -12,6 +12,7 @@ import { ExtendedKeyUsage, KeyType, generateKeyPair, privateKeyToPem } from '../
 import { createEphemeralCa } from '../src/pki/index.js';
 import type { EphemeralCa } from '../src/pki/index.js';
 import { Credentials } from './credentials.js';
+import { SCOPING, SCOPING_HEADER } from '../src/mesh/wire.js';
 import { DiscoveryClient, MAX_MESSAGE_BYTES } from './discovery-client.js';
 
 const SERVER_ID = 'spiffe://cluster.local/ns/weft-system/sa/weft-control-plane';
@@ -139,5 +140,47 @@ describe('discovery client', () => {
     );
     await until('a reconnect', () => Promise.resolve(connections >= 2));
     assert.ok(lines.some((l) => l.includes('did not answer a PING')));
+  });
+
+  /** A control plane that answers 200 (with `headers`) and records the sidecar's first line. */
+  async function helloTo(headers: Record<string, string>): Promise<{
+    hello: Record<string, unknown>;
+    c: DiscoveryClient;
+  }> {
+    const server = http2.createSecureServer({
+      ...serverTls,
+      ca: ca.certPem,
+      requestCert: true,
+      rejectUnauthorized: true,
+    });
+    servers.push(server);
+    const first = new Promise<string>((resolve) =>
+      server.on('stream', (stream) => {
+        stream.respond({ ':status': 200, ...headers });
+        stream.on('error', () => undefined);
+        let text = '';
+        stream.on('data', (b: Buffer) => {
+          text += b.toString();
+          if (text.includes('\n')) resolve(text.slice(0, text.indexOf('\n')));
+        });
+      }),
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const c = client((server.address() as AddressInfo).port, new Registry(), []);
+    return { hello: JSON.parse(await first) as Record<string, unknown>, c };
+  }
+
+  it('subscribes only when the control plane says it serves scoped hellos', async () => {
+    const scoped = await helloTo({ [SCOPING_HEADER]: SCOPING });
+    assert.deepEqual(scoped.hello, { type: 'hello', known: {}, subscribe: [] });
+    assert.equal(scoped.c.live, true);
+    scoped.c.stop();
+    // An older control plane: its strict schema would refuse `subscribe` and close the
+    // stream on every hello (a reconnect loop). The sidecar runs unscoped instead.
+    const old = await helloTo({});
+    assert.deepEqual(old.hello, { type: 'hello', known: {} });
+    assert.equal(old.c.live, false);
+    assert.equal(old.c.endpoints('shop', 'cart'), undefined, 'nothing to wait for');
+    old.c.stop();
   });
 });

@@ -30,10 +30,12 @@ import { rescue } from './layers/rescue.js';
 import { route } from './layers/route.js';
 import { telemetry } from './layers/telemetry.js';
 import { trace } from './layers/trace.js';
+import { endpoints } from './layers/endpoints.js';
 import { MirrorSender } from './mirror-sender.js';
 import { createOutboundListener } from './outbound.js';
 import { PeerLabels } from './peers.js';
 import { compose } from './stacks.js';
+import type { OnDemand } from './subscriptions.js';
 import { UpstreamPool } from './upstream-pool.js';
 
 export type ProxyConfig = Pick<
@@ -60,6 +62,8 @@ export interface ProxyDeps {
   readonly creds: Credentials;
   readonly mesh: () => MeshIndex;
   readonly accessLog?: Logger | undefined;
+  /** A scoped sidecar's subscriptions (discovery); absent with a mesh file. */
+  readonly onDemand?: OnDemand | undefined;
   /** SO_ORIGINAL_DST unless given (tests without iptables). */
   readonly originalDst?: (socket: net.Socket) => Destination | undefined;
 }
@@ -122,6 +126,9 @@ export function createProxy(d: ProxyDeps): Proxy {
     trace,
     route(mesh),
     routes(mesh),
+    // The Service is now known (route, or a rule's backend): a scoped sidecar waits
+    // here for its endpoints, before the body is read or the route's timeout runs.
+    endpoints(d.onDemand),
     requestBody(),
     mirror(mirrors, mesh),
     timeout,
@@ -157,6 +164,7 @@ export function createProxy(d: ProxyDeps): Proxy {
       rescue(peerLog),
       route(mesh),
       routes(mesh),
+      endpoints(d.onDemand),
       balance(mesh),
       forwardOutbound(pool, mesh),
     ]),
@@ -178,6 +186,7 @@ export function createProxy(d: ProxyDeps): Proxy {
     firstByteTimeoutMs: config.firstByteTimeoutSeconds * 1000,
     tcpIdleTimeoutMs: config.tcpIdleTimeoutSeconds * 1000,
     maxConnections: config.maxConnections,
+    onDemand: d.onDemand,
     ...(d.originalDst ? { originalDst: d.originalDst } : {}),
   };
   const outbound = createOutboundListener({

@@ -7,6 +7,10 @@
 //   authz/<ns>/<name>      an AuthorizationPolicy that selects this sidecar's pod
 //   route/<kind>/<ns>/<name>  an HTTPRoute or GRPCRoute attached to a Service
 //                          (kind lowercased: httproute, grpcroute)
+//   pod/<ip>               the pod at an address (scoped sidecars, on demand)
+//
+// Scoped sidecars (docs/discovery.md, "Scoping") hold every service/… entry (the
+// catalog) but endpoints/… and pod/… only for the names they subscribed to.
 //
 // The schemas here are the sidecar's side of the contract: it parses every
 // resource it receives through them and refuses (NACKs) one that does not fit.
@@ -21,6 +25,7 @@ import {
   RouteEntry,
   InboundPort,
   MeshConfigSchema,
+  PodEntry,
   MtlsMode,
   ServicePort,
   ip,
@@ -90,12 +95,21 @@ export const RouteResource = z.strictObject({
   route: RouteEntry,
 });
 
+/** The pod at one address; only scoped sidecars that subscribed to it receive one. */
+export const PodResource = z.strictObject({
+  kind: z.literal('pod'),
+  name: resourceName,
+  version,
+  pod: PodEntry,
+});
+
 export const Resource = z.discriminatedUnion('kind', [
   ServiceResource,
   EndpointsResource,
   InboundResource,
   AuthzResource,
   RouteResource,
+  PodResource,
 ]);
 export type Resource = z.infer<typeof Resource>;
 export type ServiceResource = z.infer<typeof ServiceResource>;
@@ -103,6 +117,7 @@ export type EndpointsResource = z.infer<typeof EndpointsResource>;
 export type InboundResource = z.infer<typeof InboundResource>;
 export type AuthzResource = z.infer<typeof AuthzResource>;
 export type RouteResource = z.infer<typeof RouteResource>;
+export type PodResource = z.infer<typeof PodResource>;
 
 /** A resource before it has a version: what the view builder produces. */
 export type ResourceBody =
@@ -110,12 +125,19 @@ export type ResourceBody =
   | Omit<EndpointsResource, 'version'>
   | Omit<InboundResource, 'version'>
   | Omit<AuthzResource, 'version'>
-  | Omit<RouteResource, 'version'>;
+  | Omit<RouteResource, 'version'>
+  | Omit<PodResource, 'version'>;
 
 export type View = ReadonlyMap<string, Resource>;
 
 export const serviceKey = (ns: string, n: string): string => `service/${ns}/${n}`;
 export const endpointsKey = (ns: string, n: string): string => `endpoints/${ns}/${n}`;
+export const ENDPOINTS_PREFIX = 'endpoints/';
+export const POD_PREFIX = 'pod/';
+export const podKey = (address: string): string => `${POD_PREFIX}${address}`;
+/** Names a scoped sidecar holds only when it subscribed to them. */
+export const isOnDemand = (name: string): boolean =>
+  name.startsWith(ENDPOINTS_PREFIX) || name.startsWith(POD_PREFIX);
 export const AUTHZ_PREFIX = 'authz/';
 export const authzKey = (ns: string, n: string): string => `${AUTHZ_PREFIX}${ns}/${n}`;
 export const ROUTE_PREFIX = 'route/';
@@ -169,6 +191,7 @@ export function toMeshConfig(view: View, clusterDomain: string): MeshConfig {
   const services = [];
   const authorization = [];
   const routes = [];
+  const pods = [];
   // No inbound policy in the view (never received, or refused): fail closed.
   let inbound: MeshConfig['inbound'] = { mode: 'STRICT', ports: [] };
   let self: MeshConfig['self'];
@@ -179,6 +202,7 @@ export function toMeshConfig(view: View, clusterDomain: string): MeshConfig {
     }
     if (r.kind === 'authz') authorization.push(r.policy);
     if (r.kind === 'route') routes.push(r.route);
+    if (r.kind === 'pod') pods.push(r.pod);
     if (r.kind !== 'service') continue;
     const { name, namespace } = r.service;
     const eps = view.get(endpointsKey(namespace, name));
@@ -200,6 +224,7 @@ export function toMeshConfig(view: View, clusterDomain: string): MeshConfig {
     services,
     authorization,
     routes,
+    pods,
     ...(self ? { self } : {}),
   });
 }
