@@ -8,7 +8,7 @@ import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { createLogger } from '../src/log.js';
-import { ExtendedKeyUsage, KeyType, generateKeyPair, privateKeyToPem } from '../src/pki/index.js';
+import { testLeaf } from '../test/support/test-leaf.js';
 import { createEphemeralCa } from '../src/pki/index.js';
 import type { EphemeralCa } from '../src/pki/index.js';
 import { Credentials } from './credentials.js';
@@ -17,15 +17,6 @@ import { DiscoveryClient, MAX_MESSAGE_BYTES } from './discovery-client.js';
 
 const SERVER_ID = 'spiffe://cluster.local/ns/weft-system/sa/weft-control-plane';
 const SIDECAR_ID = 'spiffe://cluster.local/ns/shop/sa/web';
-
-async function leaf(ca: EphemeralCa, uri: string): Promise<{ cert: string; key: string }> {
-  const keys = await generateKeyPair(KeyType.EcdsaP256);
-  const cert = await ca.sign(keys.publicKey, '', { uris: [uri] }, [
-    ExtendedKeyUsage.ServerAuth,
-    ExtendedKeyUsage.ClientAuth,
-  ]);
-  return { cert: cert.toString('pem'), key: await privateKeyToPem(keys.privateKey) };
-}
 
 async function metric(registry: Registry, name: string): Promise<number> {
   const line = (await registry.metrics()).split('\n').find((l) => l.startsWith(`${name} `));
@@ -50,8 +41,8 @@ describe('discovery client', () => {
 
   before(async () => {
     ca = await createEphemeralCa('discovery-client-test', 3600_000);
-    serverTls = await leaf(ca, SERVER_ID);
-    const mine = await leaf(ca, SIDECAR_ID);
+    serverTls = await testLeaf(ca, SERVER_ID);
+    const mine = await testLeaf(ca, SIDECAR_ID);
     creds = new Credentials();
     creds.setCertificate({
       spiffeId: SIDECAR_ID,
@@ -67,6 +58,18 @@ describe('discovery client', () => {
     for (const c of clients) c.stop();
     for (const s of servers) s.close();
   });
+
+  /** A control plane's end: HTTP/2 over mTLS with the test CA, closed after the suite. */
+  const h2Server = (): http2.Http2SecureServer => {
+    const server = http2.createSecureServer({
+      ...serverTls,
+      ca: ca.certPem,
+      requestCert: true,
+      rejectUnauthorized: true,
+    });
+    servers.push(server);
+    return server;
+  };
 
   const client = (port: number, registry: Registry, lines: string[]): DiscoveryClient => {
     const c = new DiscoveryClient({
@@ -86,13 +89,7 @@ describe('discovery client', () => {
   };
 
   it(`disconnects, naming why, on a line over ${MAX_MESSAGE_BYTES} bytes`, async () => {
-    const server = http2.createSecureServer({
-      ...serverTls,
-      ca: ca.certPem,
-      requestCert: true,
-      rejectUnauthorized: true,
-    });
-    servers.push(server);
+    const server = h2Server();
     server.on('stream', (stream) => {
       stream.respond({ ':status': 200 });
       stream.on('error', () => undefined);
@@ -147,13 +144,7 @@ describe('discovery client', () => {
     hello: Record<string, unknown>;
     c: DiscoveryClient;
   }> {
-    const server = http2.createSecureServer({
-      ...serverTls,
-      ca: ca.certPem,
-      requestCert: true,
-      rejectUnauthorized: true,
-    });
-    servers.push(server);
+    const server = h2Server();
     const first = new Promise<string>((resolve) =>
       server.on('stream', (stream) => {
         stream.respond({ ':status': 200, ...headers });

@@ -9,11 +9,11 @@ import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { createLogger } from '../src/log.js';
+import { testLeaf } from '../test/support/test-leaf.js';
 import { MeshConfigSchema } from '../src/mesh/config.js';
 import type { MeshIndex } from '../src/mesh/mesh-index.js';
 import { compileMesh } from '../src/mesh/mesh-index.js';
-import { ExtendedKeyUsage, KeyType, createEphemeralCa, generateKeyPair } from '../src/pki/index.js';
-import { privateKeyToPem } from '../src/pki/index.js';
+import { createEphemeralCa } from '../src/pki/index.js';
 import type { EphemeralCa } from '../src/pki/index.js';
 import { inboundProxyConfig, serverCredentials } from '../test/support/inbound-proxy.js';
 import { metricValue } from '../test/support/metrics.js';
@@ -24,15 +24,6 @@ import type { Outcome } from './subscriptions.js';
 const NS = 'shop';
 const id = (sa: string): string => `spiffe://cluster.local/ns/${NS}/sa/${sa}`;
 const ANSWER_MS = 1500;
-
-async function leaf(ca: EphemeralCa, uri: string): Promise<{ cert: string; key: string }> {
-  const keys = await generateKeyPair(KeyType.EcdsaP256);
-  const cert = await ca.sign(keys.publicKey, '', { uris: [uri] }, [
-    ExtendedKeyUsage.ServerAuth,
-    ExtendedKeyUsage.ClientAuth,
-  ]);
-  return { cert: cert.toString('pem'), key: await privateKeyToPem(keys.privateKey) };
-}
 
 const meshOf = (appPort: number, callerKnown: boolean): MeshIndex =>
   compileMesh(
@@ -80,7 +71,7 @@ describe('inbound: a caller learnt on demand is named on its first request', () 
 
   before(async () => {
     ca = await createEphemeralCa('weft-test-mesh', 3_600_000);
-    alpha = await leaf(ca, id('alpha'));
+    alpha = await testLeaf(ca, id('alpha'));
     app = http.createServer((_req, res) => res.end('ok'));
     await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
     appPort = (app.address() as AddressInfo).port;
@@ -106,7 +97,7 @@ describe('inbound: a caller learnt on demand is named on its first request', () 
       workload: 'web',
       registry,
       log: createLogger({}, 'error', () => undefined),
-      creds: serverCredentials(id('web'), await leaf(ca, id('web')), ca.certPem),
+      creds: serverCredentials(id('web'), await testLeaf(ca, id('web')), ca.certPem),
       mesh: () => mesh,
       onDemand,
       originalDst: () => ({ address: '127.0.0.1', port: appPort }),
