@@ -3,7 +3,7 @@
 // it names and what it has been told is missing live here, per connection; the
 // held-view code computes what to send.
 import type { Resource, View } from '../src/mesh/view.js';
-import { POD_PREFIX } from '../src/mesh/view.js';
+import { ENDPOINTS_PREFIX, POD_PREFIX, podKey } from '../src/mesh/view.js';
 import { MAX_SUBSCRIPTIONS } from '../src/mesh/wire.js';
 import type { Held } from './held-view.js';
 import { heldVersion } from './held-view.js';
@@ -47,12 +47,22 @@ export class Scope {
     return refused;
   }
 
-  /** The subscribed resources that exist (and are not refused at this version). */
-  view(shared: View, pods: View, excluded: ReadonlyMap<string, string>): View {
+  /**
+   * The subscribed resources that exist (and are not refused at this version), plus
+   * the endpoints of the Services the sidecar's own pod (at `address`) backs, unasked:
+   * its destination reporter names the Service a request came in on from them.
+   */
+  view(shared: View, pods: View, excluded: ReadonlyMap<string, string>, address: string): View {
     const out = new Map<string, Resource>();
-    for (const name of this.subs) {
-      const r = name.startsWith(POD_PREFIX) ? pods.get(name) : shared.get(name);
+    const add = (name: string, r: Resource | undefined): void => {
       if (r && excluded.get(name) !== r.version) out.set(name, r);
+    };
+    for (const name of this.subs)
+      add(name, name.startsWith(POD_PREFIX) ? pods.get(name) : shared.get(name));
+    const self = pods.get(podKey(address));
+    for (const svc of self?.kind === 'pod' ? self.pod.services : []) {
+      const name = `${ENDPOINTS_PREFIX}${svc}`;
+      add(name, shared.get(name));
     }
     return out;
   }

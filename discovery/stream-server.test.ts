@@ -609,4 +609,16 @@ describe('discovery streams, scoped', () => {
     const stream = h.open();
     assert.equal(stream.headers?.[SCOPING_HEADER], SCOPING);
   });
+
+  it("gives a scoped sidecar its own Services' endpoints unasked (its destination reporter names them)", async () => {
+    const h = harness();
+    cartSlice(h, CART_IPS);
+    const stream = h.open(CART_IPS[0], `spiffe://cluster.local/ns/${NS}/sa/cart`);
+    const sidecar = new Sidecar(stream);
+    stream.send({ type: 'hello', known: {}, subscribe: [] });
+    await tick();
+    sidecar.settle();
+    assert.equal(stream.status, 200);
+    assert.deepEqual(namesOf(sidecar.view, 'endpoints/'), [`endpoints/${NS}/cart`]);
+  });
 });

@@ -477,7 +477,7 @@ export class DiscoveryStreams {
       excluded: new Map([...c.excluded].filter(([name]) => name !== inbound.name)),
       inbound: refused ? heldInbound(c.held!) : inbound,
       authz: authzResourcesFor(this.authz, pod, this.cache.rootNamespace),
-      ...(c.scope ? { scoped: c.scope.view(this.shared, this.pods, c.excluded) } : {}),
+      ...(c.scope ? { scoped: c.scope.view(this.shared, this.pods, c.excluded, c.address) } : {}),
     };
   }
 

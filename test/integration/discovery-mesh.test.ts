@@ -135,7 +135,8 @@ describe('mesh from discovery', { timeout: 420_000 }, () => {
     assert.equal(await clientMetric('weft_sidecar_discovery_endpoints'), 2);
     assert.deepEqual(endpointsHeld('first-0'), []);
     // The journey's step 7 in small: each echo's destination reporter named the caller
-    // (learnt by pod/<ip> on demand) on every request, the first ones included.
+    // (learnt by pod/<ip> on demand) on every request, the first ones included, and
+    // the Service.
     for (const echo of ['echo-1', 'echo-2']) {
       const served = r.results.filter((x) => x.pod === echo).length;
       const ip = pods[echo]!.ip;
@@ -146,6 +147,12 @@ describe('mesh from discovery', { timeout: 420_000 }, () => {
         await scrape(ip, 'istio_requests_total', 'reporter="destination"'),
         served,
         `${echo} counted each request it served`,
+      );
+      // …and the Service it came in on: a scoped sidecar holds its own Services' endpoints.
+      assert.equal(
+        await scrape(ip, 'istio_requests_total', 'destination_service_name="echo"'),
+        served,
+        `${echo} named the Service (it never called it)`,
       );
     }
   });
