@@ -117,7 +117,9 @@ describe('mesh from discovery', { timeout: 420_000 }, () => {
   });
 
   it('gives a sidecar the catalog but no endpoints of a service it never called', async () => {
-    assert.equal(await clientMetric('weft_sidecar_discovery_endpoints'), 0);
+    // Only its own Service's endpoint (client backs `client`), held unasked.
+    assert.equal(await clientMetric('weft_sidecar_discovery_endpoints'), 1);
+    assert.deepEqual(endpointsHeld('client'), [pods.client!.ip]);
     assert.equal(await clientMetric('weft_sidecar_discovery_subscriptions'), 0);
     assert.deepEqual(endpointsHeld('echo'), [], 'echo is in the catalog, without endpoints');
     assert.deepEqual(endpointsHeld('first-0'), []);
@@ -132,7 +134,7 @@ describe('mesh from discovery', { timeout: 420_000 }, () => {
     assert.deepEqual([...new Set(r.results.map((x) => x.pod))].sort(), ['echo-1', 'echo-2']);
     // Subscribed on that first call: exactly echo's ready endpoints, nothing else.
     assert.deepEqual(endpointsHeld('echo'), [pods['echo-1']!.ip, pods['echo-2']!.ip].sort());
-    assert.equal(await clientMetric('weft_sidecar_discovery_endpoints'), 2);
+    assert.equal(await clientMetric('weft_sidecar_discovery_endpoints'), 3, "echo's 2 + its own 1");
     assert.deepEqual(endpointsHeld('first-0'), []);
     // The journey's step 7 in small: each echo's destination reporter named the caller
     // (learnt by pod/<ip> on demand) on every request, the first ones included, and
