@@ -150,11 +150,12 @@ describe('mesh from discovery', { timeout: 420_000 }, () => {
         served,
         `${echo} counted each request it served`,
       );
-      // …and the Service it came in on: a scoped sidecar holds its own Services' endpoints.
+      // …and a Service it came in on (echo's pods back 52 Services on that port here, so
+      // which one is named is not fixed): never PassthroughCluster, as without its own.
       assert.equal(
-        await scrape(ip, 'istio_requests_total', 'destination_service_name="echo"'),
-        served,
-        `${echo} named the Service (it never called it)`,
+        await scrape(ip, 'istio_requests_total', 'destination_service_name="PassthroughCluster"'),
+        0,
+        `${echo} named a Service (it never called one)`,
       );
     }
   });
