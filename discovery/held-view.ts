@@ -4,8 +4,12 @@
 // the AuthorizationPolicies that select its pod (`authz/…`, shared objects, one
 // map per sidecar). Only a fresh connection's declared versions (its hello) are an
 // explicit map.
+//
+// A scoped sidecar (its hello subscribed) holds the shared snapshot's catalog only
+// (every resource but endpoints/…) plus `scoped`: the endpoints/… and pod/…
+// resources it subscribed to that exist, one small map per sidecar.
 import type { Resource, View } from '../src/mesh/view.js';
-import { AUTHZ_PREFIX, entryHash, formatVersion } from '../src/mesh/view.js';
+import { AUTHZ_PREFIX, entryHash, formatVersion, isOnDemand } from '../src/mesh/view.js';
 
 export type Held = SnapshotHeld | ExplicitHeld;
 
@@ -22,6 +26,8 @@ export interface SnapshotHeld {
   readonly inbound: Resource | undefined;
   /** `authz/<ns>/<name>` → the policies that select this sidecar's pod. */
   readonly authz?: View;
+  /** Scoped sidecars: the subscribed endpoints/… and pod/… resources. Absent: wildcard. */
+  readonly scoped?: View;
 }
 
 const NONE: View = new Map();
@@ -37,19 +43,25 @@ const isOwn = (name: string): boolean => name === 'inbound' || name.startsWith(A
 const excludedNow = (excluded: ReadonlyMap<string, string>, r: Resource): boolean =>
   excluded.get(r.name) === r.version;
 
-function heldVersion(h: Held, name: string): string | undefined {
+/** Whether a shared resource is part of what `h` holds (a scoped sidecar: the catalog only). */
+const sharedVisible = (h: SnapshotHeld, r: Resource): boolean =>
+  !excludedNow(h.excluded, r) && (h.scoped === undefined || r.kind !== 'endpoints');
+
+export function heldVersion(h: Held, name: string): string | undefined {
   if (h.kind === 'explicit') return h.versions.get(name);
   if (name === 'inbound') return h.inbound?.version;
   if (name.startsWith(AUTHZ_PREFIX)) return authzOf(h).get(name)?.version;
+  if (h.scoped && isOnDemand(name)) return h.scoped.get(name)?.version;
   const r = h.shared.get(name);
-  return r && !excludedNow(h.excluded, r) ? r.version : undefined;
+  return r && sharedVisible(h, r) ? r.version : undefined;
 }
 
 function* heldNames(h: Held): Iterable<string> {
   if (h.kind === 'explicit') return yield* h.versions.keys();
-  for (const r of h.shared.values()) if (!excludedNow(h.excluded, r)) yield r.name;
+  for (const r of h.shared.values()) if (sharedVisible(h, r)) yield r.name;
   if (h.inbound) yield 'inbound';
   yield* authzOf(h).keys();
+  if (h.scoped) yield* h.scoped.keys();
 }
 
 /**
@@ -73,7 +85,22 @@ export function heldInbound(h: Held): Resource | undefined {
 /** Shared-part deltas between two snapshots, computed once per pair however many sidecars move. */
 export class DeltaCache {
   private readonly byPrevious = new WeakMap<View, Delta>();
+  private readonly catalogByPrevious = new WeakMap<View, Delta>();
   constructor(private readonly next: View) {}
+
+  /** The same, without endpoints/… (what scoped sidecars take from the shared part). */
+  catalogBetween(previous: View): Delta {
+    let d = this.catalogByPrevious.get(previous);
+    if (!d) {
+      const all = this.between(previous);
+      d = {
+        resources: all.resources.filter((r) => r.kind !== 'endpoints'),
+        removed: all.removed.filter((n) => !isOnDemand(n)),
+      };
+      this.catalogByPrevious.set(previous, d);
+    }
+    return d;
+  }
 
   between(previous: View): Delta {
     let d = this.byPrevious.get(previous);
@@ -92,15 +119,26 @@ export class DeltaCache {
 function genericDelta(held: Held, target: SnapshotHeld): Delta {
   const resources: Resource[] = [];
   for (const r of target.shared.values()) {
-    if (!excludedNow(target.excluded, r) && heldVersion(held, r.name) !== r.version)
-      resources.push(r);
+    if (sharedVisible(target, r) && heldVersion(held, r.name) !== r.version) resources.push(r);
   }
   const removed: string[] = [];
   for (const n of heldNames(held)) {
-    if (isOwn(n)) continue;
+    if (isOwn(n) || (target.scoped && isOnDemand(n))) continue;
     const r = target.shared.get(n);
-    if (!r || excludedNow(target.excluded, r)) removed.push(n);
+    if (!r || !sharedVisible(target, r)) removed.push(n);
   }
+  return { resources, removed };
+}
+
+/** A scoped sidecar's subscribed resources that changed, arrived or went away. */
+function scopedDelta(held: Held, target: SnapshotHeld): Delta {
+  const resources: Resource[] = [];
+  const removed: string[] = [];
+  const scoped = target.scoped ?? NONE;
+  for (const r of scoped.values()) if (heldVersion(held, r.name) !== r.version) resources.push(r);
+  const names =
+    held.kind === 'explicit' ? [...held.versions.keys()].filter(isOnDemand) : held.scoped?.keys();
+  for (const n of names ?? []) if (!scoped.has(n)) removed.push(n);
   return { resources, removed };
 }
 
@@ -140,36 +178,54 @@ const NOTHING: View = new Map();
 /** The delta from what a sidecar holds to `target`. */
 export function deltaTo(held: Held, target: SnapshotHeld, cache: DeltaCache): PushDelta {
   const unexcluded = !target.excluded.size;
+  const scoped = target.scoped !== undefined;
+  // Scoped sidecars take the shared part's catalog only (no endpoints/…).
+  const cached = (previous: View): Delta =>
+    scoped ? cache.catalogBetween(previous) : cache.between(previous);
   const shared =
     held.kind === 'snapshot' && !held.excluded.size && unexcluded
-      ? cache.between(held.shared)
+      ? cached(held.shared)
       : held.kind === 'explicit' && !held.versions.size && unexcluded
-        ? cache.between(NOTHING)
+        ? cached(NOTHING)
         : genericDelta(held, target);
   const own = ownDelta(held, target);
-  if (!own.resources.length && !own.removed.length) return { ...shared, shared };
+  const parts = [own, ...(scoped ? [scopedDelta(held, target)] : [])].filter(
+    (d) => d.resources.length || d.removed.length,
+  );
+  if (!parts.length) return { ...shared, shared };
   return {
     shared,
-    resources: [...shared.resources, ...own.resources],
-    removed: [...shared.removed, ...own.removed],
+    resources: [...shared.resources, ...parts.flatMap((d) => d.resources)],
+    removed: [...shared.removed, ...parts.flatMap((d) => d.removed)],
   };
 }
 
 const sharedVersions = new WeakMap<View, bigint>();
+const catalogVersions = new WeakMap<View, bigint>();
+
+/** The XOR over a shared snapshot (all of it, or its catalog only), cached per snapshot. */
+function sharedHash(shared: View, catalogOnly: boolean): bigint {
+  const cache = catalogOnly ? catalogVersions : sharedVersions;
+  let x = cache.get(shared);
+  if (x === undefined) {
+    x = 0n;
+    for (const r of shared.values()) if (!catalogOnly || r.kind !== 'endpoints') x ^= entryHash(r);
+    cache.set(shared, x);
+  }
+  return x;
+}
 
 /** The view version of a snapshot-kind Held (what the sidecar computes after applying). */
 export function versionOf(h: SnapshotHeld): string {
-  let x = sharedVersions.get(h.shared);
-  if (x === undefined) {
-    x = 0n;
-    for (const r of h.shared.values()) x ^= entryHash(r);
-    sharedVersions.set(h.shared, x);
-  }
+  const catalogOnly = h.scoped !== undefined;
+  let x = sharedHash(h.shared, catalogOnly);
   for (const name of h.excluded.keys()) {
     const r = h.shared.get(name);
-    if (r && excludedNow(h.excluded, r)) x ^= entryHash(r);
+    if (r && excludedNow(h.excluded, r) && (!catalogOnly || r.kind !== 'endpoints'))
+      x ^= entryHash(r);
   }
   if (h.inbound) x ^= entryHash(h.inbound);
   for (const r of authzOf(h).values()) x ^= entryHash(r);
+  for (const r of (h.scoped ?? NONE).values()) x ^= entryHash(r);
   return formatVersion(x);
 }

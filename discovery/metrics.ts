@@ -10,6 +10,7 @@ export interface DiscoveryMetrics {
   readonly pushBytes: Counter<'type'>;
   readonly acks: Counter;
   readonly nacks: Counter;
+  readonly subscriptionsRefused: Counter;
   readonly events: Counter<'kind'>;
   readonly resources: Gauge;
   readonly buildSeconds: Histogram;
@@ -56,6 +57,11 @@ export function createDiscoveryMetrics(registry: Registry): DiscoveryMetrics {
     nacks: new Counter({
       name: 'weft_discovery_nacks_total',
       help: 'Messages sidecars refused (they keep their last good view).',
+      registers,
+    }),
+    subscriptionsRefused: new Counter({
+      name: 'weft_discovery_subscriptions_refused_total',
+      help: 'Names a scoped sidecar subscribed to past the cap, answered as not found (the stream stays open).',
       registers,
     }),
     events: new Counter({

@@ -11,11 +11,13 @@ import { Registry } from 'prom-client';
 import { createLogger } from '../src/log.js';
 import type { PeerAuthentication } from '../src/mesh/peer-authentication.js';
 import { parsePeerAuthentication } from '../src/mesh/peer-authentication.js';
+import { ChunkAssembler } from '../src/mesh/chunks.js';
 import { applyMessage } from '../src/mesh/view-apply.js';
 import type { View } from '../src/mesh/view.js';
 import { viewVersion } from '../src/mesh/view.js';
 import type { ServerMessage } from '../src/mesh/wire.js';
-import { DISCOVERY_PATH } from '../src/mesh/wire.js';
+import { DISCOVERY_PATH, MAX_SUBSCRIPTIONS, SCOPING, SCOPING_HEADER } from '../src/mesh/wire.js';
+import { metricValue } from '../test/support/metrics.js';
 import { DiscoveryConfigSchema } from './config.js';
 import { createDiscoveryMetrics } from './metrics.js';
 import type { DiscoveryMetrics } from './metrics.js';
@@ -85,7 +87,9 @@ class FakeStream extends EventEmitter {
     };
   }
 
+  headers: Record<string, unknown> | undefined;
   respond(headers: Record<string, unknown>): void {
+    this.headers = headers;
     this.headersSent = true;
     this.status = Number(headers[':status']);
   }
@@ -118,7 +122,10 @@ class FakeStream extends EventEmitter {
 /** A sidecar at the other end: applies each message, ACKs, or NACKs what `refuse` names. */
 class Sidecar {
   view: View = new Map();
+  /** Every message applied or refused, whole (split ones reassembled). */
+  readonly received: ServerMessage[] = [];
   private answered = 0;
+  private readonly parts = new ChunkAssembler();
 
   constructor(
     readonly stream: FakeStream,
@@ -127,8 +134,10 @@ class Sidecar {
 
   /** Answers what arrived since the last call; returns how many messages that was. */
   answer(): number {
-    const fresh = this.stream.messages().slice(this.answered);
-    this.answered += fresh.length;
+    const lines = this.stream.messages().slice(this.answered);
+    this.answered += lines.length;
+    const fresh = lines.map((l) => this.parts.push(l)).filter((m) => m !== undefined);
+    this.received.push(...fresh);
     for (const m of fresh) {
       const refused = m.resources
         .map((r) => (r as { name: string }).name)
@@ -391,5 +400,225 @@ describe('discovery streams', () => {
     h.streams.rebuild();
     await tick();
     assert.equal(stream.closed, true);
+  });
+});
+
+const CART_IPS = ['198.51.100.21', '198.51.100.22'];
+
+/** cart's EndpointSlice, with its pods (meshed, ServiceAccount cart) at `ips`. */
+function cartSlice(h: Harness, ips: readonly string[]): void {
+  ips.forEach((ip, i) => h.cache.setPod(pod(`cart-${i + 1}`, `uid-c${i}`, ip, 'cart')));
+  h.cache.slices.set(`${NS}/cart-abc`, {
+    metadata: { name: 'cart-abc', namespace: NS, labels: { 'kubernetes.io/service-name': 'cart' } },
+    addressType: 'IPv4',
+    endpoints: ips.map((ip, i) => ({
+      addresses: [ip],
+      targetRef: { kind: 'Pod', namespace: NS, name: `cart-${i + 1}` },
+    })),
+  });
+  h.streams.rebuild();
+}
+
+const namesOf = (view: View, prefix: string): string[] =>
+  [...view.keys()].filter((n) => n.startsWith(prefix)).sort();
+
+describe('discovery streams, scoped', () => {
+  it('gives a scoped sidecar the catalog, and endpoints only for what it subscribes to', async () => {
+    const h = harness();
+    cartSlice(h, CART_IPS);
+    const stream = h.open();
+    const sidecar = new Sidecar(stream);
+    stream.send({ type: 'hello', known: {}, subscribe: [] });
+    await tick();
+    sidecar.settle();
+    assert.deepEqual(namesOf(sidecar.view, 'service/'), [`service/${NS}/cart`]);
+    assert.deepEqual(namesOf(sidecar.view, 'endpoints/'), [], 'no endpoints unasked');
+    assert.ok(sidecar.view.has('inbound'));
+    // Subscribed: exactly cart's endpoints, on the stream that carries the ACKs.
+    stream.send({ type: 'subscribe', subscribe: [`endpoints/${NS}/cart`] });
+    await tick();
+    assert.equal(sidecar.settle(), 1);
+    const eps = sidecar.view.get(`endpoints/${NS}/cart`);
+    assert.ok(eps?.kind === 'endpoints');
+    assert.deepEqual(eps.endpoints.map((e) => e.address).sort(), CART_IPS);
+    // Changes follow; unsubscribed, they are removed and stop.
+    cartSlice(h, CART_IPS.slice(0, 1));
+    await tick();
+    assert.equal(sidecar.settle(), 1);
+    const one = sidecar.view.get(`endpoints/${NS}/cart`);
+    assert.equal(one?.kind === 'endpoints' && one.endpoints.length, 1);
+    stream.send({ type: 'subscribe', unsubscribe: [`endpoints/${NS}/cart`] });
+    await tick();
+    assert.equal(sidecar.settle(), 1);
+    assert.deepEqual(sidecar.received.at(-1)!.removed, [`endpoints/${NS}/cart`]);
+    assert.equal(sidecar.view.has(`endpoints/${NS}/cart`), false);
+    cartSlice(h, CART_IPS);
+    await tick();
+    assert.equal(sidecar.settle(), 0, 'an unsubscribed service changing sends nothing');
+  });
+
+  it('answers a subscription to a name it does not have as removed, once, and sends it once it exists', async () => {
+    const h = harness();
+    const stream = h.open();
+    const sidecar = new Sidecar(stream);
+    stream.send({ type: 'hello', known: {}, subscribe: [`endpoints/${NS}/pay`] });
+    await tick();
+    sidecar.settle();
+    assert.deepEqual(sidecar.received[0]!.removed, [`endpoints/${NS}/pay`], 'not found');
+    h.streams.rebuild();
+    await tick();
+    assert.equal(sidecar.settle(), 0, 'answered once');
+    h.cache.services.set(`${NS}/pay`, {
+      metadata: { name: 'pay', namespace: NS },
+      spec: { clusterIP: '198.51.100.201', ports: [{ name: 'http', port: 80 }] },
+    });
+    h.streams.rebuild();
+    await tick();
+    sidecar.settle();
+    assert.ok(sidecar.view.has(`endpoints/${NS}/pay`), 'the subscription stayed');
+  });
+
+  it('looks a pod up by address (pod/<ip>) for scoped sidecars only', async () => {
+    const h = harness();
+    cartSlice(h, CART_IPS);
+    const scoped = h.open();
+    const sidecar = new Sidecar(scoped);
+    scoped.send({ type: 'hello', known: {}, subscribe: [`pod/${CART_IPS[0]}`] });
+    await tick();
+    sidecar.settle();
+    const found = sidecar.view.get(`pod/${CART_IPS[0]}`);
+    assert.ok(found?.kind === 'pod');
+    assert.deepEqual(
+      [found.pod.identity, found.pod.workload, found.pod.mtls, found.pod.services],
+      [`spiffe://cluster.local/ns/${NS}/sa/cart`, 'cart-1', true, [`${NS}/cart`]],
+    );
+    assert.deepEqual(namesOf(sidecar.view, 'endpoints/'), []);
+  });
+
+  it('serves a hello without subscriptions (a sidecar from before scoping) the whole view', async () => {
+    const h = harness();
+    cartSlice(h, CART_IPS);
+    const stream = h.open();
+    const sidecar = new Sidecar(stream);
+    stream.send({ type: 'hello', known: {} });
+    await tick();
+    sidecar.settle();
+    assert.deepEqual(namesOf(sidecar.view, 'endpoints/'), [`endpoints/${NS}/cart`]);
+    assert.deepEqual(namesOf(sidecar.view, 'pod/'), []);
+    assert.ok(
+      stream.written.every((l) => !l.includes('"more"')),
+      'never split for it',
+    );
+    // It has nothing to subscribe to: a subscribe message is a protocol error.
+    stream.send({ type: 'subscribe', subscribe: [`pod/${CART_IPS[0]}`] });
+    await tick();
+    assert.equal(stream.closed, true);
+  });
+
+  it('resumes a reconnecting scoped sidecar from what it holds and re-subscribes', async () => {
+    const h = harness();
+    cartSlice(h, CART_IPS);
+    const first = h.open();
+    const before = new Sidecar(first);
+    first.send({ type: 'hello', known: {}, subscribe: [`endpoints/${NS}/cart`] });
+    await tick();
+    before.settle();
+    const known = Object.fromEntries([...before.view.values()].map((r) => [r.name, r.version]));
+    const again = h.open();
+    const after = new Sidecar(again);
+    after.view = before.view;
+    again.send({ type: 'hello', known, subscribe: [`endpoints/${NS}/cart`] });
+    await tick();
+    after.settle();
+    assert.deepEqual(after.received[0]!.resources, []);
+    assert.deepEqual(after.received[0]!.removed, []);
+    // Holding endpoints it no longer subscribes to: they are removed.
+    const third = h.open();
+    const dropped = new Sidecar(third);
+    dropped.view = before.view;
+    third.send({ type: 'hello', known, subscribe: [] });
+    await tick();
+    dropped.settle();
+    assert.deepEqual(dropped.received[0]!.removed, [`endpoints/${NS}/cart`]);
+  });
+
+  it('delivers a 20 000-service catalog to a scoped sidecar, split into lines under the cap, as one version', async () => {
+    const h = harness();
+    for (let i = 0; i < 20_000; i++) {
+      h.cache.services.set(`${NS}/svc-${i}`, {
+        metadata: { name: `svc-${i}`, namespace: NS },
+        spec: {
+          clusterIP: `198.18.${i >> 8}.${i & 255}`,
+          ports: [{ name: 'http-web', port: 80, targetPort: 8080 }],
+        },
+      });
+    }
+    h.streams.rebuild();
+    const stream = h.open();
+    const sidecar = new Sidecar(stream);
+    stream.send({ type: 'hello', known: {}, subscribe: [] });
+    await tick();
+    const started = performance.now();
+    assert.equal(sidecar.settle(), 1, 'one message, applied once');
+    const ms = performance.now() - started;
+    const lines = stream.written
+      .join('')
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .map((l) => Buffer.byteLength(l) + 1);
+    const total = lines.reduce((a, b) => a + b, 0);
+    assert.ok(lines.length > 1, `split: ${lines.length} lines`);
+    assert.ok(Math.max(...lines) < 2 * 1024 * 1024, `each line ${Math.max(...lines)} B`);
+    assert.ok(total > 4 * 1024 * 1024, `more than one old line cap in all: ${total} B`);
+    assert.equal(namesOf(sidecar.view, 'service/').length, 20_001);
+    // Printed for the docs: what the catalog weighs and what applying it costs.
+    console.log(
+      `20 001 services: ${total} B in ${lines.length} lines, applied in ${ms.toFixed(0)} ms`,
+    );
+  });
+
+  it('answers names past the subscription cap as not found and keeps the stream open', async () => {
+    const h = harness();
+    cartSlice(h, CART_IPS);
+    const stream = h.open();
+    const sidecar = new Sidecar(stream);
+    const filler = Array.from({ length: MAX_SUBSCRIPTIONS }, (_, i) => `endpoints/${NS}/s${i}`);
+    stream.send({ type: 'hello', known: {}, subscribe: filler });
+    await tick();
+    sidecar.settle();
+    stream.send({ type: 'subscribe', subscribe: [`endpoints/${NS}/cart`] });
+    await tick();
+    sidecar.settle();
+    assert.equal(stream.closed, false, 'no reconnect loop: the stream stays');
+    assert.ok(sidecar.received.at(-1)!.removed.includes(`endpoints/${NS}/cart`), 'not found');
+    assert.equal(sidecar.view.has(`endpoints/${NS}/cart`), false);
+    assert.equal(await metricValue(h.registry, 'weft_discovery_subscriptions_refused_total'), 1);
+    // Room made by an unsubscribe: the same name is served.
+    stream.send({
+      type: 'subscribe',
+      subscribe: [`endpoints/${NS}/cart`],
+      unsubscribe: [`endpoints/${NS}/s0`],
+    });
+    await tick();
+    sidecar.settle();
+    assert.ok(sidecar.view.has(`endpoints/${NS}/cart`));
+  });
+
+  it('says in its response headers that it serves scoped hellos', () => {
+    const h = harness();
+    const stream = h.open();
+    assert.equal(stream.headers?.[SCOPING_HEADER], SCOPING);
+  });
+
+  it("gives a scoped sidecar its own Services' endpoints unasked (its destination reporter names them)", async () => {
+    const h = harness();
+    cartSlice(h, CART_IPS);
+    const stream = h.open(CART_IPS[0], `spiffe://cluster.local/ns/${NS}/sa/cart`);
+    const sidecar = new Sidecar(stream);
+    stream.send({ type: 'hello', known: {}, subscribe: [] });
+    await tick();
+    sidecar.settle();
+    assert.equal(stream.status, 200);
+    assert.deepEqual(namesOf(sidecar.view, 'endpoints/'), [`endpoints/${NS}/cart`]);
   });
 });

@@ -28,8 +28,17 @@ import type { TrafficPolicyObject } from '../src/traffic/index.js';
 import type { RouteObject } from '../src/routes/index.js';
 import { spiffeIdOf } from '../src/pki/peer-spiffe-id.js';
 import { LineReader } from '../src/mesh/ndjson.js';
+import { buildPodResources } from '../src/mesh/build-pods.js';
 import type { Resource, View } from '../src/mesh/view.js';
-import { ClientMessage, DISCOVERY_PATH, NDJSON } from '../src/mesh/wire.js';
+import {
+  ClientMessage,
+  DISCOVERY_PATH,
+  MAX_SUBSCRIPTIONS,
+  NDJSON,
+  SCOPING,
+  SCOPING_HEADER,
+} from '../src/mesh/wire.js';
+import { Scope, chunkLines, groupResources } from './scope.js';
 import type { ClusterObjects } from '../src/mesh/build-view.js';
 import type { PolicyObject } from '../src/authz/index.js';
 import type { SyncStream } from '../src/debug/syncz.js';
@@ -75,6 +84,8 @@ interface Connection {
   readonly stream: http2.ServerHttp2Stream;
   readonly connectedAt: Date;
   held: Held | undefined;
+  /** What a scoped sidecar subscribed to; undefined: wildcard (a hello without `subscribe`). */
+  scope: Scope | undefined;
   excluded: Map<string, string>;
   inFlight: { nonce: string; target: SnapshotHeld; delta: Delta } | undefined;
   dirty: boolean;
@@ -104,14 +115,31 @@ function encodedShared(d: Delta): Buffer {
   return b;
 }
 
+/** The shared part cut into groups of about CHUNK_BYTES, once per DeltaCache entry. */
+const sharedGroups = new WeakMap<Delta, Buffer[]>();
+function groupedShared(d: Delta): Buffer[] {
+  let g = sharedGroups.get(d);
+  if (g === undefined) {
+    g = groupResources(d.resources.map(json)).map((x) => Buffer.from(x.join(',')));
+    sharedGroups.set(d, g);
+  }
+  return g;
+}
+
+interface Head {
+  readonly type: string;
+  readonly nonce: string;
+  readonly version: string;
+}
+
 /**
  * One NDJSON line as three chunks: a head, the shared part (the same Buffer for every
  * sidecar making the same move: a thousand fresh sidecars reference one encoded
  * catalog instead of holding a megabyte string each until their socket drains) and
  * the sidecar's own resources with the removed names.
  */
-function frame(type: string, nonce: string, version: string, d: PushDelta): Buffer[] {
-  const head = `{"type":"${type}","nonce":"${nonce}","version":"${version}","resources":[`;
+function frame(m: Head, d: PushDelta): Buffer[] {
+  const head = `{"type":"${m.type}","nonce":"${m.nonce}","version":"${m.version}","resources":[`;
   const shared = encodedShared(d.shared);
   const ownResources = d.resources.slice(d.shared.resources.length);
   const own = ownResources.map(json).join(',');
@@ -120,8 +148,24 @@ function frame(type: string, nonce: string, version: string, d: PushDelta): Buff
   return [Buffer.from(head), shared, Buffer.from(tail)];
 }
 
+/**
+ * A scoped sidecar's message as lines of about CHUNK_BYTES (it declared it understands
+ * `more`): the shared groups first (shared Buffers, as in frame), then its own part.
+ */
+function chunkedFrame(m: Head, d: PushDelta): Buffer[] {
+  const head = `{"type":"${m.type}","nonce":"${m.nonce}","version":"${m.version}","resources":[`;
+  const out: Buffer[] = [];
+  const more = Buffer.from('],"removed":[],"more":true}\n');
+  for (const g of groupedShared(d.shared)) out.push(Buffer.from(head), g, more);
+  const own = d.resources.slice(d.shared.resources.length).map(json);
+  for (const line of chunkLines(head, own, d.removed)) out.push(Buffer.from(line));
+  return out;
+}
+
 export class DiscoveryStreams {
   private shared: View = new Map();
+  /** pod/<ip> → the pod at that address, for scoped sidecars' lookups. */
+  private pods: View = new Map();
   private portsByIp = new Map<string, Map<number, ServicePort>>();
   private deltas = new DeltaCache(this.shared);
   private authz: AuthzCatalog = buildAuthzCatalog([]);
@@ -168,6 +212,7 @@ export class DiscoveryStreams {
       [...(this.cache.trafficPolicies?.values() ?? [])].map((s) => s.policy),
     );
     this.shared = shared;
+    this.pods = buildPodResources(shared);
     this.portsByIp = inboundPortsByIp(this.shared);
     this.deltas = new DeltaCache(this.shared);
     this.authz = buildAuthzCatalog(this.cache.authorizationPolicies.values());
@@ -290,13 +335,14 @@ export class DiscoveryStreams {
     stream: http2.ServerHttp2Stream,
     bound: Pick<Connection, 'podKey' | 'podUid' | 'address' | 'identity'>,
   ): void {
-    stream.respond({ ':status': 200, 'content-type': NDJSON });
+    stream.respond({ ':status': 200, 'content-type': NDJSON, [SCOPING_HEADER]: SCOPING });
     const c: Connection = {
       id: ++this.nextId,
       ...bound,
       stream,
       connectedAt: new Date(),
       held: undefined,
+      scope: undefined,
       excluded: new Map(),
       inFlight: undefined,
       dirty: false,
@@ -358,13 +404,34 @@ export class DiscoveryStreams {
     );
   }
 
+  private hello(c: Connection, m: Extract<ClientMessage, { type: 'hello' }>): void {
+    if (c.held) throw new Error('hello twice');
+    c.held = { kind: 'explicit', versions: new Map(Object.entries(m.known)) };
+    // Subscriptions declared: scoped. None (a sidecar from before scoping): wildcard.
+    if (m.subscribe) c.scope = new Scope(m.subscribe);
+    this.push(c, 'snapshot');
+  }
+
+  /** delta-xDS's resource_names_subscribe/unsubscribe, on the stream that carries the ACKs. */
+  private subscribe(c: Connection, m: Extract<ClientMessage, { type: 'subscribe' }>): void {
+    // A wildcard stream already gets every endpoint; it has nothing to subscribe to.
+    if (!c.held || !c.scope) throw new Error('subscribe on a stream that is not scoped');
+    const refused = c.scope.change(m.subscribe, m.unsubscribe);
+    if (refused) {
+      this.metrics.subscriptionsRefused.inc(refused);
+      this.limited.warn(
+        'sidecar subscribed past the cap; the names past it are answered as not found',
+        { pod: c.podKey, refused, cap: MAX_SUBSCRIPTIONS },
+        'over_subscribed',
+      );
+    }
+    this.push(c, 'delta');
+  }
+
   private onMessage(c: Connection, raw: unknown): void {
     const m = ClientMessage.parse(raw);
-    if (m.type === 'hello') {
-      if (c.held) throw new Error('hello twice');
-      c.held = { kind: 'explicit', versions: new Map(Object.entries(m.known)) };
-      return this.push(c, 'snapshot');
-    }
+    if (m.type === 'hello') return this.hello(c, m);
+    if (m.type === 'subscribe') return this.subscribe(c, m);
     if (c.inFlight?.nonce !== m.nonce) return; // a stale answer: a newer message is on its way
     const sent = c.inFlight;
     c.inFlight = undefined;
@@ -390,7 +457,8 @@ export class DiscoveryStreams {
         // Shared resources and the inbound policy may be left out (the sidecar keeps its
         // last good inbound, or runs STRICT); an authz/… policy never is: dropping one
         // could drop a DENY. The sidecar applies an invalid policy fail-closed instead.
-        const excludable = r && (this.shared.has(name) || r.kind === 'inbound');
+        const excludable =
+          r && (this.shared.has(name) || this.pods.has(name) || r.kind === 'inbound');
         if (excludable && c.excluded.get(name) !== r.version) {
           c.excluded.set(name, r.version);
           excludedMore = true;
@@ -413,7 +481,7 @@ export class DiscoveryStreams {
     const inbound = buildInboundResource(this.cache, pod, this.portsByIp);
     // Refusals of versions that no longer exist are forgotten.
     for (const [name, v] of c.excluded) {
-      const now = name === inbound.name ? inbound : this.shared.get(name);
+      const now = name === inbound.name ? inbound : (this.shared.get(name) ?? this.pods.get(name));
       if (now?.version !== v) c.excluded.delete(name);
     }
     const refused = c.excluded.get(inbound.name) === inbound.version;
@@ -423,6 +491,7 @@ export class DiscoveryStreams {
       excluded: new Map([...c.excluded].filter(([name]) => name !== inbound.name)),
       inbound: refused ? heldInbound(c.held!) : inbound,
       authz: authzResourcesFor(this.authz, pod, this.cache.rootNamespace),
+      ...(c.scope ? { scoped: c.scope.view(this.shared, this.pods, c.excluded, c.address) } : {}),
     };
   }
 
@@ -442,7 +511,13 @@ export class DiscoveryStreams {
     }
     c.dirty = false;
     const target = this.targetFor(c, pod);
-    const delta = deltaTo(c.held!, target, this.deltas);
+    const computed = deltaTo(c.held!, target, this.deltas);
+    // Subscriptions to names that do not exist are answered as removed (not found).
+    const missing = c.scope?.missing(target.scoped!, c.held!) ?? [];
+    c.scope?.told(missing);
+    const delta = missing.length
+      ? { ...computed, removed: [...computed.removed, ...missing] }
+      : computed;
     // Nothing new for a sidecar that has applied a view: no message. One that has not
     // (its snapshot was refused) still hears that what it holds is in force.
     const unchanged = !delta.resources.length && !delta.removed.length;
@@ -452,7 +527,8 @@ export class DiscoveryStreams {
     }
     const nonce = `${this.nonceBase}-${++this.nonces}`;
     const version = versionOf(target);
-    const chunks = frame(type, nonce, version, delta);
+    const head = { type, nonce, version };
+    const chunks = c.scope ? chunkedFrame(head, delta) : frame(head, delta);
     c.inFlight = { nonce, target, delta };
     c.sent = { version, nonce, at: new Date() };
     this.metrics.pushes.inc({ type });

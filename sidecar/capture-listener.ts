@@ -15,6 +15,7 @@ import type { Direction } from './exchange.js';
 import type { HttpServers } from './http-servers.js';
 import type { IstioMetrics } from './istio-metrics.js';
 import type { PeerLabels } from './peers.js';
+import type { OnDemand } from './subscriptions.js';
 
 export interface CaptureHooks {
   readonly log: Logger;
@@ -40,6 +41,8 @@ export interface ListenerDeps extends CaptureHooks {
   readonly firstByteTimeoutMs: number;
   /** An opaque TCP stream with no byte either way for this long is closed. */
   readonly tcpIdleTimeoutMs: number;
+  /** A scoped sidecar's subscriptions (discovery); absent with a mesh file. */
+  readonly onDemand?: OnDemand | undefined;
 }
 
 /** Marks the connection as having spoken (see ConnectionBudget). */

@@ -18,6 +18,9 @@ environment variable in brackets, which the injector sets.
 Flags:
   --mesh-config FILE             services, endpoints, modes (YAML/JSON) [WEFT_MESH_CONFIG]
   --discovery-address H:P[,H:P]  stream the mesh from the control plane [WEFT_DISCOVERY_ADDRESS]
+  --discovery-wait-ms N          a first request waits this long for its service's
+                                 endpoints, then fails closed with 503 (default 5000)
+  --discovery-idle-seconds N     endpoints unused this long are dropped (default 300)
   --ca-address HOST:PORT         weft's CA [WEFT_CA_ADDRESS]
   --token-file PATH              ServiceAccount token for the CA [WEFT_TOKEN_FILE]
   --trust-bundle-file PATH       the mesh's roots (watched) [WEFT_TRUST_BUNDLE_FILE]

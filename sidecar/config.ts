@@ -17,6 +17,8 @@ import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_TRUST_DOMAIN } from '../src/names.js';
 export const sidecarFlags: FlagSpec = {
   'mesh-config': {},
   'discovery-address': {},
+  'discovery-wait-ms': {},
+  'discovery-idle-seconds': {},
   'ca-address': {},
   'token-file': {},
   'trust-bundle-file': {},
@@ -68,6 +70,10 @@ export const SidecarConfigSchema = z
     meshConfig: z.string().min(1).optional(),
     /** Discovery replicas, HOST:PORT[,HOST:PORT…]; the mesh file is for development. */
     discoveryAddress: hostPortList.transform((s) => s.split(',')).optional(),
+    /** How long a request waits for endpoints subscribed on its first use (then 503). */
+    discoveryWaitMs: positiveInt(60_000).default(5_000),
+    /** Endpoints unused this long are unsubscribed (5 min, as a connection pool's idle). */
+    discoveryIdleSeconds: positiveInt(86_400).default(300),
     caAddress: z.string().min(1),
     tokenFile: z.string().min(1),
     trustBundleFile: z.string().min(1),

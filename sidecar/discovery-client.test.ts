@@ -8,23 +8,15 @@ import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { createLogger } from '../src/log.js';
-import { ExtendedKeyUsage, KeyType, generateKeyPair, privateKeyToPem } from '../src/pki/index.js';
+import { testLeaf } from '../test/support/test-leaf.js';
 import { createEphemeralCa } from '../src/pki/index.js';
 import type { EphemeralCa } from '../src/pki/index.js';
 import { Credentials } from './credentials.js';
+import { SCOPING, SCOPING_HEADER } from '../src/mesh/wire.js';
 import { DiscoveryClient, MAX_MESSAGE_BYTES } from './discovery-client.js';
 
 const SERVER_ID = 'spiffe://cluster.local/ns/weft-system/sa/weft-control-plane';
 const SIDECAR_ID = 'spiffe://cluster.local/ns/shop/sa/web';
-
-async function leaf(ca: EphemeralCa, uri: string): Promise<{ cert: string; key: string }> {
-  const keys = await generateKeyPair(KeyType.EcdsaP256);
-  const cert = await ca.sign(keys.publicKey, '', { uris: [uri] }, [
-    ExtendedKeyUsage.ServerAuth,
-    ExtendedKeyUsage.ClientAuth,
-  ]);
-  return { cert: cert.toString('pem'), key: await privateKeyToPem(keys.privateKey) };
-}
 
 async function metric(registry: Registry, name: string): Promise<number> {
   const line = (await registry.metrics()).split('\n').find((l) => l.startsWith(`${name} `));
@@ -49,8 +41,8 @@ describe('discovery client', () => {
 
   before(async () => {
     ca = await createEphemeralCa('discovery-client-test', 3600_000);
-    serverTls = await leaf(ca, SERVER_ID);
-    const mine = await leaf(ca, SIDECAR_ID);
+    serverTls = await testLeaf(ca, SERVER_ID);
+    const mine = await testLeaf(ca, SIDECAR_ID);
     creds = new Credentials();
     creds.setCertificate({
       spiffeId: SIDECAR_ID,
@@ -66,6 +58,18 @@ describe('discovery client', () => {
     for (const c of clients) c.stop();
     for (const s of servers) s.close();
   });
+
+  /** A control plane's end: HTTP/2 over mTLS with the test CA, closed after the suite. */
+  const h2Server = (): http2.Http2SecureServer => {
+    const server = http2.createSecureServer({
+      ...serverTls,
+      ca: ca.certPem,
+      requestCert: true,
+      rejectUnauthorized: true,
+    });
+    servers.push(server);
+    return server;
+  };
 
   const client = (port: number, registry: Registry, lines: string[]): DiscoveryClient => {
     const c = new DiscoveryClient({
@@ -85,13 +89,7 @@ describe('discovery client', () => {
   };
 
   it(`disconnects, naming why, on a line over ${MAX_MESSAGE_BYTES} bytes`, async () => {
-    const server = http2.createSecureServer({
-      ...serverTls,
-      ca: ca.certPem,
-      requestCert: true,
-      rejectUnauthorized: true,
-    });
-    servers.push(server);
+    const server = h2Server();
     server.on('stream', (stream) => {
       stream.respond({ ':status': 200 });
       stream.on('error', () => undefined);
@@ -139,5 +137,41 @@ describe('discovery client', () => {
     );
     await until('a reconnect', () => Promise.resolve(connections >= 2));
     assert.ok(lines.some((l) => l.includes('did not answer a PING')));
+  });
+
+  /** A control plane that answers 200 (with `headers`) and records the sidecar's first line. */
+  async function helloTo(headers: Record<string, string>): Promise<{
+    hello: Record<string, unknown>;
+    c: DiscoveryClient;
+  }> {
+    const server = h2Server();
+    const first = new Promise<string>((resolve) =>
+      server.on('stream', (stream) => {
+        stream.respond({ ':status': 200, ...headers });
+        stream.on('error', () => undefined);
+        let text = '';
+        stream.on('data', (b: Buffer) => {
+          text += b.toString();
+          if (text.includes('\n')) resolve(text.slice(0, text.indexOf('\n')));
+        });
+      }),
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const c = client((server.address() as AddressInfo).port, new Registry(), []);
+    return { hello: JSON.parse(await first) as Record<string, unknown>, c };
+  }
+
+  it('subscribes only when the control plane says it serves scoped hellos', async () => {
+    const scoped = await helloTo({ [SCOPING_HEADER]: SCOPING });
+    assert.deepEqual(scoped.hello, { type: 'hello', known: {}, subscribe: [] });
+    assert.equal(scoped.c.live, true);
+    scoped.c.stop();
+    // An older control plane: its strict schema would refuse `subscribe` and close the
+    // stream on every hello (a reconnect loop). The sidecar runs unscoped instead.
+    const old = await helloTo({});
+    assert.deepEqual(old.hello, { type: 'hello', known: {} });
+    assert.equal(old.c.live, false);
+    assert.equal(old.c.endpoints('shop', 'cart'), undefined, 'nothing to wait for');
+    old.c.stop();
   });
 });

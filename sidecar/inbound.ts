@@ -127,6 +127,35 @@ function toApp(
   socket.resume();
 }
 
+/**
+ * The longest a new caller's connection waits to learn who the caller is: the
+ * discovery client's own wait (--discovery-wait-ms, 5 s by default) bounds the
+ * lookup; this only guards against an answer that never settles.
+ */
+export const CALLER_LOOKUP_MS = 5000;
+
+/**
+ * A scoped sidecar learns a caller it does not know (its pod, workload and labels,
+ * for the destination reporter's source labels) by looking its address up (pod/<ip>)
+ * once per caller. The connection waits for the answer, so the first request's
+ * metrics already name the caller: the answer is one round trip to discovery (it was
+ * bounded at 1 s once, and a slow control plane's late answers left the real-node
+ * journey's first requests `unknown`). Only metrics depend on it, so whatever the
+ * outcome the connection goes on, and while the stream is down nobody waits.
+ */
+export function callerLookup(
+  address: string,
+  deps: Pick<InboundDeps, 'onDemand' | 'mesh'>,
+  boundMs = CALLER_LOOKUP_MS,
+): Promise<unknown> | undefined {
+  if (!deps.onDemand || !address || deps.mesh().endpointAt(address)) return undefined;
+  const looked = deps.onDemand.pod(address);
+  if (!looked || !deps.onDemand.live) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise((r) => (timer = setTimeout(r, boundMs)));
+  return Promise.race([looked, bound]).finally(() => clearTimeout(timer));
+}
+
 /** A verified peer's SPIFFE ID if it is a workload identity; the refusal reason otherwise. */
 function peerIdentity(t: tls.TLSSocket): { peer: string } | { refusal: string } {
   const peer = t.authorized ? spiffeIdOf(t.getPeerCertificate()) : undefined;
@@ -197,7 +226,13 @@ export function createTlsTerminator(
     // its bytes under HTTP rules (a DENY with HTTP-only fields denies all TCP there).
     const protocol =
       declared === 'tcp' ? 'tcp' : (alpn ?? (declared === 'detect' ? 'tcp' : declared));
-    toApp(t, { dst: waiting.dst, protocol, peer: id.peer, settle: waiting.settle }, deps);
+    const accepted = { dst: waiting.dst, protocol, peer: id.peer, settle: waiting.settle };
+    const lookup = callerLookup(t.remoteAddress ?? '', deps);
+    if (!lookup) return toApp(t, accepted, deps);
+    // Nothing else listens on the TLS socket while the caller is looked up: a peer
+    // that resets or corrupts a record now must not crash the sidecar.
+    t.once('error', () => t.destroy());
+    void lookup.then(() => (t.destroyed ? undefined : toApp(t, accepted, deps)));
   });
   return server;
 }

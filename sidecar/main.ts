@@ -100,6 +100,8 @@ export async function startSidecar(
         registry,
         log: log.child({ part: 'discovery' }),
         apply: (c) => source.setConfig(c),
+        waitMs: config.discoveryWaitMs,
+        idleMs: config.discoveryIdleSeconds * 1000,
       })
     : undefined;
   discovery?.start();
@@ -120,6 +122,7 @@ export async function startSidecar(
     creds,
     mesh,
     accessLog: extras.accessLog,
+    onDemand: discovery,
   });
 
   let draining: Promise<void> | undefined;

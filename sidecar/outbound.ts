@@ -8,7 +8,7 @@ import tls from 'node:tls';
 import type { Target } from '../src/mesh/mesh-index.js';
 import { detectProtocol } from '../src/mesh/protocol.js';
 import type { Destination } from '../src/net/original-dst.js';
-import { captureListener } from './capture-listener.js';
+import { captureListener, refuse } from './capture-listener.js';
 import type { ListenerDeps, Settle } from './capture-listener.js';
 import { setConnection } from './connection.js';
 import { ALPN } from './credentials.js';
@@ -73,13 +73,68 @@ function tcpToEndpoint(
   });
 }
 
+/** Waits for a service's endpoints (scoped sidecars); false: the wait timed out. */
+async function endpointsHeld(
+  namespace: string,
+  name: string,
+  deps: OutboundDeps,
+): Promise<boolean> {
+  const wait = deps.onDemand?.endpoints(namespace, name);
+  return !wait || (await wait) !== 'timeout';
+}
+
+/**
+ * An address a scoped sidecar does not know may be a pod: looked up (pod/<ip>), its
+ * Service's endpoints then name it with its identity, so a direct dial to a meshed
+ * pod is mTLS checked against that pod's identity. `refused`: a wait timed out and
+ * the connection must not go on (it could be plaintext to a meshed pod).
+ * undefined: not a pod behind a Service; it passes through as before.
+ */
+export async function podTarget(
+  dst: Destination,
+  deps: OutboundDeps,
+): Promise<Target | 'refused' | undefined> {
+  if (!deps.onDemand) return undefined; // a mesh file: every pod is in the view
+  // undefined also means the pod/<ip> answer is already held: the pod's services
+  // below must still be walked, or a held pod would pass through as plaintext.
+  const looked = deps.onDemand.pod(dst.address);
+  if (looked && (await looked) === 'timeout') return 'refused';
+  for (const svc of deps.mesh().podAt(dst.address)?.services ?? []) {
+    const [namespace = '', name = ''] = svc.split('/');
+    if (!(await endpointsHeld(namespace, name, deps))) return 'refused';
+    const target = deps.mesh().byDestination(dst.address, dst.port);
+    if (target) return target;
+  }
+  return undefined;
+}
+
+/** A TCP target with its endpoints held (waited for if need be), or `refused`. */
+async function tcpTarget(
+  dst: Destination,
+  target: Target,
+  deps: OutboundDeps,
+): Promise<Target | 'refused'> {
+  if (target.endpoint) return target;
+  const { namespace, name } = target.service;
+  if (!(await endpointsHeld(namespace, name, deps))) return 'refused';
+  return deps.mesh().byDestination(dst.address, dst.port) ?? target;
+}
+
 async function dispatch(
   socket: net.Socket,
   dst: Destination,
   deps: OutboundDeps,
   settle: Settle,
 ): Promise<void> {
-  const target = deps.mesh().byDestination(dst.address, dst.port);
+  const refused = (): void =>
+    refuse(socket, 'endpoints_pending', deps, { to: dst.address, port: dst.port });
+  let target = deps.mesh().byDestination(dst.address, dst.port);
+  if (!target) {
+    const looked = await podTarget(dst, deps);
+    if (socket.destroyed) return;
+    if (looked === 'refused') return refused();
+    target = looked;
+  }
   if (!target) return passthrough(socket, dst, deps, settle);
   let protocol = target.protocol;
   if (protocol === 'detect') {
@@ -93,7 +148,13 @@ async function dispatch(
     remoteAddress: socket.remoteAddress ?? '',
     mtls: false,
   });
-  if (protocol === 'tcp') return tcpToEndpoint(socket, target, deps, settle);
+  if (protocol === 'tcp') {
+    // HTTP waits per request (layers/endpoints.ts: Host may name another service); TCP here.
+    const held = await tcpTarget(dst, target, deps);
+    if (socket.destroyed) return;
+    if (held === 'refused') return refused();
+    return tcpToEndpoint(socket, held, deps, settle);
+  }
   // The app is this pod's own: its HTTP connections count as having spoken.
   settle();
   const server = protocol === 'http' ? deps.http.h1 : deps.http.h2;

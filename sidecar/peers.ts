@@ -155,7 +155,7 @@ export class PeerLabels {
       const caller = this.mesh().endpointAt(address);
       // The caller's pod by its address, trusted only when its identity is the verified one.
       const known = caller && peer !== undefined && caller.endpoint.identity === peer;
-      const name = caller?.service.name ?? UNKNOWN;
+      const name = caller?.serviceName ?? UNKNOWN;
       const src: Side = {
         workload: caller?.endpoint.workload ?? UNKNOWN,
         namespace: namespaceOf(peer),

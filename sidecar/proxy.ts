@@ -33,11 +33,13 @@ import { rescue } from './layers/rescue.js';
 import { route } from './layers/route.js';
 import { telemetry } from './layers/telemetry.js';
 import { trace } from './layers/trace.js';
+import { endpoints } from './layers/endpoints.js';
 import { MirrorSender } from './mirror-sender.js';
 import { createOutboundListener } from './outbound.js';
 import { PeerLabels } from './peers.js';
 import { compose } from './stacks.js';
 import { TrafficStates } from './traffic-state.js';
+import type { OnDemand } from './subscriptions.js';
 import { UpstreamPool } from './upstream-pool.js';
 
 export type ProxyConfig = Pick<
@@ -64,6 +66,8 @@ export interface ProxyDeps {
   readonly creds: Credentials;
   readonly mesh: () => MeshIndex;
   readonly accessLog?: Logger | undefined;
+  /** A scoped sidecar's subscriptions (discovery); absent with a mesh file. */
+  readonly onDemand?: OnDemand | undefined;
   /** SO_ORIGINAL_DST unless given (tests without iptables). */
   readonly originalDst?: (socket: net.Socket) => Destination | undefined;
 }
@@ -131,6 +135,9 @@ export function createProxy(d: ProxyDeps): Proxy {
     routes(mesh),
     trafficPolicy(traffic, mesh),
     fault(),
+    // The Service is now known (route, or a rule's backend): a scoped sidecar waits
+    // here for its endpoints, before the body is read or the route's timeout runs.
+    endpoints(d.onDemand),
     requestBody(),
     mirror(mirrors, mesh),
     timeout,
@@ -167,6 +174,7 @@ export function createProxy(d: ProxyDeps): Proxy {
       rescue(peerLog),
       route(mesh),
       routes(mesh),
+      endpoints(d.onDemand),
       balance(mesh),
       forwardOutbound(pool, mesh),
     ]),
@@ -188,6 +196,7 @@ export function createProxy(d: ProxyDeps): Proxy {
     firstByteTimeoutMs: config.firstByteTimeoutSeconds * 1000,
     tcpIdleTimeoutMs: config.tcpIdleTimeoutSeconds * 1000,
     maxConnections: config.maxConnections,
+    onDemand: d.onDemand,
     ...(d.originalDst ? { originalDst: d.originalDst } : {}),
   };
   const outbound = createOutboundListener({

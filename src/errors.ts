@@ -28,6 +28,8 @@ export const ErrorCode = {
   UpstreamOverflow: 'upstream_overflow',
   /** A route rule with no backend to send to (none, every weight 0, or not found): the spec's 500. */
   RouteBackendUnusable: 'route_backend_unusable',
+  /** A service's endpoints, subscribed on first use, did not arrive in time (fail closed). */
+  EndpointsPending: 'endpoints_pending',
   /** An AuthorizationPolicy denied the request (the sidecar answers as Envoy's RBAC filter). */
   AuthzDenied: 'authz_denied',
 } as const;
@@ -58,6 +60,7 @@ const STATUS: Record<ErrorCode, number> = {
   upstream_timeout: 504,
   upstream_overflow: 503,
   route_backend_unusable: 500,
+  endpoints_pending: 503,
   authz_denied: 403,
 };
 

@@ -96,4 +96,19 @@ describe('kubectl weft config, summarised', () => {
       ].join('\n'),
     );
   });
+
+  it("shows a scoped sidecar's Services it has not called as not subscribed, not as 0 endpoints", () => {
+    const pay = { ...view.config.services[0]!, name: 'pay', endpoints: [] };
+    const none = { ...view.config.services[0]!, name: 'empty', endpoints: [] };
+    const scoped = SidecarView.parse({
+      ...view,
+      discovery: { ...view.discovery, scoped: true, subscribed: ['shop/cart', 'shop/empty'] },
+      config: { ...view.config, services: [view.config.services[0]!, none, pay] },
+    });
+    const text = configSummary('shop/web-1', scoped, NOW);
+    assert.match(text, /^Scoped: {5}endpoints of 2 services held$/m);
+    assert.match(text, /^cart\.shop +198\.51\.100\.7 +80→8080\/http +2$/m);
+    assert.match(text, /^empty\.shop +198\.51\.100\.7 +80→8080\/http +0$/m);
+    assert.match(text, /^pay\.shop +198\.51\.100\.7 +80→8080\/http +not subscribed$/m);
+  });
 });

@@ -25,6 +25,7 @@ function header(pod: string, v: SidecarView, now: Date): string[] {
     `Version:    ${d.version || '-'}${d.applied ? ` (applied ${age(d.applied.at, now)} ago)` : ''}`,
   );
   if (d.refused) lines.push(`Refused:    ${age(d.refused.at, now)} ago: ${d.refused.error}`);
+  if (d.scoped) lines.push(`Scoped:     endpoints of ${d.subscribed?.length ?? 0} services held`);
   return lines;
 }
 
@@ -43,15 +44,24 @@ function inbound(c: Config): string[] {
 const portText = (p: Config['services'][number]['ports'][number]): string =>
   `${p.port}${p.targetPort !== undefined && p.targetPort !== p.port ? `→${p.targetPort}` : ''}/${protocolOf(p)}`;
 
-function services(c: Config): string {
+/**
+ * A scoped sidecar holds endpoints only for the Services it calls: the others are
+ * "not subscribed", never 0 (which would read as a Service without endpoints).
+ */
+function services(c: Config, d: SidecarView['discovery']): string {
   if (!c.services.length) return 'No services.\n';
+  const subscribed = d?.scoped ? new Set(d.subscribed ?? []) : undefined;
+  const count = (s: Config['services'][number]): string =>
+    subscribed && !subscribed.has(`${s.namespace}/${s.name}`)
+      ? 'not subscribed'
+      : String(s.endpoints.length);
   return table(
     ['SERVICE', 'ADDRESSES', 'PORTS', 'ENDPOINTS'],
     c.services.map((s) => [
       `${s.name}.${s.namespace}`,
       s.addresses.join(',') || '<headless>',
       s.ports.map(portText).join(','),
-      String(s.endpoints.length),
+      count(s),
     ]),
   );
 }
@@ -108,7 +118,7 @@ function routes(c: Config): string {
 export function configSummary(pod: string, v: SidecarView, now: Date): string {
   return [
     [...header(pod, v, now), ...inbound(v.config)].join('\n') + '\n',
-    services(v.config),
+    services(v.config, v.discovery),
     endpoints(v.config),
     policies(v.config),
     routes(v.config),

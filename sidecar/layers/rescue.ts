@@ -22,6 +22,7 @@ const FLAGS: Partial<Record<ErrorCode, string>> = {
   // Envoy's "no cluster found": what Istio answers for a route whose backend is unusable.
   route_backend_unusable: 'NC',
   unavailable: 'UH',
+  endpoints_pending: 'UH',
   // Envoy's RBAC filter sets no response flag: its denial is a 403 with response code
   // details `rbac_access_denied_matched_policy[…]` and flags `-` (rbac_filter.cc calls
   // sendLocalReply without setResponseFlag; envoyproxy/envoy#12873, #21197; `UAEX` is

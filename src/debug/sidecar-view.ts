@@ -19,6 +19,12 @@ export const SidecarDiscoveryStatus = z.strictObject({
   version: z.string().max(128),
   applied: z.strictObject({ version: z.string().max(128), at: time }).optional(),
   refused: z.strictObject({ error: z.string().max(1024), at: time }).optional(),
+  /**
+   * A scoped stream (docs/discovery.md, "Scoping"): the sidecar holds endpoints only
+   * for the Services in `subscribed` (`<ns>/<name>`); the others it has not called.
+   */
+  scoped: z.boolean().optional(),
+  subscribed: z.array(z.string().max(255)).max(50_000).optional(),
 });
 export type SidecarDiscoveryStatus = z.infer<typeof SidecarDiscoveryStatus>;
 

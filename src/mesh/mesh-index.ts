@@ -3,7 +3,15 @@
 // every config change and swapped whole, so a request sees one consistent view.
 import type { AuthzPolicies } from './authz-policies.js';
 import { compileAuthz } from './authz-policies.js';
-import type { Endpoint, MeshConfig, MtlsMode, Protocol, Service, ServicePort } from './config.js';
+import type {
+  Endpoint,
+  MeshConfig,
+  MtlsMode,
+  PodEntry,
+  Protocol,
+  Service,
+  ServicePort,
+} from './config.js';
 import type { PortProtocol } from './protocol.js';
 import { protocolOf } from './protocol.js';
 import { anyMtls } from './endpoint-mtls.js';
@@ -34,8 +42,13 @@ export interface MeshIndex {
   /** The service a Host / :authority names (with or without a port). */
   byHost(host: string, port: number): Target | undefined;
   inbound(port: number): InboundPolicy;
-  /** The service and endpoint a pod address belongs to (for metrics about callers). */
-  endpointAt(address: string): { service: Service; endpoint: Endpoint } | undefined;
+  /**
+   * The pod at an address (for metrics about callers): from the endpoints held, or
+   * from a `pod/<ip>` lookup; `serviceName` is a Service it backs.
+   */
+  endpointAt(address: string): { serviceName: string | undefined; endpoint: Endpoint } | undefined;
+  /** A pod looked up by its address (discovery's pod/<ip>), if this sidecar holds it. */
+  podAt(address: string): PodEntry | undefined;
   /** The service whose endpoint `address` takes traffic on `targetPort`. */
   serviceAt(address: string, targetPort: number): Service | undefined;
   /** Every SPIFFE ID the service's endpoints may present. */
@@ -101,11 +114,17 @@ export function compileMesh(
       }
     }
   }
-  const pods = new Map<string, { service: Service; endpoint: Endpoint }>();
+  const pods = new Map<string, { serviceName: string | undefined; endpoint: Endpoint }>();
   for (const service of config.services) {
     for (const endpoint of service.endpoints) {
-      if (!pods.has(endpoint.address)) pods.set(endpoint.address, { service, endpoint });
+      if (!pods.has(endpoint.address))
+        pods.set(endpoint.address, { serviceName: service.name, endpoint });
     }
+  }
+  const looked = new Map(config.pods.map((p) => [p.address, p]));
+  for (const p of config.pods) {
+    const serviceName = p.services[0]?.split('/')[1];
+    if (!pods.has(p.address)) pods.set(p.address, { serviceName, endpoint: p });
   }
   const inbound = new Map(config.inbound.ports.map((p) => [p.port, p]));
   return {
@@ -124,6 +143,7 @@ export function compileMesh(
       return { mode: p?.mode ?? config.inbound.mode, protocol: p?.protocol ?? 'detect' };
     },
     endpointAt: (address) => pods.get(address),
+    podAt: (address) => looked.get(address),
     serviceAt: (address, targetPort) => {
       const t = destinations.get(key(address, targetPort));
       return t?.endpoint ? t.service : undefined;

@@ -8,6 +8,10 @@
 //   route/<kind>/<ns>/<name>  an HTTPRoute or GRPCRoute attached to a Service
 //                          (kind lowercased: httproute, grpcroute)
 //   traffic/<ns>/<name>    a TrafficPolicy (resilience for its Services' callers)
+//   pod/<ip>               the pod at an address (scoped sidecars, on demand)
+//
+// Scoped sidecars (docs/discovery.md, "Scoping") hold every service/… entry (the
+// catalog) but endpoints/… and pod/… only for the names they subscribed to.
 //
 // The schemas here are the sidecar's side of the contract: it parses every
 // resource it receives through them and refuses (NACKs) one that does not fit.
@@ -23,6 +27,7 @@ import {
   TrafficPolicyEntry,
   InboundPort,
   MeshConfigSchema,
+  PodEntry,
   MtlsMode,
   ServicePort,
   ip,
@@ -105,6 +110,14 @@ export const TrafficResource = z.strictObject({
   policy: TrafficPolicyEntry,
 });
 
+/** The pod at one address; only scoped sidecars that subscribed to it receive one. */
+export const PodResource = z.strictObject({
+  kind: z.literal('pod'),
+  name: resourceName,
+  version,
+  pod: PodEntry,
+});
+
 export const Resource = z.discriminatedUnion('kind', [
   ServiceResource,
   EndpointsResource,
@@ -112,6 +125,7 @@ export const Resource = z.discriminatedUnion('kind', [
   AuthzResource,
   RouteResource,
   TrafficResource,
+  PodResource,
 ]);
 export type Resource = z.infer<typeof Resource>;
 export type ServiceResource = z.infer<typeof ServiceResource>;
@@ -120,6 +134,7 @@ export type InboundResource = z.infer<typeof InboundResource>;
 export type AuthzResource = z.infer<typeof AuthzResource>;
 export type RouteResource = z.infer<typeof RouteResource>;
 export type TrafficResource = z.infer<typeof TrafficResource>;
+export type PodResource = z.infer<typeof PodResource>;
 
 /** A resource before it has a version: what the view builder produces. */
 export type ResourceBody =
@@ -128,12 +143,19 @@ export type ResourceBody =
   | Omit<InboundResource, 'version'>
   | Omit<AuthzResource, 'version'>
   | Omit<RouteResource, 'version'>
-  | Omit<TrafficResource, 'version'>;
+  | Omit<TrafficResource, 'version'>
+  | Omit<PodResource, 'version'>;
 
 export type View = ReadonlyMap<string, Resource>;
 
 export const serviceKey = (ns: string, n: string): string => `service/${ns}/${n}`;
 export const endpointsKey = (ns: string, n: string): string => `endpoints/${ns}/${n}`;
+export const ENDPOINTS_PREFIX = 'endpoints/';
+export const POD_PREFIX = 'pod/';
+export const podKey = (address: string): string => `${POD_PREFIX}${address}`;
+/** Names a scoped sidecar holds only when it subscribed to them. */
+export const isOnDemand = (name: string): boolean =>
+  name.startsWith(ENDPOINTS_PREFIX) || name.startsWith(POD_PREFIX);
 export const AUTHZ_PREFIX = 'authz/';
 export const authzKey = (ns: string, n: string): string => `${AUTHZ_PREFIX}${ns}/${n}`;
 export const ROUTE_PREFIX = 'route/';
@@ -191,6 +213,7 @@ export function toMeshConfig(view: View, clusterDomain: string): MeshConfig {
   const authorization = [];
   const routes = [];
   const trafficPolicies = [];
+  const pods = [];
   // No inbound policy in the view (never received, or refused): fail closed.
   let inbound: MeshConfig['inbound'] = { mode: 'STRICT', ports: [] };
   let self: MeshConfig['self'];
@@ -202,6 +225,7 @@ export function toMeshConfig(view: View, clusterDomain: string): MeshConfig {
     if (r.kind === 'authz') authorization.push(r.policy);
     if (r.kind === 'route') routes.push(r.route);
     if (r.kind === 'traffic') trafficPolicies.push(r.policy);
+    if (r.kind === 'pod') pods.push(r.pod);
     if (r.kind !== 'service') continue;
     const { name, namespace } = r.service;
     const eps = view.get(endpointsKey(namespace, name));
@@ -225,6 +249,7 @@ export function toMeshConfig(view: View, clusterDomain: string): MeshConfig {
     authorization,
     routes,
     trafficPolicies,
+    pods,
     ...(self ? { self } : {}),
   });
 }

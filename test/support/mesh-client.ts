@@ -242,6 +242,26 @@ async function burst(url: string, n: number): Promise<void> {
   agent.destroy();
 }
 
+/**
+ * Each URL twice on one keep-alive connection: the first request's time (a scoped
+ * sidecar subscribes to the service and waits for its endpoints, then connects) and
+ * the second's (warm), in ms.
+ */
+async function first(urls: readonly string[]): Promise<void> {
+  const results = [];
+  for (const url of urls) {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const t0 = performance.now();
+    const a = await get(url, agent);
+    const t1 = performance.now();
+    const b = await get(url, agent);
+    const t2 = performance.now();
+    results.push({ url, status: [a.status, b.status], firstMs: t1 - t0, warmMs: t2 - t1 });
+    agent.destroy();
+  }
+  print({ results });
+}
+
 const modes: Record<string, () => Promise<void>> = {
   burst: () => burst(args[0]!, Number(args[1] ?? 1)),
   req: () =>
@@ -250,6 +270,7 @@ const modes: Record<string, () => Promise<void>> = {
       Number(args[1] ?? 1),
       JSON.parse(args[2] ?? '{}') as http.OutgoingHttpHeaders,
     ),
+  first: () => first(args),
   http: () => many(args[0]!, Number(args[1] ?? 1)),
   post: () => post(args[0]!, Number(args[1])),
   h2: () => h2(args[0]!),
