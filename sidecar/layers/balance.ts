@@ -86,8 +86,10 @@ async function observed(
   if (!od) return next(ex);
   const outer = ex.upstreamTry;
   let status: number | undefined;
+  // Named, not spread: the request's Deadline (../deadline.ts) keeps `signal` as a
+  // getter on its prototype, which a spread would drop, and with it the timeout.
   ex.upstreamTry = {
-    ...outer,
+    signal: outer?.signal,
     head: (s, h) => {
       status = s;
       return outer?.head ? outer.head(s, h) : h;
@@ -97,7 +99,8 @@ async function observed(
     await next(ex);
     if (status !== undefined) t.report([od.record(address, { status })]);
   } catch (err) {
-    // Failures that are the client's or this sidecar's (a request timeout) are not the endpoint's.
+    // A refusal of this sidecar's own pool (UO) is not the endpoint's; a timeout is
+    // counted, as Envoy's detector counts it (localOrigin 'timeout').
     const e = err as { code?: unknown };
     if (e.code !== ErrorCode.UpstreamOverflow) t.report([od.record(address, resultOf(err))]);
     throw err;

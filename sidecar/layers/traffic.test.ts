@@ -34,7 +34,11 @@ const conn: ConnectionInfo = {
 const A = '198.51.100.1';
 const B = '198.51.100.2';
 
-function meshWith(spec?: Record<string, unknown>, endpoints = [A]): MeshIndex {
+function meshWith(
+  spec?: Record<string, unknown>,
+  endpoints = [A],
+  routes: Record<string, unknown>[] = [],
+): MeshIndex {
   return compileMesh(
     MeshConfigSchema.parse({
       services: [
@@ -60,6 +64,7 @@ function meshWith(spec?: Record<string, unknown>, endpoints = [A]): MeshIndex {
             },
           ]
         : [],
+      routes,
     }),
     NS,
   );
@@ -282,6 +287,47 @@ describe('TrafficPolicy in the outbound stack', () => {
     await new Promise((r) => setTimeout(r, 150));
     for (let i = 0; i < 4; i++) await call();
     assert.ok(tries.slice(8).includes(A), `readmitted: ${tries.slice(8).join(' ')}`);
+    states.stop();
+  });
+
+  it("keeps a route's request timeout in force through the outlier detector", async () => {
+    // A body or attempts: 0 leaves the Deadline itself as the try (no retry copy):
+    // the detector's wrapper must pass its signal on, or nothing stops a hung upstream.
+    const route = {
+      kind: 'HTTPRoute',
+      namespace: NS,
+      name: 'cart',
+      creationTimestamp: '2026-01-01T00:00:00Z',
+      generation: 1,
+      spec: {
+        parentRefs: [{ group: '', kind: 'Service', name: 'cart', port: 80 }],
+        rules: [{ backendRefs: [{ name: 'cart', port: 80 }], timeouts: { request: '50ms' } }],
+      },
+    };
+    const mesh = meshWith(
+      { outlierDetection: { consecutive5xxErrors: 5 }, retries: { attempts: 0 } },
+      [A],
+      [route],
+    );
+    const states = new TrafficStates(log);
+    // Answers only when its try is stopped, or after 2 s.
+    const hung: Layer = () => async (ex) => {
+      const signal = ex.upstreamTry?.signal;
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(resolve, 2000);
+        signal?.addEventListener('abort', () => {
+          clearTimeout(t);
+          reject(signal.reason as Error);
+        });
+      });
+      ex.res.writeHead(200, {});
+      ex.res.end('late');
+    };
+    const started = Date.now();
+    const { ex, out } = await stack(() => mesh, states, hung)();
+    assert.equal(out.status, 504);
+    assert.equal(ex.flags, 'UT');
+    assert.ok(Date.now() - started < 1000, `stopped after ${Date.now() - started} ms`);
     states.stop();
   });
 
