@@ -9,7 +9,7 @@ import { secureRandom } from '../../src/random.js';
 import { decideFault, formatFlags, mergeFlags } from '../../src/traffic/index.js';
 import type { FaultDecision } from '../../src/traffic/index.js';
 import type { Exchange, Layer } from '../exchange.js';
-import { clientGone, untilReplyEnds } from '../exchange.js';
+import { clientGone, onReplyEnd, untilReplyEnds } from '../exchange.js';
 import type { Sleep } from './retry.js';
 import { sleep } from './retry.js';
 
@@ -46,7 +46,13 @@ export const fault =
     const d = decideFault(ex.traffic?.settings.fault, random);
     if (!d) return next(ex);
     ex.flags = mergeFlags(ex.flags, formatFlags(d.flags));
-    if (d.delayMs > 0) await wait(d.delayMs, undefined);
+    if (d.delayMs > 0) {
+      // A client that leaves ends the delay, as Envoy's fault filter stops on a reset:
+      // an abandoned request holds no exchange or timer for the rest of it.
+      const left = new AbortController();
+      onReplyEnd(ex, () => left.abort(new Error('client gone')));
+      await wait(d.delayMs, left.signal).catch(() => undefined);
+    }
     if (clientGone(ex)) return;
     if (d.abort) return answerAbort(ex, d.abort);
     return next(ex);

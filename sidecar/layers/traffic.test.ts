@@ -2,6 +2,7 @@
 // timeout, retry, pool, balance), over a fake forwarder that answers per endpoint
 // and honours the per-try contract the real forwarders do (head hook, signal).
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import { ErrorCode, WeftError } from '../../src/errors.js';
 import { limitLogger } from '../../src/log-limit.js';
@@ -232,6 +233,34 @@ describe('TrafficPolicy in the outbound stack', () => {
     assert.equal(out.status, 503);
     assert.equal(tries.length, 1);
     assert.equal(ex.flags, 'DI');
+  });
+
+  it('ends an injected delay when the client leaves, without going upstream', async () => {
+    const mesh = meshWith({ fault: { delay: { fixedDelay: '5s', percentage: 100 } } });
+    const states = new TrafficStates(log);
+    const { layer, tries } = upstream(() => 200);
+    // The real sleep, so only the client's leaving can end the delay early.
+    const handler = compose([
+      route(() => mesh),
+      routes(() => mesh),
+      trafficPolicy(states, () => mesh),
+      fault(() => 0.5),
+      balance(() => mesh),
+      layer,
+    ]);
+    const socket = Object.assign(new EventEmitter(), { destroyed: false });
+    const req = Object.assign(request(), { socket });
+    const res = Object.assign(new EventEmitter(), recorder());
+    const ex = newExchange(req, res, conn);
+    setTimeout(() => {
+      socket.destroyed = true;
+      socket.emit('close');
+    }, 50);
+    const started = Date.now();
+    await handler(ex);
+    assert.ok(Date.now() - started < 2000, `the delay held for ${Date.now() - started} ms`);
+    assert.equal(tries.length, 0);
+    states.stop();
   });
 
   it('draws the abort percentage per request', async () => {
