@@ -18,7 +18,15 @@ export const endpoints =
     for (const m of ex.plan?.mirrors ?? []) void onDemand?.endpoints(m.namespace, m.name);
     const target = ex.target!;
     const { service } = target;
-    const wait = target.endpoint ? undefined : onDemand?.endpoints(service.namespace, service.name);
+    if (target.endpoint) {
+      // A connection dialled to one pod (a StatefulSet member, a headless Service) is set
+      // up once but carries many requests: each touches the pod's subscriptions, or they
+      // would lapse after the idle time while the connection is still in use.
+      void onDemand?.pod(target.endpoint.address);
+      void onDemand?.endpoints(service.namespace, service.name);
+      return next(ex);
+    }
+    const wait = onDemand?.endpoints(service.namespace, service.name);
     // Arrived, or answered missing (the Service is gone): balance reads the view in force.
     if (wait && (await wait) === 'timeout') {
       throw new WeftError(
