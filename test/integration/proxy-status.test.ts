@@ -281,22 +281,25 @@ describe('kubectl weft proxy-status and config', { timeout: 240_000 }, () => {
       ),
     );
     assert.match(r.stdout, /^Inbound: +PERMISSIVE$/m);
-    assert.match(r.stdout, new RegExp(`^cart\\.${ns} +\\S+ +80→8080/http +1$`, 'm'));
-    assert.match(
-      r.stdout,
-      new RegExp(`^203\\.0\\.113\\.132 +cart\\.${ns} +${spiffe('cart')} `, 'm'),
-    );
+    // A scoped sidecar (docs/discovery.md, "Scoping") holds the catalog, and endpoints
+    // only for the Services it has called: this one has called none. The endpoint rows
+    // of a subscribed Service are config-render.test.ts's and the journey's step 6.
+    assert.match(r.stdout, /^Scoped: +endpoints of 0 services held$/m);
+    assert.match(r.stdout, new RegExp(`^cart\\.${ns} +\\S+ +80→8080/http +not subscribed$`, 'm'));
     const json = await plugin(['config', 'side-1', '-n', ns, ...admin, '-o', 'json']);
     assert.equal(json.code, 0, json.stderr);
     const view = SidecarView.parse(JSON.parse(json.stdout));
     assert.equal(view.discovery?.synced, true);
     assert.equal(view.identity?.spiffeId, spiffe('side'));
     assert.ok(!json.stdout.includes('PRIVATE KEY') && !json.stdout.includes('BEGIN CERTIFICATE'));
+    assert.equal(view.discovery?.scoped, true);
+    assert.deepEqual(view.discovery?.subscribed, []);
     const cart = view.config.services.find((s) => s.name === 'cart');
     assert.deepEqual(
-      cart?.endpoints.map((e) => e.identity),
-      [spiffe('cart')],
+      cart?.ports.map((p) => p.port),
+      [80],
     );
+    assert.deepEqual(cart?.endpoints, []);
   });
 
   it('config refuses a pod without a sidecar, and says why it cannot reach one', async () => {
