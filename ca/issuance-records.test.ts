@@ -31,6 +31,24 @@ it('mergeRecords puts the new record first and drops expired and duplicate seria
   );
 });
 
+it('mergeRecords keeps the newest issuance even when it expired before its write', () => {
+  const issued = (serial: string, notBefore: string, notAfter: string): IssuanceRecord => ({
+    ...rec(serial, notAfter),
+    notBefore,
+  });
+  // A 1 s certificate whose coalesced write ran after it expired: still on record (the
+  // audit's certificate-expired reads it); the older expired one goes as before.
+  const merged = mergeRecords(
+    [issued('old', '2026-05-30T00:00:00Z', '2026-05-31T00:00:00Z')],
+    issued('short', '2026-05-31T23:59:58Z', '2026-05-31T23:59:59Z'),
+    now,
+  );
+  assert.deepEqual(
+    merged.map((r) => r.serial),
+    ['short'],
+  );
+});
+
 it('mergeRecords caps the list so writes stay bounded', () => {
   const many = Array.from({ length: 80 }, (_, i) => rec(`s${i}`, '2027-01-01T00:00:00Z'));
   const merged = mergeRecords(many, rec('new', '2027-01-01T00:00:00Z'), now);

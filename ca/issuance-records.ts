@@ -43,7 +43,12 @@ interface RecordObject {
   status?: RecordStatus;
 }
 
-/** The new certificate list: the new records first (newest first), expired and duplicate ones dropped, capped. */
+/**
+ * The new certificate list: the new records first (newest first), duplicate serials
+ * dropped, capped. Expired records are dropped except the newest issued: the audit's
+ * `certificate-expired` reads it, and a short-lived certificate whose write landed
+ * after its expiry (coalesced writes on a busy CA) must still be on record, not lost.
+ */
 export function mergeRecords(
   existing: readonly IssuanceRecord[],
   added: IssuanceRecord | readonly IssuanceRecord[],
@@ -52,10 +57,16 @@ export function mergeRecords(
   const fresh = Array.isArray(added)
     ? (added as readonly IssuanceRecord[])
     : [added as IssuanceRecord];
+  const all = [...fresh, ...existing];
+  const newest = all.reduce<IssuanceRecord | undefined>(
+    (best, r) => (!best || Date.parse(r.notBefore) > Date.parse(best.notBefore) ? r : best),
+    undefined,
+  );
   const seen = new Set<string>();
   const out: IssuanceRecord[] = [];
-  for (const r of [...fresh, ...existing]) {
-    if (seen.has(r.serial) || Date.parse(r.notAfter) <= now.getTime()) continue;
+  for (const r of all) {
+    if (seen.has(r.serial)) continue;
+    if (r !== newest && Date.parse(r.notAfter) <= now.getTime()) continue;
     seen.add(r.serial);
     out.push(r);
     if (out.length === MAX_RECORDS_PER_IDENTITY) break;
