@@ -65,4 +65,16 @@ describe('weft control-plane flags', () => {
       /--debounce-ms/,
     );
   });
+  it('takes --require-reference-grant as a boolean switch, off by default (GEP-1294)', () => {
+    const grant = (args: string[]): boolean =>
+      controlPlaneConfigs(args).discovery.requireReferenceGrant;
+    assert.equal(grant([]), false);
+    assert.equal(grant(['--require-reference-grant']), true);
+    assert.equal(grant(['--require-reference-grant=true']), true);
+    assert.equal(grant(['--require-reference-grant=false']), false);
+    assert.throws(
+      () => controlPlaneConfigs(['--require-reference-grant=maybe']),
+      /--require-reference-grant/,
+    );
+  });
 });

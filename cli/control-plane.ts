@@ -67,6 +67,7 @@ const flags = {
   'debounce-max-ms': {},
   'ping-interval-ms': {},
   'ping-deadline-ms': {},
+  'require-reference-grant': { boolean: true },
   register: { boolean: true },
   'failure-policy': {},
   'native-sidecars': {},
@@ -92,6 +93,7 @@ const Schema = z.strictObject({
   debounceMaxMs: z.string().optional(),
   pingIntervalMs: z.string().optional(),
   pingDeadlineMs: z.string().optional(),
+  requireReferenceGrant: z.string().optional(),
   register: z.string().optional(),
   failurePolicy: z.string().optional(),
   nativeSidecars: z.string().optional(),
@@ -135,6 +137,7 @@ export function controlPlaneConfigs(args: readonly string[]): {
       debounceMaxMs: f.debounceMaxMs,
       pingIntervalMs: f.pingIntervalMs,
       pingDeadlineMs: f.pingDeadlineMs,
+      requireReferenceGrant: f.requireReferenceGrant,
     }),
   );
   const webhook = parseConfig(

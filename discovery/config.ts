@@ -1,7 +1,7 @@
 // `weft discovery` configuration (also the discovery part of `weft control-plane`):
 // validated once, at start-up, by a schema.
 import { z } from 'zod';
-import { hostPort, logLevel, positiveInt, trustDomain } from '../src/config/fields.js';
+import { boolFlag, hostPort, logLevel, positiveInt, trustDomain } from '../src/config/fields.js';
 import type { FlagSpec } from '../src/config/parse.js';
 import { DEFAULT_TRUST_DOMAIN, DISCOVERY_PORT, WEFT_NAMESPACE } from '../src/names.js';
 
@@ -22,6 +22,7 @@ export const discoveryFlags: FlagSpec = {
   'ping-deadline-ms': {},
   'watch-grace-ms': {},
   'gateway-api-poll-ms': {},
+  'require-reference-grant': { boolean: true },
   'health-listen': {},
   'tls-reload-ms': {},
   'log-level': {},
@@ -73,6 +74,15 @@ export const DiscoveryConfigSchema = z
      * so routes start without a restart. The CRDs are optional (docs/routing.md).
      */
     gatewayApiPollMs: positiveInt(3_600_000).default(30_000),
+    /**
+     * Whether a mesh route (a Service parent) needs a ReferenceGrant to send to a
+     * Service in another namespace. Off by default, as GEP-1294 specifies and Istio
+     * does: a mesh route only re-points calls its clients could make anyway, and
+     * AuthorizationPolicy at the backend still decides. On, the backend's namespace
+     * must consent: RefNotPermitted in status, and the sidecars answer 500 for that
+     * backend's share (docs/routing.md).
+     */
+    requireReferenceGrant: boolFlag.default(false),
     /** `weft discovery` alone: /healthz, /readyz and /metrics over plain HTTP (15021). */
     healthListen: hostPort.default({ host: '0.0.0.0', port: DISCOVERY_HEALTH_PORT }),
     /** `weft discovery` alone: how often the PEM files are checked for a new version. */

@@ -77,7 +77,8 @@ export async function startDiscovery(
     kc.makeApiClient(CustomObjectsApi),
     {
       routes: () => cache.routes.values(),
-      world: (now) => statusWorld(cache.services, cache.referenceGrants, now),
+      world: (now) =>
+        statusWorld(cache.services, cache.referenceGrants, now, config.requireReferenceGrant),
     },
     log,
   );

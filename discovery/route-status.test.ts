@@ -77,6 +77,7 @@ function writer(api: CustomObjectsApi, routes: () => StoredRoute[], services: st
           new Map(services.map((s) => [`mesh/${s}`, { spec: { ports: [{ port: 80 }] } }])),
           new Map(),
           now,
+          true,
         ),
     },
     log,

@@ -102,15 +102,18 @@ function serviceRefs(spec: unknown, namespace: string): { namespace: string; nam
 }
 
 /**
- * The Services in other namespaces a route names (backendRefs and mirrors) without a
- * ReferenceGrant allowing it, as sorted `namespace/name`: the sidecars send them
- * nothing (the spec's 500 for an invalid backendRef). Grants not listed yet (or not
- * readable) allow nothing: the safe side of a decision about another namespace.
+ * With grants required (`requireReferenceGrant`), the Services in other namespaces a
+ * route names (backendRefs and mirrors) without a ReferenceGrant allowing it, as
+ * sorted `namespace/name`: the sidecars send them nothing (the spec's 500 for an
+ * invalid backendRef). Grants not listed yet (or not readable) allow nothing: the safe
+ * side of a decision about another namespace. Without (the default, GEP-1294): none.
  */
 export function refusedBackends(
   route: RouteObject,
   grants: ReadonlyMap<string, ReferenceGrant>,
+  required: boolean,
 ): string[] {
+  if (!required) return [];
   const out = new Set<string>();
   for (const ref of serviceRefs(route.spec, route.namespace)) {
     if (ref.namespace === route.namespace) continue;
@@ -125,13 +128,14 @@ export function statusWorld(
   services: ReadonlyMap<string, V1Service>,
   grants: ReadonlyMap<string, ReferenceGrant>,
   now: string,
+  requireReferenceGrant: boolean,
 ): StatusWorld {
   return {
     servicePorts: (namespace, name) =>
       services.get(`${namespace}/${name}`)?.spec?.ports?.map((p) => p.port) ??
       (services.has(`${namespace}/${name}`) ? [] : undefined),
     referenceGranted: (from, to) => referenceGranted(grants.values(), from, to),
-    requireReferenceGrant: true,
+    requireReferenceGrant,
     now,
   };
 }

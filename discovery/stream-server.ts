@@ -205,7 +205,7 @@ export class DiscoveryStreams {
     addRouteResources(
       shared,
       [...(this.cache.routes?.values() ?? [])].map((s) => s.route),
-      (r) => refusedBackends(r, grants),
+      (r) => refusedBackends(r, grants, this.config.requireReferenceGrant),
     );
     addTrafficResources(
       shared,

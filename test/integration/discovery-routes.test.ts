@@ -67,7 +67,7 @@ describe('routes in the control plane', { timeout: 300_000 }, () => {
   let cluster: TestCluster;
   let custom: CustomObjectsApi;
   let peer: DiscoveryPeer;
-  let startReplica: (kubeconfig?: string) => Promise<RunningDiscovery>;
+  let startReplica: (kubeconfig?: string, requireGrant?: boolean) => Promise<RunningDiscovery>;
   const logs: string[] = [];
   const ns = uniqueName('droutes');
   const far = uniqueName('dfar');
@@ -155,13 +155,16 @@ describe('routes in the control plane', { timeout: 300_000 }, () => {
       { defaultLifetimeSeconds: 3600, maxLifetimeSeconds: 3600, backdateSeconds: 60 },
     );
     // As weft's own ServiceAccount (the CA's kubeconfig): the shipped RBAC is what is tested.
-    startReplica = (kubeconfig = ca.kubeconfig) =>
+    // Grants required (`--require-reference-grant`), so the consent path is what most of
+    // the suite checks; the last test runs a replica with the default (GEP-1294: none).
+    startReplica = (kubeconfig = ca.kubeconfig, requireGrant = true) =>
       startDiscovery(
         parseConfig(DiscoveryConfigSchema, {
           listen: '127.0.0.1:0',
           kubeconfig,
           debounceMs: '50',
           gatewayApiPollMs: '500',
+          requireReferenceGrant: requireGrant,
         }),
         { cert: serving.cert, key: serving.key, roots: ca.ca.roots() },
         createRegistry('discovery'),
@@ -502,5 +505,37 @@ describe('routes in the control plane', { timeout: 300_000 }, () => {
     // The grants list on the watch's next try (3 s): then the status is written, and right.
     await statusOf('granted', ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']);
     assert.equal((await read('cross')).metadata.resourceVersion, before.metadata.resourceVersion);
+  });
+  it('by default (GEP-1294) needs no ReferenceGrant: ResolvedRefs, and nothing refused in the view', async () => {
+    // One replica writes status at a time: the strict one goes, a default one comes.
+    await discovery.stop();
+    discovery = await startReplica(ca.kubeconfig, false);
+    const elsewhere = uniqueName('dother');
+    await createNamespace(cp.kubeConfig, elsewhere);
+    await new TestCluster(cp.kubeConfig, elsewhere).service('api', {
+      ports: [{ name: 'http', port: 80 }],
+    });
+    // No grant in `elsewhere` at all (the one from an earlier test is in `far`).
+    await route('open', {
+      parentRefs: [PARENT],
+      rules: [{ backendRefs: [{ name: 'api', namespace: elsewhere, port: 80 }] }],
+    });
+    await statusOf('open', ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']);
+    const viewer = discoveryPeer({
+      port: discovery.port,
+      credential: await meshLeaf(ca.ca.authority(), {
+        uri: `spiffe://cluster.local/ns/${ns}/sa/web`,
+      }),
+      roots: ca.ca.roots(),
+      localAddress: WEB_IP,
+    });
+    try {
+      await viewer.until('open to arrive with nothing refused', (c) => {
+        const r = routeOf(c, 'open');
+        return r && r.refusedBackends === undefined ? true : undefined;
+      });
+    } finally {
+      viewer.close();
+    }
   });
 });
