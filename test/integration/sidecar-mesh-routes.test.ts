@@ -28,7 +28,7 @@ const to = (name: string, weight?: number) => ({
 });
 const prefix = (value: string) => [{ path: { type: 'PathPrefix', value } }];
 
-/** A namespace the route's own is not: its Services need a ReferenceGrant (discovery decides). */
+/** A namespace the route's own is not (with --require-reference-grant, its Services need a grant). */
 const FAR = 'far-away';
 const far = (name: string, weight?: number) => ({ ...to(name, weight), namespace: FAR });
 
@@ -102,7 +102,7 @@ function echoRoute(namespace: string) {
         { name: 'default', backendRefs: [to('echo-v1')] },
       ],
     },
-    // As discovery streams it when no ReferenceGrant in FAR allows echo-far.
+    // As discovery streams it with --require-reference-grant and no grant in FAR for echo-far.
     refusedBackends: [`${FAR}/echo-far`],
   };
 }
