@@ -157,6 +157,18 @@ export function onReplyEnd(ex: Exchange, done: () => void): void {
 }
 
 /**
+ * The reply went out whole: ended by us (writableEnded) and written out
+ * (writableFinished). Neither says it alone: on HTTP/1.1 the socket can close after
+ * end() and before the last bytes left; on HTTP/2 the compatibility response reads
+ * writableFinished from the stream, which the client's RST_STREAM finishes too
+ * ('finish' even fires), though end() was never called. Two field reads: it runs
+ * per request (telemetry's DC flag).
+ */
+export function replyComplete(res: ProxyResponse): boolean {
+  return res.writableEnded && res.writableFinished;
+}
+
+/**
  * The client is gone: its connection closed or, on HTTP/2, its stream (a reset stream
  * leaves the shared session's socket open). Nothing sent now can reach it, so a retry
  * or a late try would only load the upstream (telemetry records DC).

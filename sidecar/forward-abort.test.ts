@@ -103,18 +103,24 @@ async function proxyTo(kind: 'http1' | 'http2', appPort: number, held = false) {
   const forward = (ex: Exchange): Promise<void> =>
     kind === 'http1' ? forwardPooled(ex, pool!, { host: 'app' }) : forwardHttp2(ex, session!, {});
   const send = held ? requestBody(4)(forward) : forward;
+  // The flags of the first exchange, once its forward settled.
+  let settled: (flags: string) => void = () => undefined;
+  const flags = new Promise<string>((r) => (settled = r));
   const handler = (req: ProxyRequest, res: ProxyResponse): void => {
     const ex = newExchange(req, res, conn);
     if (held) ex.plan = { retry: { codes: [503] }, mirrors: [] } as unknown as ForwardPlan;
-    send(ex).catch(() => {
-      if (!res.headersSent) res.writeHead(400).end();
-    });
+    send(ex)
+      .catch(() => {
+        if (!res.headersSent) res.writeHead(400).end();
+      })
+      .finally(() => settled(ex.flags));
   };
   const server: Server =
     kind === 'http1' ? http.createServer(handler) : http2.createServer(handler);
   const proxyPort = await listen(server);
   return {
     port: proxyPort,
+    flags,
     async close(): Promise<void> {
       session?.destroy();
       await pool?.destroy();
@@ -259,7 +265,7 @@ describe('an upstream that fails after the head: the client sees a failure, neve
   });
 });
 
-describe('a client that leaves mid-answer: the upstream request is stopped', () => {
+describe('a client that leaves mid-answer: the upstream request is stopped, unflagged', () => {
   const closers: (() => Promise<void> | void)[] = [];
   after(async () => {
     for (const c of closers) await c();
@@ -281,6 +287,8 @@ describe('a client that leaves mid-answer: the upstream request is stopped', () 
     reset.abort();
     await within(a.held, 2000, 'the upstream stream to close');
     client.destroy();
+    // The upstream did not fail: no UR (telemetry records DC).
+    assert.equal(await within(proxy.flags, 2000, 'the forward to settle'), '-');
   });
 
   it('HTTP/1.1 client closes its connection', async () => {
@@ -296,5 +304,8 @@ describe('a client that leaves mid-answer: the upstream request is stopped', () 
     await new Promise((r) => res.once('data', r));
     req.destroy();
     await within(a.held, 2000, 'the upstream request to close');
+    // The upstream did not fail: its request aborted from this side adds no UR
+    // (telemetry records DC).
+    assert.equal(await within(proxy.flags, 2000, 'the forward to settle'), '-');
   });
 });

@@ -10,6 +10,7 @@ import type http from 'node:http';
 import type http2 from 'node:http2';
 import { Readable } from 'node:stream';
 import { ErrorCode, WeftError } from '../src/errors.js';
+import { mergeFlags } from '../src/traffic/index.js';
 import type { Exchange } from './exchange.js';
 import { resetReply } from './exchange.js';
 import { asSent, forwardHeaders } from './http-headers.js';
@@ -84,8 +85,9 @@ export function forwardHttp2(
       if (!up.destroyed) abort.abort();
     };
     // The answer's head went out and the rest cannot follow: the client sees a reset.
+    // Joined to the flags already set (DI, URX…), as the rescue layer joins its own.
     const cut = (flag: string): void => {
-      ex.flags = flag;
+      ex.flags = mergeFlags(ex.flags, flag);
       resetReply(res);
       resolve();
     };

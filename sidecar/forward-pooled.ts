@@ -6,6 +6,7 @@
 import type http from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
+import { mergeFlags } from '../src/traffic/index.js';
 import type { Exchange } from './exchange.js';
 import { onReplyEnd } from './exchange.js';
 import { forwardHeaders } from './http-headers.js';
@@ -44,13 +45,25 @@ export function forwardPooled(
     let gone = false;
     // The routes layer refused this answer (a retry follows): nothing of it is sent.
     let dropped = false;
+    // Stopped from this side (a timeout, the client gone): the abort then surfaces as
+    // an upstream error, which says nothing about the upstream (a timeout would read UT,UR).
+    let cancelled = false;
+    const cancel = (reason: Error): void => {
+      cancelled = true;
+      if (controller && !controller.aborted) controller.abort(reason);
+    };
+    // The answer's head went out and the rest cannot follow: the client sees a reset.
+    // Joined to the flags already set (DI, URX…), as the rescue layer joins its own.
+    const cut = (flag: string): void => {
+      ex.flags = mergeFlags(ex.flags, flag);
+      res.destroy();
+      resolve();
+    };
     // The reply ended, or the client left: stop the upstream request (if it started
     // and the reply is not complete) and settle.
     const leave = (): void => {
       gone = true;
-      if (!res.writableFinished && controller && !controller.aborted) {
-        controller.abort(new Error('client went away'));
-      }
+      if (!res.writableFinished) cancel(new Error('client went away'));
       resolve();
     };
     const handler: Dispatcher.DispatchHandler = {
@@ -84,11 +97,9 @@ export function forwardPooled(
         res.end();
       },
       onResponseError(_c, err) {
-        if (dropped) return;
+        if (dropped || cancelled) return;
         if (!res.headersSent) return reject(upstreamFailure(err));
-        ex.flags = 'UR';
-        res.destroy();
-        resolve();
+        cut('UR');
       },
     };
     onReplyEnd(ex, leave);
@@ -96,12 +107,11 @@ export function forwardPooled(
     t?.signal?.addEventListener(
       'abort',
       () => {
-        if (controller && !controller.aborted) controller.abort(t.signal!.reason as Error);
+        // Marked before the abort, which may report the error at once.
+        cancel(t.signal!.reason as Error);
         if (dropped) return;
         if (!res.headersSent) return reject(t.signal!.reason as Error);
-        ex.flags = 'UT';
-        res.destroy();
-        resolve();
+        cut('UT');
       },
       { once: true },
     );

@@ -24,7 +24,11 @@ const port = (s: http.Server | http2.Http2Server): number => (s.address() as Add
 const listen = (s: http.Server | http2.Http2Server): Promise<void> =>
   new Promise((r) => s.listen(0, '127.0.0.1', r));
 
-/** The app: /503 answers 503, /stall sends its head then nothing, /slow answers after 2 s, else echoes the body. */
+/**
+ * The app: /503 answers 503, /stall (and /delayed-stall) sends its head then nothing,
+ * /slow answers after 2 s, /reset (and /delayed-reset) sends its head and a chunk then
+ * fails (h2: RST_STREAM INTERNAL_ERROR; HTTP/1.1: the connection closes), else echoes the body.
+ */
 function appHandler(
   req: http.IncomingMessage | http2.Http2ServerRequest,
   answer: http.ServerResponse | http2.Http2ServerResponse,
@@ -34,7 +38,16 @@ function appHandler(
   req.on('data', (c: Buffer) => (body += c.toString()));
   req.on('end', () => {
     if (req.url === '/503') return void res.writeHead(503).end('unavailable');
-    if (req.url === '/stall') return void res.writeHead(200).write('partial');
+    if (req.url?.endsWith('stall')) return void res.writeHead(200).write('partial');
+    if (req.url?.endsWith('reset')) {
+      res.writeHead(200).write('partial');
+      setTimeout(() => {
+        if (answer instanceof http2.Http2ServerResponse) {
+          answer.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+        } else res.socket?.destroy();
+      }, 50);
+      return;
+    }
     const reply = (): void => void res.writeHead(200).end(`echo:${body}`);
     if (req.url === '/slow') setTimeout(reply, 2000);
     else reply();
@@ -85,9 +98,14 @@ function shapes(path: string): (ex: Exchange) => void {
       '/503': { head: (status, h) => (status === 503 ? undefined : h) },
       '/slow': { signal: abortAfter(100) },
       '/stall': { signal: abortAfter(200) },
+      '/delayed-stall': { signal: abortAfter(200) },
+      '/reset': { signal: abortAfter(2000) },
+      '/delayed-reset': { signal: abortAfter(2000) },
       '/body': {},
     };
     ex.upstreamTry = t[path];
+    // As the fault layer leaves an exchange it delayed (flag DI) before the forward.
+    if (path.startsWith('/delayed')) ex.flags = 'DI';
     if (path === '/body') ex.body = Buffer.from('held');
   };
 }
@@ -188,6 +206,32 @@ for (const kind of ['http1', 'http2'] as const) {
       assert.equal(r.status, 200);
       assert.ok(r.error, JSON.stringify(r));
       assert.deepEqual(results, [{ settled: 'resolved', flags: 'UT' }]);
+    });
+
+    // Flags join, in Envoy's order (the flag bits: UT, UR before DI), and the timeout's own abort of the upstream request,
+    // which surfaces as an upstream error, adds no UR to it.
+    it('keeps a flag set before the forward: a delay, then a timeout after the head → UT,DI', async () => {
+      results.length = 0;
+      const r = await call('/delayed-stall');
+      assert.equal(r.status, 200);
+      assert.ok(r.error, JSON.stringify(r));
+      assert.deepEqual(results, [{ settled: 'resolved', flags: 'UT,DI' }]);
+    });
+
+    it('resets the reply with flag UR when the upstream fails after the head', async () => {
+      results.length = 0;
+      const r = await call('/reset');
+      assert.equal(r.status, 200);
+      assert.ok(r.error, JSON.stringify(r));
+      assert.deepEqual(results, [{ settled: 'resolved', flags: 'UR' }]);
+    });
+
+    it('keeps a flag set before the forward: a delay, then an upstream reset → UR,DI', async () => {
+      results.length = 0;
+      const r = await call('/delayed-reset');
+      assert.equal(r.status, 200);
+      assert.ok(r.error, JSON.stringify(r));
+      assert.deepEqual(results, [{ settled: 'resolved', flags: 'UR,DI' }]);
     });
 
     it("sends the body the layer holds in place of the client's", async () => {

@@ -2,6 +2,7 @@
 // Istio's request metrics and, when enabled, one JSON access-log line.
 import type { Logger } from '../../src/log.js';
 import type { Exchange, Layer } from '../exchange.js';
+import { replyComplete } from '../exchange.js';
 import { decidedBy } from '../authz.js';
 import type { IstioMetrics, Peers } from '../istio-metrics.js';
 
@@ -29,8 +30,9 @@ export const telemetry =
   async (ex) => {
     await next(ex);
     const durationMs = Number(process.hrtime.bigint() - ex.startedAt) / 1e6;
-    // A response the client abandoned before it finished: Envoy's DC flag.
-    if (!ex.res.writableFinished && ex.flags === '-') ex.flags = 'DC';
+    // A response the client abandoned before it finished: Envoy's DC flag. (A reply
+    // cut by us, the upstream failed or timed out, carries its own flag: UR, UT.)
+    if (ex.flags === '-' && !replyComplete(ex.res)) ex.flags = 'DC';
     const code = ex.res.headersSent ? ex.res.statusCode : 0;
     const grpc = isGrpc(ex);
     const outcome = {
