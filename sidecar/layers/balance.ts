@@ -131,11 +131,19 @@ export function hashKey(
   return (Array.isArray(value) ? value[0] : value) ?? String(randomInt(2 ** 32));
 }
 
-/** The same Service and port in the mesh now in force (the old target if it is gone). */
+/**
+ * The same target in the mesh now in force (the old one if it is gone): the same
+ * Service and port, or for a pod the app dialled directly, the same pod address and
+ * port, whose Service object a push replaced too (the peer is checked against the
+ * identities the index holds for that object, and the new index knows only its own).
+ */
 export function current(mesh: MeshIndex, t: Target): Target {
-  if (t.endpoint) return t;
-  const now = mesh.service(t.service.namespace, t.service.name, t.port.port);
-  return now && now.service !== t.service ? now : t;
+  const now = t.endpoint
+    ? mesh.byDestination(t.endpoint.address, t.port.targetPort ?? t.port.port)
+    : mesh.service(t.service.namespace, t.service.name, t.port.port);
+  return now && now.service !== t.service && Boolean(now.endpoint) === Boolean(t.endpoint)
+    ? now
+    : t;
 }
 
 export const balance =

@@ -207,4 +207,24 @@ describe('balance', () => {
       now.identities(ex.target.service),
     );
   });
+
+  it("re-reads a pod the app dialled directly, so its peer is checked against the new view's identities", async () => {
+    const before = meshWith(['203.0.113.1']);
+    const ex = newExchange(request({}), recorder(), conn);
+    ex.target = before.byDestination('203.0.113.1', 80);
+    assert.ok(ex.target?.endpoint, 'a pod target');
+    const now = meshWith(['203.0.113.1']); // a push: same pod, new Service objects
+    assert.equal(now.identities(ex.target.service).size, 0, 'the old object vouches for nobody');
+    let identities: string[] = [];
+    const handler = compose([
+      balance(() => now),
+      () => (e) => {
+        identities = [...now.identities(e.target!.service)];
+        return Promise.resolve();
+      },
+    ]);
+    await handler(ex);
+    assert.deepEqual(identities, ['spiffe://cluster.local/ns/shop/sa/203-0-113-1']);
+    assert.equal(ex.endpoint?.address, '203.0.113.1');
+  });
 });
