@@ -19,9 +19,50 @@ export interface Upstream {
   readonly identities?: ReadonlySet<string> | undefined;
   /** The local address to dial from: 127.0.0.6 to this pod's app (src/capture/app-source.ts). */
   readonly localAddress?: string | undefined;
+  /** The Service's TrafficPolicy connection settings; absent: weft's defaults. */
+  readonly connection?: ConnectionSettings | undefined;
+}
+
+/** What a TrafficPolicy's connectionPool says about each connection (src/traffic PoolLimits). */
+export interface ConnectionSettings {
+  readonly connectTimeoutMs: number;
+  /** 0: no idle timeout (Istio: `0s` disables it). */
+  readonly idleTimeoutMs: number;
+  /** 0: unlimited. */
+  readonly maxRequestsPerConnection: number;
 }
 
 export const CONNECT_TIMEOUT_MS = 10_000;
+/** An idle HTTP/1.1 connection's life when the upstream names none, and an h2 session's. */
+const IDLE_MS = 60_000;
+
+/**
+ * undici's options for a policy's settings. Its keepAliveTimeout applies when the
+ * upstream sends no Keep-Alive hint and keepAliveMaxTimeout caps the hint, so the
+ * policy's idle timeout bounds both (it only ever shortens a connection's idle life:
+ * the peer's own timeout still ends it first). Envoy's max_requests_per_connection
+ * N: undici's maxRequestsPerClient lets a connection carry one request more than
+ * it says (it marks the request after the limit as the last), so N − 1; and for
+ * N = 1, pipelining 0, which sends every request with `connection: close`.
+ */
+const perConnection = (n: number): { maxRequestsPerClient?: number; pipelining?: number } =>
+  n === 1 ? { pipelining: 0 } : n > 1 ? { maxRequestsPerClient: n - 1 } : {};
+
+export function poolOptions(c: ConnectionSettings | undefined): {
+  connectTimeoutMs: number;
+  keepAliveTimeout: number;
+  keepAliveMaxTimeout?: number;
+  maxRequestsPerClient?: number;
+  pipelining?: number;
+} {
+  const idle = c?.idleTimeoutMs ?? 0;
+  return {
+    connectTimeoutMs: c?.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
+    keepAliveTimeout: idle > 0 ? Math.min(idle, IDLE_MS) : IDLE_MS,
+    ...(idle > 0 ? { keepAliveMaxTimeout: idle } : {}),
+    ...perConnection(c?.maxRequestsPerConnection ?? 0),
+  };
+}
 
 /** A TLS peer check for Node's checkServerIdentity hook: SPIFFE ID in the allowed set. */
 export function identityCheck(
@@ -55,8 +96,13 @@ export function tlsOptions(
   };
 }
 
-const upstreamKey = (u: Upstream): string =>
-  `${u.address}|${u.port}|${u.identities ? 1 : 0}|${u.localAddress ?? ''}`;
+const upstreamKey = (u: Upstream): string => {
+  const c = u.connection;
+  const settings = c
+    ? `${c.connectTimeoutMs}|${c.idleTimeoutMs}|${c.maxRequestsPerConnection}`
+    : '';
+  return `${u.address}|${u.port}|${u.identities ? 1 : 0}|${u.localAddress ?? ''}|${settings}`;
+};
 const from = (u: Upstream): { localAddress?: string } =>
   u.localAddress ? { localAddress: u.localAddress } : {};
 
@@ -91,12 +137,13 @@ export class UpstreamPool {
     if (existing && existing.identities === u.identities) return existing.pool;
     if (existing) void existing.pool.close();
     const origin = `${u.identities ? 'https' : 'http'}://${hostLiteral(u.address)}:${u.port}`;
+    const { connectTimeoutMs: timeout, ...keepAlive } = poolOptions(u.connection);
     const pool = new Pool(origin, {
       connect: u.identities
-        ? { ...tlsOptions(this.creds, u.identities, ALPN.http1), timeout: CONNECT_TIMEOUT_MS }
-        : { timeout: CONNECT_TIMEOUT_MS },
+        ? { ...tlsOptions(this.creds, u.identities, ALPN.http1), timeout }
+        : { timeout },
       ...from(u),
-      keepAliveTimeout: 60_000,
+      ...keepAlive,
       // Streams may be long: no overall timeouts, as with Envoy's default route.
       headersTimeout: 0,
       bodyTimeout: 0,
@@ -128,7 +175,17 @@ export class UpstreamPool {
     session.on('close', forget);
     session.on('goaway', forget);
     session.on('error', forget);
-    session.setTimeout(60_000, () => session.close());
+    // Node's http2.connect has no connect timeout of its own: a peer that never
+    // answers would hold the session (and every request queued on it) until TCP gives up.
+    const { connectTimeoutMs, keepAliveTimeout } = poolOptions(u.connection);
+    const connecting = setTimeout(() => {
+      const reason = `no connection to ${u.address}:${u.port} within ${connectTimeoutMs} ms`;
+      session.destroy(new WeftError(ErrorCode.UpstreamConnectFailed, reason));
+    }, connectTimeoutMs);
+    connecting.unref();
+    session.once('connect', () => clearTimeout(connecting));
+    session.once('close', () => clearTimeout(connecting));
+    session.setTimeout(keepAliveTimeout, () => session.close());
     this.sessions.set(key, session);
     return session;
   }

@@ -35,7 +35,10 @@ export const forwardOutbound =
     const mtls = takesMtls(endpoint, to);
     const identities = mtls ? mesh().identities(service) : undefined;
     ex.upstreamIdentity = mtls ? endpoint.identity : undefined;
-    const u = { address: endpoint.address, port: to, identities };
+    // The Service's TrafficPolicy sets each connection's limits (connect and idle
+    // timeouts, requests per connection); a pool per setting, as Envoy's per cluster.
+    const connection = ex.traffic?.settings.connectionPool;
+    const u = { address: endpoint.address, port: to, identities, connection };
     return send(pool, ex, u, {});
   };
 
