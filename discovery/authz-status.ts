@@ -5,13 +5,17 @@
 //   Warnings  True  (reason Warnings: the notes compilePolicy returned, e.g. TCP
 //             behaviour, istio/istio#24665) | False (reason None)
 // A second condition type rather than text in Accepted's message, so tools can
-// select policies with warnings. Written only when a condition changed.
+// select policies with warnings. Written only when a condition changed (StatusWriter).
+//
+// Unlike route and TrafficPolicy status, a policy's status depends on the policy
+// alone, so it is written per informer event (observe), not in passes over all.
 import type { CustomObjectsApi, KubernetesObject } from '@kubernetes/client-node';
 import type { CompiledPolicy } from '../src/authz/index.js';
 import { AUTHORIZATION_POLICY, compilePolicy } from '../src/authz/index.js';
 import type { Logger } from '../src/log.js';
-import type { LimitedLogger } from '../src/log-limit.js';
-import { limitLogger } from '../src/log-limit.js';
+import { nextConditions } from './conditions.js';
+import type { NextStatus, StatusKind } from './status-writer.js';
+import { StatusWriter } from './status-writer.js';
 
 export interface PolicyCondition {
   type: 'Accepted' | 'Warnings';
@@ -69,27 +73,53 @@ export function policyConditions(p: CompiledPolicy, generation?: number): Policy
   return [accepted, warnings];
 }
 
-const same = <C extends Omit<PolicyCondition, 'type'>>(a: C | undefined, b: C): boolean =>
-  !!a &&
-  a.status === b.status &&
-  a.reason === b.reason &&
-  a.message === b.message &&
-  a.observedGeneration === b.observedGeneration;
+const keyOf = (o: AuthorizationPolicyResource): string =>
+  `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
-/** Desired conditions with transition times: kept where the status did not change. */
-export function nextConditions<C extends Omit<PolicyCondition, 'type'> & { type: string }>(
-  current: readonly C[] | undefined,
-  desired: readonly C[],
-  now: Date,
-): { conditions: C[]; changed: boolean } {
-  let changed = (current?.length ?? 0) !== desired.length;
-  const conditions = desired.map((d) => {
-    const old = current?.find((c) => c.type === d.type);
-    if (!same(old, d)) changed = true;
-    const keep = old && old.status === d.status && old.lastTransitionTime;
-    return { ...d, lastTransitionTime: keep ? old.lastTransitionTime : now.toISOString() };
+const AUTHZ_KIND: StatusKind<AuthorizationPolicyResource> = {
+  noun: 'AuthorizationPolicy',
+  field: 'policy',
+  key: keyOf,
+  target: (o) => {
+    const { group, version, plural, kind } = AUTHORIZATION_POLICY;
+    return {
+      group,
+      version,
+      plural,
+      kind,
+      namespace: o.metadata?.namespace ?? '',
+      name: o.metadata?.name ?? '',
+      resourceVersion: o.metadata?.resourceVersion,
+    };
+  },
+  // No reread: a conflict means a newer version is on its way to observe(). Every
+  // failure at debug: anything else is retried at the next event or resync.
+  quiet: true,
+};
+
+/** The conditions the policy should carry now, kept beside the rest of its status. */
+function nextStatus(o: AuthorizationPolicyResource, now: Date): NextStatus {
+  const key = keyOf(o);
+  const compiled = compilePolicy({
+    namespace: o.metadata?.namespace ?? '',
+    name: o.metadata?.name ?? '',
+    spec: o.spec,
+    annotations: o.metadata?.annotations ?? {},
   });
-  return { conditions, changed };
+  const desired = policyConditions(compiled, o.metadata?.generation);
+  const next = nextConditions(o.status?.conditions, desired, now);
+  return {
+    changed: next.changed,
+    status: { ...o.status, conditions: next.conditions },
+    ...(compiled.valid
+      ? {}
+      : {
+          warning: {
+            msg: 'AuthorizationPolicy invalid',
+            fields: { policy: key, problems: compiled.problems },
+          },
+        }),
+  };
 }
 
 /** Writes status for each AuthorizationPolicy it is shown; one write in flight per object. */
@@ -97,56 +127,26 @@ export class AuthzStatusWriter {
   private readonly inFlight = new Set<string>();
   /** The newest object seen while a write was in flight: observed again after it. */
   private readonly pending = new Map<string, AuthorizationPolicyResource>();
-  private readonly limited: LimitedLogger;
+  private readonly writer: StatusWriter<AuthorizationPolicyResource>;
 
   constructor(
-    private readonly api: CustomObjectsApi,
-    private readonly log: Logger,
+    api: CustomObjectsApi,
+    log: Logger,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.limited = limitLogger(log);
+    this.writer = new StatusWriter(api, AUTHZ_KIND, log);
   }
 
   /** Called for every add/update (and resync); resolves once written or skipped. */
   async observe(obj: AuthorizationPolicyResource): Promise<void> {
-    const namespace = obj.metadata?.namespace ?? '';
-    const name = obj.metadata?.name ?? '';
-    const key = `${namespace}/${name}`;
+    const key = keyOf(obj);
     if (this.inFlight.has(key)) {
       this.pending.set(key, obj);
       return;
     }
-    const compiled = compilePolicy({
-      namespace,
-      name,
-      spec: obj.spec,
-      annotations: obj.metadata?.annotations ?? {},
-    });
-    const desired = policyConditions(compiled, obj.metadata?.generation);
-    const next = nextConditions(obj.status?.conditions, desired, this.now());
-    if (!next.changed) return;
     this.inFlight.add(key);
     try {
-      const { group, version, plural } = AUTHORIZATION_POLICY;
-      await this.api.replaceNamespacedCustomObjectStatus({
-        group,
-        version,
-        plural,
-        namespace,
-        name,
-        body: { ...obj, status: { ...obj.status, conditions: next.conditions } },
-      });
-      if (!compiled.valid) {
-        this.limited.warn(
-          'AuthorizationPolicy invalid',
-          { policy: key, problems: compiled.problems },
-          key,
-        );
-      }
-    } catch (err) {
-      // A conflict means a newer version is on its way to observe(); anything else is
-      // retried at the next event or resync.
-      this.log.debug('AuthorizationPolicy status not written', { policy: key, err });
+      await this.writer.write(obj, (o) => nextStatus(o, this.now()));
     } finally {
       this.inFlight.delete(key);
       const again = this.pending.get(key);

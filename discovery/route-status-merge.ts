@@ -2,23 +2,14 @@
 // Pure. The list is shared by every controller a route names as a parent (an
 // ingress Gateway's controller writes its own entries beside ours), so entries of
 // other controllers are kept exactly as stored, in their place; only entries with
-// controllerName weft.dev/mesh are replaced. lastTransitionTime moves only when a
-// condition's status changes (metav1.Condition), and "changed" ignores it, so two
-// replicas computing the same status at different moments never write over each
-// other.
-import type { Condition, RouteParentStatus } from '../src/routes/index.js';
+// controllerName weft.dev/mesh are replaced, each condition by condition as every
+// status is (mergeConditions: transition times kept while a status holds).
+import type { RouteParentStatus } from '../src/routes/index.js';
 import { CONTROLLER_NAME } from '../src/routes/index.js';
+import type { StoredCondition } from './conditions.js';
+import { mergeConditions } from './conditions.js';
 
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
-
-interface StoredCondition {
-  type?: unknown;
-  status?: unknown;
-  reason?: unknown;
-  message?: unknown;
-  observedGeneration?: unknown;
-  lastTransitionTime?: unknown;
-}
 
 interface StoredParent {
   parentRef?: Record<string, unknown>;
@@ -40,38 +31,6 @@ export function parentRefKey(ref: Record<string, unknown> | undefined): string {
     r.sectionName ?? '',
     r.port ?? '',
   ]);
-}
-
-const sameCondition = (a: StoredCondition | undefined, b: Condition): boolean =>
-  !!a &&
-  a.status === b.status &&
-  a.reason === b.reason &&
-  a.message === b.message &&
-  a.observedGeneration === b.observedGeneration;
-
-function sameEntry(old: StoredParent | undefined, next: RouteParentStatus): boolean {
-  if (!old || (old.conditions?.length ?? 0) !== next.conditions.length) return false;
-  return next.conditions.every((c) =>
-    sameCondition(
-      old.conditions?.find((o) => o.type === c.type),
-      c,
-    ),
-  );
-}
-
-/** Desired conditions, each keeping its stored transition time while its status holds. */
-function withTimes(old: StoredParent | undefined, next: RouteParentStatus): RouteParentStatus {
-  return {
-    ...next,
-    conditions: next.conditions.map((c) => {
-      const before = old?.conditions?.find((o) => o.type === c.type);
-      const keep =
-        before?.status === c.status && typeof before.lastTransitionTime === 'string'
-          ? before.lastTransitionTime
-          : undefined;
-      return { ...c, lastTransitionTime: keep ?? c.lastTransitionTime };
-    }),
-  };
 }
 
 export interface MergedParents {
@@ -102,10 +61,12 @@ export function mergeRouteParents(
   }
   // Counted, not the map's size: a parentRef written twice must not look changed forever.
   let changed = ourCount !== desired.length;
-  const next = desired.map((d) => {
+  const next = desired.map((d): RouteParentStatus => {
     const old = ours.get(parentRefKey(d.parentRef));
-    if (!sameEntry(old, d)) changed = true;
-    return withTimes(old, d);
+    // routeStatus stamps each condition with the pass's "now": the time of a change.
+    const merged = mergeConditions(old?.conditions, d.conditions, (c) => c.lastTransitionTime);
+    if (!old || merged.changed) changed = true;
+    return { ...d, conditions: merged.conditions };
   });
   return { parents: [...others, ...next], changed };
 }

@@ -8,15 +8,20 @@
 // Every replica runs this, so it must not fight: a write happens only when weft's
 // entries differ from the stored ones (transition times aside), with the stored
 // resourceVersion, and a 409 re-reads the route and decides again from what is
-// stored now. Other controllers' entries are kept as they are (mergeRouteParents).
+// stored now (StatusWriter). Other controllers' entries are kept as they are
+// (mergeRouteParents). Failed writes are tried again on a timer, and a route this
+// replica just wrote is skipped until the cache brings the new version
+// (StatusReconciler).
 import type { CustomObjectsApi, KubernetesObject } from '@kubernetes/client-node';
-import { isConflict, isNotFound } from '../src/k8s/client.js';
 import type { Logger } from '../src/log.js';
-import type { LimitedLogger } from '../src/log-limit.js';
-import { limitLogger } from '../src/log-limit.js';
 import type { CompiledRoute, RouteKind, RouteObject, StatusWorld } from '../src/routes/index.js';
 import { GRPC_ROUTE, HTTP_ROUTE, compileRoute, routeStatus } from '../src/routes/index.js';
 import { mergeRouteParents } from './route-status-merge.js';
+import type { StatusPass } from './status-reconciler.js';
+import { StatusReconciler } from './status-reconciler.js';
+import type { NextStatus, StatusKind } from './status-writer.js';
+import { timestamp } from './timestamp.js';
+import { weakMemo } from './weak-memo.js';
 
 /** A route as discovery keeps it: the matcher's envelope, and what a status write needs. */
 export interface StoredRoute {
@@ -33,12 +38,6 @@ export interface RouteResourceObject extends KubernetesObject {
 
 export const routeApi = (kind: RouteKind): typeof HTTP_ROUTE | typeof GRPC_ROUTE =>
   kind === 'HTTPRoute' ? HTTP_ROUTE : GRPC_ROUTE;
-
-/** metadata.creationTimestamp as RFC 3339, whether the client gave a string or a Date. */
-export function timestamp(v: unknown): string {
-  if (typeof v === 'string') return v;
-  return v instanceof Date ? v.toISOString() : '';
-}
 
 /** An HTTPRoute or GRPCRoute object as the API server gives it → what discovery keeps. */
 export function storedRoute(kind: RouteKind, o: RouteResourceObject): StoredRoute {
@@ -66,152 +65,61 @@ export interface RouteStatusSource {
 const keyOf = (r: Pick<RouteObject, 'kind' | 'namespace' | 'name'>): string =>
   `${r.kind}/${r.namespace}/${r.name}`;
 
-export class RouteStatusWriter {
-  private readonly compiled = new WeakMap<RouteObject, CompiledRoute>();
-  /** Route → the resourceVersion this replica wrote over: the cache's copy is stale. */
-  private readonly superseded = new Map<string, string>();
-  private running: Promise<void> | undefined;
-  private again = false;
-  private retry: NodeJS.Timeout | undefined;
-  private stopped = false;
-  private readonly limited: LimitedLogger;
+const ROUTE_KIND: StatusKind<StoredRoute> = {
+  noun: 'route',
+  field: 'route',
+  key: (s) => keyOf(s.route),
+  target: (s) => {
+    const { group, version, plural, kind } = routeApi(s.route.kind);
+    const { namespace, name } = s.route;
+    return { group, version, plural, kind, namespace, name, resourceVersion: s.resourceVersion };
+  },
+  // status.parents is shared with other controllers, and nothing else may bring the
+  // route again soon: on a 409 decide again from what is stored now.
+  reread: (stored, was) => storedRoute(was.route.kind, stored as RouteResourceObject),
+};
+
+/** weft's parent entries merged into the stored ones; a warning when not fully in force. */
+function nextStatus(stored: StoredRoute, compiled: CompiledRoute, world: StatusWorld): NextStatus {
+  const merged = mergeRouteParents(stored.status?.parents, routeStatus(compiled, world));
+  const inForce = compiled.valid && compiled.problems.length === 0;
+  return {
+    changed: merged.changed,
+    status: { ...stored.status, parents: merged.parents },
+    // One rate-limited line per route that is not fully in force (its author can trigger it).
+    ...(inForce
+      ? {}
+      : {
+          warning: {
+            msg: 'route not fully accepted',
+            fields: {
+              route: keyOf(compiled),
+              problems: compiled.problems.slice(0, 8),
+              parents: merged.parents.length,
+            },
+          },
+        }),
+  };
+}
+
+export class RouteStatusWriter extends StatusReconciler<StoredRoute> {
+  private readonly compile = weakMemo(compileRoute);
 
   constructor(
-    private readonly api: CustomObjectsApi,
+    api: CustomObjectsApi,
     private readonly source: RouteStatusSource,
-    private readonly log: Logger,
+    log: Logger,
     private readonly opts: { readonly now?: () => Date; readonly retryMs?: number } = {},
   ) {
-    this.limited = limitLogger(log);
+    super(api, ROUTE_KIND, log, { retryMs: opts.retryMs ?? 5_000, skipWrittenOver: true });
   }
 
-  /**
-   * Recomputes every route's status and writes what differs; one pass at a time, and
-   * a call during a pass runs one more after it. Resolves when no pass is left.
-   */
-  reconcile(): Promise<void> {
-    this.again = true;
-    this.running ??= this.loop().finally(() => (this.running = undefined));
-    return this.running;
-  }
-
-  stop(): void {
-    this.stopped = true;
-    if (this.retry) clearTimeout(this.retry);
-  }
-
-  private async loop(): Promise<void> {
-    while (this.again && !this.stopped) {
-      this.again = false;
-      const failed = await this.pass().catch((err: unknown) => {
-        this.log.error('route status pass failed', { err });
-        return true;
-      });
-      if (failed && !this.retry && !this.stopped) {
-        // Nothing else may change for a while: try the failed writes again on a timer.
-        this.retry = setTimeout(() => {
-          this.retry = undefined;
-          void this.reconcile();
-        }, this.opts.retryMs ?? 5_000).unref();
-      }
-    }
-  }
-
-  private async pass(): Promise<boolean> {
+  /** Every route as cached, against the Services and grants as of now. */
+  protected snapshot(): StatusPass<StoredRoute> {
     const world = this.source.world((this.opts.now?.() ?? new Date()).toISOString());
-    let failed = false;
-    const live = new Set<string>();
-    for (const stored of [...this.source.routes()]) {
-      const key = keyOf(stored.route);
-      live.add(key);
-      if (this.superseded.get(key) === stored.resourceVersion) continue;
-      this.superseded.delete(key);
-      if (!(await this.sync(stored, world))) failed = true;
-    }
-    for (const key of this.superseded.keys()) if (!live.has(key)) this.superseded.delete(key);
-    return failed;
-  }
-
-  private compile(r: RouteObject): CompiledRoute {
-    let c = this.compiled.get(r);
-    if (!c) {
-      c = compileRoute(r);
-      this.compiled.set(r, c);
-    }
-    return c;
-  }
-
-  /** Writes one route's status if it differs; false when the write failed (retried later). */
-  private async sync(stored: StoredRoute, world: StatusWorld): Promise<boolean> {
-    let current = stored;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const compiled = this.compile(current.route);
-      const merged = mergeRouteParents(current.status?.parents, routeStatus(compiled, world));
-      if (!merged.changed) return true;
-      try {
-        await this.write(current, merged.parents);
-        this.superseded.set(keyOf(current.route), current.resourceVersion);
-        this.report(compiled, merged.parents);
-        return true;
-      } catch (err) {
-        if (isNotFound(err)) return true; // deleted meanwhile: nothing to say
-        if (!isConflict(err)) {
-          this.limited.warn(
-            'route status not written',
-            { route: keyOf(current.route), err },
-            keyOf(current.route),
-          );
-          return false;
-        }
-        // Another replica (or controller) wrote first: decide again from what is stored.
-        const fresh = await this.read(current.route).catch(() => undefined);
-        if (!fresh) return false;
-        current = fresh;
-      }
-    }
-    return false;
-  }
-
-  private async read(r: RouteObject): Promise<StoredRoute | undefined> {
-    const { group, version, plural } = routeApi(r.kind);
-    const o = (await this.api.getNamespacedCustomObjectStatus({
-      group,
-      version,
-      plural,
-      namespace: r.namespace,
-      name: r.name,
-    })) as RouteResourceObject;
-    return storedRoute(r.kind, o);
-  }
-
-  private async write(stored: StoredRoute, parents: unknown[]): Promise<void> {
-    const r = stored.route;
-    const { group, version, plural, kind } = routeApi(r.kind);
-    // A status PUT takes only `status` from the body; resourceVersion makes it a
-    // compare-and-swap against the route as this replica last saw it.
-    await this.api.replaceNamespacedCustomObjectStatus({
-      group,
-      version,
-      plural,
-      namespace: r.namespace,
-      name: r.name,
-      body: {
-        apiVersion: `${group}/${version}`,
-        kind,
-        metadata: { namespace: r.namespace, name: r.name, resourceVersion: stored.resourceVersion },
-        status: { ...stored.status, parents },
-      },
-    });
-  }
-
-  /** One rate-limited line per route that is not fully in force (its author can trigger it). */
-  private report(compiled: CompiledRoute, parents: unknown[]): void {
-    if (compiled.valid && compiled.problems.length === 0) return;
-    const key = keyOf(compiled);
-    this.limited.warn(
-      'route not fully accepted',
-      { route: key, problems: compiled.problems.slice(0, 8), parents: parents.length },
-      key,
-    );
+    return {
+      objects: [...this.source.routes()],
+      next: (s) => nextStatus(s, this.compile(s.route), world),
+    };
   }
 }

@@ -3,14 +3,11 @@
 // trafficPolicyConditions: Accepted / Invalid / Conflicted / TargetNotFound, and
 // Conflicted). Whether a policy applies depends on the other policies and on the
 // Services, so every policy is recomputed after each (debounced) rebuild, as
-// route status is. Every replica runs this: a write happens only when a
-// condition changed (transition times aside), with the stored resourceVersion;
-// a conflict is left to the next event, which brings the newer object.
+// route status is (StatusReconciler). Every replica runs this: a write happens only
+// when a condition changed (transition times aside), with the stored resourceVersion;
+// a conflict is left to the next event, which brings the newer object (StatusWriter).
 import type { CustomObjectsApi, KubernetesObject } from '@kubernetes/client-node';
-import { isConflict, isNotFound } from '../src/k8s/client.js';
 import type { Logger } from '../src/log.js';
-import type { LimitedLogger } from '../src/log-limit.js';
-import { limitLogger } from '../src/log-limit.js';
 import {
   TRAFFIC_POLICY,
   compileTrafficPolicy,
@@ -21,8 +18,12 @@ import type {
   TrafficPolicyCondition,
   TrafficPolicyObject,
 } from '../src/traffic/index.js';
-import { nextConditions } from './authz-status.js';
-import { timestamp } from './route-status.js';
+import { nextConditions } from './conditions.js';
+import type { StatusPass } from './status-reconciler.js';
+import { StatusReconciler } from './status-reconciler.js';
+import type { NextStatus, StatusKind } from './status-writer.js';
+import { timestamp } from './timestamp.js';
+import { weakMemo } from './weak-memo.js';
 
 type StoredCondition = TrafficPolicyCondition & { lastTransitionTime?: string };
 
@@ -58,96 +59,68 @@ export interface TrafficStatusSource {
   serviceExists(namespace: string, name: string): boolean;
 }
 
-export class TrafficStatusWriter {
-  private readonly compiled = new WeakMap<TrafficPolicyObject, CompiledTrafficPolicy>();
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
-  private readonly limited: LimitedLogger;
+const keyOf = (s: StoredTrafficPolicy): string => `${s.policy.namespace}/${s.policy.name}`;
 
-  constructor(
-    private readonly api: CustomObjectsApi,
-    private readonly source: TrafficStatusSource,
-    private readonly log: Logger,
-    private readonly now: () => Date = () => new Date(),
-  ) {
-    this.limited = limitLogger(log);
-  }
-
-  /** One pass at a time; a call during a pass runs one more after it. */
-  reconcile(): Promise<void> {
-    this.again = true;
-    this.running ??= this.loop().finally(() => (this.running = undefined));
-    return this.running;
-  }
-
-  stop(): void {
-    this.stopped = true;
-  }
-
-  private async loop(): Promise<void> {
-    while (this.again && !this.stopped) {
-      this.again = false;
-      await this.pass().catch((err: unknown) =>
-        this.log.error('TrafficPolicy status pass failed', { err }),
-      );
-    }
-  }
-
-  private compile(p: TrafficPolicyObject): CompiledTrafficPolicy {
-    let c = this.compiled.get(p);
-    if (!c) {
-      c = compileTrafficPolicy(p);
-      this.compiled.set(p, c);
-    }
-    return c;
-  }
-
-  private async pass(): Promise<void> {
-    const stored = [...this.source.policies()];
-    const all = stored.map((s) => this.compile(s.policy));
-    const world = { serviceExists: (ns: string, n: string) => this.source.serviceExists(ns, n) };
-    for (const [i, s] of stored.entries()) {
-      if (this.stopped) return;
-      const desired: StoredCondition[] = trafficPolicyConditions(all[i]!, all, world);
-      const next = nextConditions<StoredCondition>(s.conditions, desired, this.now());
-      if (next.changed) await this.write(s, all[i]!, next.conditions);
-    }
-  }
-
-  private async write(
-    s: StoredTrafficPolicy,
-    compiled: CompiledTrafficPolicy,
-    conditions: StoredCondition[],
-  ): Promise<void> {
+const TRAFFIC_KIND: StatusKind<StoredTrafficPolicy> = {
+  noun: 'TrafficPolicy',
+  field: 'policy',
+  key: keyOf,
+  target: (s) => {
     const { group, version, plural, kind } = TRAFFIC_POLICY;
     const { namespace, name } = s.policy;
-    const key = `${namespace}/${name}`;
-    try {
-      await this.api.replaceNamespacedCustomObjectStatus({
-        group,
-        version,
-        plural,
-        namespace,
-        name,
-        body: {
-          apiVersion: `${group}/${version}`,
-          kind,
-          metadata: { namespace, name, resourceVersion: s.resourceVersion },
-          status: { conditions },
-        },
-      });
-      if (!compiled.valid) {
-        this.limited.warn(
-          'TrafficPolicy invalid: applied nowhere',
-          { policy: key, problems: compiled.problems.slice(0, 8) },
-          key,
-        );
-      }
-    } catch (err) {
-      // Deleted meanwhile, or a newer version is on its way (its event runs another pass).
-      if (isNotFound(err) || isConflict(err)) return;
-      this.limited.warn('TrafficPolicy status not written', { policy: key, err }, key);
-    }
+    return { group, version, plural, kind, namespace, name, resourceVersion: s.resourceVersion };
+  },
+  // No reread: a conflict is left to the next event.
+};
+
+/** The status a policy should carry, given the conditions trafficPolicyConditions gave it. */
+function nextStatus(
+  s: StoredTrafficPolicy,
+  compiled: CompiledTrafficPolicy,
+  desired: readonly StoredCondition[],
+  now: Date,
+): NextStatus {
+  const next = nextConditions(s.conditions, desired, now);
+  return {
+    changed: next.changed,
+    // status holds only conditions: what else a status might hold is not kept.
+    status: { conditions: next.conditions },
+    ...(compiled.valid
+      ? {}
+      : {
+          warning: {
+            msg: 'TrafficPolicy invalid: applied nowhere',
+            fields: { policy: keyOf(s), problems: compiled.problems.slice(0, 8) },
+          },
+        }),
+  };
+}
+
+export class TrafficStatusWriter extends StatusReconciler<StoredTrafficPolicy> {
+  private readonly compile = weakMemo(compileTrafficPolicy);
+
+  constructor(
+    api: CustomObjectsApi,
+    private readonly source: TrafficStatusSource,
+    log: Logger,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    // No retry timer, no skipping of what this replica wrote: a failure waits for the
+    // next rebuild, and a stale cached version meets a 409, which is left alone.
+    super(api, TRAFFIC_KIND, log);
+  }
+
+  /** Every policy as cached, each decided against all of them compiled once. */
+  protected snapshot(): StatusPass<StoredTrafficPolicy> {
+    const objects = [...this.source.policies()];
+    const all = objects.map((s) => this.compile(s.policy));
+    const world = { serviceExists: (ns: string, n: string) => this.source.serviceExists(ns, n) };
+    return {
+      objects,
+      next: (s) => {
+        const compiled = this.compile(s.policy);
+        return nextStatus(s, compiled, trafficPolicyConditions(compiled, all, world), this.now());
+      },
+    };
   }
 }
