@@ -13,10 +13,15 @@ export function run(pod: Pod, cmd: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = pod.spawn(cmd);
     let out = '';
+    // Only the tail of stderr is kept: fortio logs a line per error, and says why it
+    // gave up there (its stdout is then empty).
+    let err = '';
     child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr!.on('data', () => undefined);
+    child.stderr!.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-2000)));
     child.on('exit', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${cmd[0]} exited ${code}: ${out.slice(-500)}`)),
+      code === 0
+        ? resolve(out)
+        : reject(new Error(`${cmd[0]} exited ${code}: ${out.slice(-500)}${err.slice(-500)}`)),
     );
   });
 }
