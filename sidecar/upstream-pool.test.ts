@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
@@ -134,4 +135,32 @@ describe('connection settings on real connections', () => {
       }
     },
   );
+  it('retires an HTTP/2 session after maxRequestsPerConnection requests, and keeps one without', async () => {
+    const h2 = http2.createServer((_req, res) => res.end('ok'));
+    let sessions = 0;
+    h2.on('session', () => sessions++);
+    await new Promise<void>((r) => h2.listen(0, '127.0.0.1', r));
+    const h2port = (h2.address() as AddressInfo).port;
+    const h2pool = new UpstreamPool(creds);
+    const call = async (connection?: ConnectionSettings): Promise<void> => {
+      const stream = h2pool.http2({ address: '127.0.0.1', port: h2port, connection }).request({
+        ':path': '/',
+      });
+      stream.end();
+      let body = '';
+      stream.on('data', (c: Buffer) => (body += c.toString()));
+      await new Promise((r) => stream.once('close', r));
+      assert.equal(body, 'ok');
+    };
+    try {
+      for (let i = 0; i < 3; i++) await call();
+      assert.equal(sessions, 1, 'the control: one session for every request');
+      const before = sessions;
+      for (let i = 0; i < 4; i++) await call(settings({ maxRequestsPerConnection: 2 }));
+      assert.equal(sessions - before, 2, 'two requests per session');
+    } finally {
+      h2pool.close();
+      await new Promise((r) => h2.close(r));
+    }
+  });
 });

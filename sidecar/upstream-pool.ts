@@ -114,6 +114,8 @@ function plainSession(u: Upstream): http2.ClientSessionOptions {
 
 export class UpstreamPool {
   private readonly sessions = new Map<string, http2.ClientHttp2Session>();
+  /** Requests each HTTP/2 session was handed out for (maxRequestsPerConnection). */
+  private readonly served = new WeakMap<http2.ClientHttp2Session, number>();
   private readonly pools = new Map<string, { pool: Pool; identities?: ReadonlySet<string> }>();
 
   constructor(private readonly creds: Credentials) {
@@ -162,7 +164,7 @@ export class UpstreamPool {
   http2(u: Upstream): http2.ClientHttp2Session {
     const key = upstreamKey(u);
     const existing = this.sessions.get(key);
-    if (existing && !existing.closed && !existing.destroyed) return existing;
+    if (existing && !existing.closed && !existing.destroyed) return this.handOut(key, existing, u);
     const session = u.identities
       ? http2.connect(`https://${hostLiteral(u.address)}:${u.port}`, {
           ...tlsOptions(this.creds, u.identities, ALPN.http2),
@@ -187,6 +189,28 @@ export class UpstreamPool {
     session.once('close', () => clearTimeout(connecting));
     session.setTimeout(keepAliveTimeout, () => session.close());
     this.sessions.set(key, session);
+    return this.handOut(key, session, u);
+  }
+
+  /**
+   * A session for one request. With maxRequestsPerConnection N, the Nth request is
+   * its last: the session leaves the map (the next request opens a new one) and
+   * closes once that request's stream, opened synchronously by the caller, is under
+   * way; close() lets open streams finish.
+   */
+  private handOut(
+    key: string,
+    session: http2.ClientHttp2Session,
+    u: Upstream,
+  ): http2.ClientHttp2Session {
+    const max = u.connection?.maxRequestsPerConnection ?? 0;
+    if (max === 0) return session;
+    const n = (this.served.get(session) ?? 0) + 1;
+    this.served.set(session, n);
+    if (n >= max) {
+      if (this.sessions.get(key) === session) this.sessions.delete(key);
+      setImmediate(() => session.close());
+    }
     return session;
   }
 
