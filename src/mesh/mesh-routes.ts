@@ -8,6 +8,7 @@
 import { buildTable, compileRoute, selectRoutes } from '../routes/index.js';
 import type { CompiledRoute, Problem, RouteTable } from '../routes/index.js';
 import type { RouteEntry } from './config.js';
+import { contentHash } from './view.js';
 
 export interface CallRoutes {
   readonly kind: 'HTTPRoute' | 'GRPCRoute';
@@ -40,13 +41,17 @@ export interface MeshRoutes {
 }
 
 /**
- * A route's version: its generation from the API server (which moves with every
- * spec change), else its spec as written (a mesh file); with its creation time, so
- * a route deleted and made again under the same name is new.
+ * A route's version: its generation and creation time, and a hash of its spec.
+ * Generation and creation time alone do not tell a route deleted and made again
+ * under the same name within one second (creationTimestamp has seconds, and both
+ * are generation 1) from the old one: the conformance suite does exactly that
+ * (MeshFrontend's `mesh-split-v1`, then MeshPorts' with another parent), and the
+ * old compiled route stayed in force. The spec decides what is compiled, so it is
+ * in the key.
  */
 export function routeVersionKey(e: RouteEntry): string {
-  const version = e.generation ?? JSON.stringify(e.spec);
-  return `${e.kind}/${e.namespace}/${e.name}@${version}@${e.creationTimestamp}`;
+  const spec = contentHash(JSON.stringify(e.spec) ?? '');
+  return `${e.kind}/${e.namespace}/${e.name}@${e.generation ?? '-'}@${e.creationTimestamp}@${spec}`;
 }
 
 /**

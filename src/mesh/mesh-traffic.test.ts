@@ -59,6 +59,13 @@ describe('TrafficPolicies in the view and the mesh', () => {
     // An unchanged policy version is not compiled again.
     const again = compileTraffic([newer, older], t);
     assert.equal(again.compiled[1], t.compiled[1]);
+    // Made again under the same name within the same second (same generation and
+    // creation time), with another spec: compiled afresh, and a new key.
+    const remade = { ...older, spec: { ...older.spec, retries: { attempts: 3 } } };
+    const after = compileTraffic([newer, remade], t);
+    const now = after.forService({ namespace: 'shop', name: 'cart' });
+    assert.equal(now.settings.retries.attempts, 3);
+    assert.notEqual(now.key, cart.key);
   });
 
   it('names an invalid policy among the problems, and applies it nowhere', () => {

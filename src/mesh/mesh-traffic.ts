@@ -7,6 +7,7 @@
 import { compileTrafficPolicy, trafficFor } from '../traffic/index.js';
 import type { CompiledTrafficPolicy, ServiceTraffic } from '../traffic/index.js';
 import type { TrafficPolicyEntry } from './config.js';
+import { contentHash } from './view.js';
 
 export interface ServiceTrafficKeyed extends ServiceTraffic {
   /** `ns/name@generation@created` of the policy in force, or `default`. */
@@ -28,10 +29,14 @@ export interface MeshTraffic {
   readonly byVersion: ReadonlyMap<string, CompiledTrafficPolicy>;
 }
 
-/** A policy's version: its generation (else its spec as written) and creation time. */
+/**
+ * A policy's version: its generation and creation time, and a hash of its spec (a
+ * policy deleted and made again within one second has the same first two; see
+ * routeVersionKey).
+ */
 export function trafficVersionKey(e: TrafficPolicyEntry): string {
-  const version = e.generation ?? JSON.stringify(e.spec);
-  return `${e.namespace}/${e.name}@${version}@${e.creationTimestamp}`;
+  const spec = contentHash(JSON.stringify(e.spec) ?? '');
+  return `${e.namespace}/${e.name}@${e.generation ?? '-'}@${e.creationTimestamp}@${spec}`;
 }
 
 export function compileTraffic(

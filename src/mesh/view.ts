@@ -165,7 +165,10 @@ export const routeKey = (kind: RouteEntry['kind'], ns: string, n: string): strin
 export const TRAFFIC_PREFIX = 'traffic/';
 export const trafficKey = (ns: string, n: string): string => `${TRAFFIC_PREFIX}${ns}/${n}`;
 
-const hash = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16);
+/** 16 hex digits of SHA-256: a short, stable name for some content. */
+export const contentHash = (text: string): string =>
+  createHash('sha256').update(text).digest('hex').slice(0, 16);
+const hash = contentHash;
 
 /**
  * A resource's version is a hash of its content: every replica computes the same
