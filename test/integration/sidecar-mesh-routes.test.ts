@@ -174,12 +174,14 @@ describe('sidecar mesh routes (Gateway API)', { timeout: 240_000 }, () => {
         ],
       });
     });
-    // The sidecars poll the file every second: wait until the canary rule routes.
+    // The sidecars poll the file every second: wait until the canary rule routes. Eight
+    // in a row: without the route, echo balances over four pods, so one request would
+    // land on echo-2 by chance one time in four (CI once started the tests that early).
     await eventually(
       'the client sidecar to apply the routes',
       async () => {
-        const r = await mesh.call<Results>('req', 'http://echo/', 1, '{"x-version":"v2"}');
-        return r.results[0]?.pod === 'echo-2' ? true : undefined;
+        const r = await mesh.call<Results>('req', 'http://echo/', 8, '{"x-version":"v2"}');
+        return r.results.every((x) => x.pod === 'echo-2') ? true : undefined;
       },
       20_000,
     );
