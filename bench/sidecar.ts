@@ -374,6 +374,17 @@ async function main(): Promise<void> {
   progress('starting control plane, CA, two pods and their sidecars');
   const mesh = await startMesh({ servers: 1 });
   const children: { kill(): boolean }[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const c of children.splice(0)) c.kill();
+    await mesh.stop();
+  };
+  // Ctrl-C mid-run must not leave pods, bridges, nginx or haproxy behind.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      progress(`${sig}: stopping the peers and the mesh`);
+      void stopAll().finally(() => process.exit(130));
+    });
+  }
   try {
     const m = await measureRows(mesh, rows, children);
     printHttp1(m);
@@ -399,8 +410,7 @@ async function main(): Promise<void> {
     });
     process.stdout.write(`\nwrote ${file}\n`);
   } finally {
-    for (const c of children) c.kill();
-    await mesh.stop();
+    await stopAll();
   }
 }
 

@@ -71,7 +71,7 @@ const LoadBalancer = z.discriminatedUnion('policy', [
 ]);
 export type LoadBalancer = z.infer<typeof LoadBalancer>;
 
-const Service = z.strictObject({
+export const Service = z.strictObject({
   name,
   namespace: name,
   /** Virtual addresses (ClusterIPs) the app connects to. */

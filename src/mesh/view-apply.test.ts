@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WeftError } from '../errors.js';
+import { MeshConfigSchema } from './config.js';
 import { LineReader, encodeLine } from './ndjson.js';
 import { applyMessage } from './view-apply.js';
 import { diffView } from './view-diff.js';
@@ -77,6 +78,52 @@ describe('view apply', () => {
     assert.ok(r.view.has('route/httproute/shop/a'));
     const names = toMeshConfig(r.view, 'cluster.local').routes.map((x) => x.name);
     assert.deepEqual(names, ['a', 'b']);
+  });
+
+  it('re-validates only the services a change touched, and compiles as a full validation does', () => {
+    const many = (n: number, moved: string): View =>
+      viewOf(
+        ...Array.from({ length: n }, (_, i) => [
+          svc(`s${i}`),
+          eps(`s${i}`, [i === 3 ? moved : `10.1.0.${i}`]),
+        ]).flat(),
+      );
+    const first = applyMessage(
+      new Map(),
+      message(new Map(), many(6, '10.2.0.1'), 'snapshot'),
+      'cluster.local',
+    );
+    assert.ok(first.ok);
+    const second = applyMessage(
+      first.view,
+      message(first.view, many(6, '10.2.0.2')),
+      'cluster.local',
+    );
+    assert.ok(second.ok);
+    const [a, b] = [first.config.services, second.config.services];
+    // Unchanged services: the very entry validated before; the changed one: a new entry.
+    assert.deepEqual(
+      a.map((s, i) => s === b[i]),
+      [true, true, true, false, true, true],
+    );
+    assert.deepEqual(
+      b[3]!.endpoints.map((e) => e.address),
+      ['10.2.0.2'],
+    );
+    // The same config a validation of everything gives (defaults included).
+    assert.deepEqual(
+      second.config,
+      MeshConfigSchema.parse({
+        clusterDomain: 'cluster.local',
+        inbound: { mode: 'STRICT', ports: [] },
+        services: [...second.view.values()]
+          .filter((r) => r.kind === 'service')
+          .map((r) => {
+            const e = second.view.get(`endpoints/shop/${r.service.name}`);
+            return { ...r.service, endpoints: e?.kind === 'endpoints' ? e.endpoints : [] };
+          }),
+      }),
+    );
   });
 
   it('refuses a whole message when one resource does not fit, naming it', () => {
