@@ -1,9 +1,12 @@
 // One simulated sidecar of `npm run bench:discovery`: the discovery half of
 // sidecar/discovery-client.ts without the data plane. One HTTP/2 stream over mTLS
 // (its own pod's certificate) from its pod's loopback address, the real wire
-// schemas and framing (src/mesh/wire.ts, ndjson.ts), every message applied with
-// the sidecar's own code (src/mesh/view-apply.ts: parse, apply, compile to a
-// MeshConfig) and ACKed, or NACKed and the last good view kept.
+// schemas and framing (src/mesh/wire.ts, ndjson.ts, chunks.ts), every message
+// applied with the sidecar's own code (src/mesh/view-apply.ts: parse, apply,
+// compile to a MeshConfig) and ACKed, or NACKed and the last good view kept.
+// Scoped, as a real sidecar is when discovery offers it: the catalog, plus the
+// endpoints of the services its spec names (those a real one would have called);
+// a spec without names is a wildcard sidecar from before scoping (everything).
 //
 // What it leaves out to be light: the compiled MeshConfig is dropped after each
 // apply unless `keepConfig` (the heap probe keeps it, as a sidecar does), and a
@@ -13,12 +16,19 @@ import { randomInt } from 'node:crypto';
 import http2 from 'node:http2';
 import tls from 'node:tls';
 import type { MeshConfig } from '../src/mesh/config.js';
+import { ChunkAssembler } from '../src/mesh/chunks.js';
 import { LineReader, encodeLine } from '../src/mesh/ndjson.js';
 import { applyMessage, mustResync, nackOf } from '../src/mesh/view-apply.js';
 import type { Resource, View } from '../src/mesh/view.js';
 import { versionsOf } from '../src/mesh/view.js';
 import type { ClientMessage } from '../src/mesh/wire.js';
-import { DISCOVERY_PATH, NDJSON, ServerMessage } from '../src/mesh/wire.js';
+import {
+  DISCOVERY_PATH,
+  NDJSON,
+  SCOPING,
+  SCOPING_HEADER,
+  ServerMessage,
+} from '../src/mesh/wire.js';
 import { spiffeIdOf } from '../src/pki/peer-spiffe-id.js';
 
 export interface SimSpec {
@@ -27,23 +37,21 @@ export interface SimSpec {
   readonly address: string;
   readonly cert: string;
   readonly key: string;
+  /** endpoints/<ns>/<service> names it subscribes to (scoped); absent: wildcard. */
+  readonly subscribe?: readonly string[];
 }
 
 /**
- * THE place a simulated sidecar decides what it subscribes to. Main's protocol has
- * no subscription: discovery pushes every service's endpoints to every sidecar (the
- * worst case), so every sim is subscribed to everything and the convergence check
- * waits for all of them. When scoping lands, return the services this sim asks for
- * (say a handful chosen from its index), send them where the protocol wants them
- * (see `hello` below), and the bench waits only for the sims subscribed to the
- * service a change touches.
+ * What a simulated sidecar subscribes to: the endpoints its spec names (scoped), or
+ * everything (wildcard). The convergence check waits only for the sims subscribed
+ * to the service a change touches: a scoped mesh sends a change to them alone.
  */
-export function subscriptionOf(_spec: SimSpec): 'all' | ReadonlySet<string> {
-  return 'all';
+export function subscriptionOf(spec: SimSpec): 'all' | ReadonlySet<string> {
+  return spec.subscribe ? new Set(spec.subscribe) : 'all';
 }
 
 export const isSubscribed = (sub: 'all' | ReadonlySet<string>, resource: string): boolean =>
-  sub === 'all' || sub.has(resource.replace(/^endpoints\//, 'service/'));
+  sub === 'all' || sub.has(resource);
 
 export interface SimOptions {
   readonly port: number;
@@ -139,35 +147,43 @@ export class Sim {
       ':path': DISCOVERY_PATH,
       'content-type': NDJSON,
     });
+    const send = (m: ClientMessage): void => void stream.write(encodeLine(m));
     stream.on('response', (h) => {
       this.lastStatus = Number(h[':status']);
-      if (this.lastStatus === 200) this.connected = true;
-      else session.destroy();
+      if (this.lastStatus !== 200) return void session.destroy();
+      this.connected = true;
+      // As the real sidecar: scoped only when discovery offers it.
+      const scoped = h[SCOPING_HEADER] === SCOPING && this.subscription !== 'all';
+      send({
+        type: 'hello',
+        known: versionsOf(this.view),
+        ...(scoped ? { subscribe: [...this.subscription] } : {}),
+      });
     });
     stream.on('error', () => undefined);
     stream.on('close', () => session.destroy());
-    const send = (m: ClientMessage): void => void stream.write(encodeLine(m));
-    send({ type: 'hello', known: versionsOf(this.view) });
     const reader = new LineReader(MAX_LINE);
+    const parts = new ChunkAssembler();
     // At most one message is in flight (discovery waits for the ACK), so the bytes
     // received since the last message are the next message's size.
     let bytes = 0;
     stream.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
       for (const raw of reader.push(chunk)) {
-        this.onMessage(raw, bytes, send, session);
+        const message = parts.push(ServerMessage.parse(raw));
+        if (!message) continue; // more lines of it follow
+        this.onMessage(message, bytes, send, session);
         bytes = 0;
       }
     });
   }
 
   private onMessage(
-    raw: unknown,
+    message: ServerMessage,
     bytes: number,
     send: (m: ClientMessage) => void,
     session: http2.ClientHttp2Session,
   ): void {
-    const message = ServerMessage.parse(raw);
     const t0 = performance.now();
     const result = applyMessage(this.view, message, 'cluster.local');
     const applyMs = performance.now() - t0;

@@ -57,6 +57,27 @@ const STARTED = Date.now();
  */
 const PING_DEADLINE_MS = num('PING_DEADLINE_MS', 120_000);
 const LOAD_AT_START = os.loadavg().map((l) => Number(l.toFixed(2)));
+/**
+ * SCOPED=0: every sim a wildcard sidecar (the whole view, every change to every sim:
+ * the worst case, and the protocol before scoping). Default: scoped, as real sidecars
+ * are, each subscribed to one of HOT shared services (SIDECARS / HOT callers each)
+ * and a few others of its own.
+ */
+const SCOPED = process.env.SCOPED !== '0';
+const HOT = 10;
+
+/** The endpoints sim `i` subscribes to, as the services a real sidecar would call. */
+function subscriptionFor(i: number, ns: string): string[] {
+  const services = new Set([i % HOT, ...[0, 101, 211, 307].map((k) => (i * 37 + k) % SERVICES)]);
+  return [...services].map((s) => `endpoints/${ns}/svc-${s}`);
+}
+
+/**
+ * The Service change `c` moves an endpoint of. Scoped: odd changes hit sim c's own
+ * service (a few subscribers), even ones a shared service (SIDECARS / HOT of them).
+ */
+const changedService = (c: number): number =>
+  SCOPED && c % 2 === 0 ? c % HOT : (c * 37) % SERVICES;
 
 const say = (line: string): boolean =>
   process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -158,7 +179,7 @@ async function runChanges(
       say(`DEADLINE_MIN (${DEADLINE_MIN}) reached: reporting ${c - 1} changes`);
       break;
     }
-    const s = (c * 37) % SERVICES;
+    const s = changedService(c);
     // Watch first: the sims must be listening before the change can reach them.
     const resource = `endpoints/${ns}/svc-${s}`;
     const watched: Promise<Watched> = fleet.watch(resource, movedIp(s, c), 600_000);
@@ -168,12 +189,13 @@ async function runChanges(
     const [w, p] = await Promise.all([watched, probed]);
     out.probe.push(p.at[0]! - t0);
     const lat = w.at.map((at) => at - t0);
+    if (!lat.length) throw new Error(`no sim is subscribed to svc-${s}: nothing measured`);
     out.every.push(Math.max(...lat));
     out.each.push(...lat);
     out.bytes.push(...w.bytes);
     out.applyMs.push(...w.applyMs);
     say(
-      `change ${c}/${CHANGES} (svc-${s}): every sim in ${Math.round(Math.max(...lat))} ms, ` +
+      `change ${c}/${CHANGES} (svc-${s}, ${lat.length} subscribed): every sim in ${Math.round(Math.max(...lat))} ms, ` +
         `first in ${Math.round(Math.min(...lat))} ms, ${percentile(sorted(w.bytes), 50)} B`,
     );
     await sleep(GAP_MS);
@@ -183,7 +205,7 @@ async function runChanges(
 
 async function main(): Promise<void> {
   say(
-    `bench:discovery: ${SERVICES} services × ${ENDPOINTS} endpoints, ${SIDECARS} sims in ${WORKERS} workers; load average ${LOAD_AT_START.join(' ')}`,
+    `bench:discovery: ${SERVICES} services × ${ENDPOINTS} endpoints, ${SIDECARS} ${SCOPED ? 'scoped' : 'wildcard'} sims in ${WORKERS} workers; load average ${LOAD_AT_START.join(' ')}`,
   );
   say('starting kube-apiserver + etcd');
   const cp = await startControlPlane({ serviceCidr: '10.0.0.0/20', onProgress: (l) => say(l) });
@@ -199,10 +221,17 @@ async function main(): Promise<void> {
   await cluster.serviceAccount('web');
   const spiffeId = `spiffe://cluster.local/ns/${ns}/sa/web`;
 
-  // The sims' pods, one more for the heap probe, and the real sidecar's at 127.0.0.1.
-  await createSimPods(cluster, 'web', SIDECARS + 1);
+  // The sims' pods, one more for the heap probe, one for the full push, and the real
+  // sidecar's at 127.0.0.1.
+  await createSimPods(cluster, 'web', SIDECARS + 2);
   await cluster.pod({ name: 'real-sidecar', serviceAccount: 'web', ip: '127.0.0.1' });
-  const specs: SimSpec[] = await simSpecs(ca.ca.authority(), spiffeId, SIDECARS + 1);
+  // The heap probe and the full push's sim (the last two specs) stay wildcards.
+  const specs: SimSpec[] = (await simSpecs(ca.ca.authority(), spiffeId, SIDECARS + 2)).map(
+    (spec) =>
+      SCOPED && spec.index < SIDECARS
+        ? { ...spec, subscribe: subscriptionFor(spec.index, ns) }
+        : spec,
+  );
 
   const serving = await issueServingCertificate(
     ca.ca.authority(),
@@ -264,8 +293,8 @@ async function main(): Promise<void> {
   await realSidecarHolds(real, target);
   say(`full catalog: ${JSON.stringify(full)}`);
 
-  // The connect storm: every sim at once, each to be sent the whole view.
-  say(`connect storm: ${SIDECARS} sims`);
+  // The connect storm: every sim at once, each to be sent the catalog (scoped) or everything.
+  say(`connect storm: ${SIDECARS} ${SCOPED ? 'scoped' : 'wildcard'} sims`);
   const stormCpu = cpuMeter([discovery.pid]);
   const fleet = Fleet.start(WORKERS, specs.slice(0, SIDECARS), { ...start, keepConfig: false });
   cleanups.push(() => fleet.stop());
@@ -287,6 +316,11 @@ async function main(): Promise<void> {
   const changePhase = changeCpu();
   const simPhase = simCpu();
   const stats = await fleet.stats();
+  // The full push: a wildcard sim connecting now is sent the whole view at once.
+  const whole = Fleet.start(1, [specs[SIDECARS + 1]!], { ...start, keepConfig: false });
+  cleanups.push(() => whole.stop());
+  await whole.awaitServices(target, 600_000);
+  const wholeStats = await whole.stats();
   report({
     empty,
     full,
@@ -299,6 +333,7 @@ async function main(): Promise<void> {
     simPhase,
     simStorm,
     stats,
+    fullPushBytes: Math.max(...wholeStats.snapshotBytes),
   });
 }
 
@@ -316,22 +351,26 @@ function report(r: {
   simPhase: { vcpu: number; seconds: number };
   simStorm: { vcpu: number; seconds: number };
   stats: Awaited<ReturnType<Fleet['stats']>>;
+  fullPushBytes: number;
 }): void {
   const every = sorted(r.changes.every);
   const each = sorted(r.changes.each);
   const snapshotBytes = Math.max(...r.stats.snapshotBytes);
+  const fullPushBytes = r.fullPushBytes;
   const deltaBytes = percentile(sorted(r.changes.bytes), 50);
   const result = {
     scale: {
       services: SERVICES,
       endpointsPerService: ENDPOINTS,
       sidecars: SIDECARS,
+      scoped: SCOPED,
       workers: WORKERS,
     },
     loadAverage: { atStart: LOAD_AT_START, atEnd: os.loadavg().map((l) => round(l, 2)) },
     snapshotBytes,
+    fullPushBytes,
     deltaBytesPerEndpointChange: deltaBytes,
-    fullPushOverDelta: round(snapshotBytes / deltaBytes),
+    fullPushOverDelta: round(fullPushBytes / deltaBytes),
     convergenceMs: {
       changes: r.changes.every.length,
       pingDeadlineMs: PING_DEADLINE_MS,
@@ -377,7 +416,8 @@ function report(r: {
   printTable(
     ['figure', 'value', 'target'],
     [
-      ['snapshot (full push), bytes', snapshotBytes, '–'],
+      ['full push (the whole view), bytes', fullPushBytes, '–'],
+      [`a ${SCOPED ? 'scoped' : 'wildcard'} sim's snapshot, bytes`, snapshotBytes, '–'],
       ['one endpoint change, bytes', deltaBytes, '–'],
       ['full push / one change', result.fullPushOverDelta, 'ratio'],
       ['convergence to every sidecar p50, ms', result.convergenceMs.everySidecar.p50, '–'],

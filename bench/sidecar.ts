@@ -305,6 +305,15 @@ function printHttp1(m: Measured): void {
   );
 }
 
+/** Requests not answered 200, with the codes they got instead (fortio: -1 is a transport error). */
+function errorsOf(f: Fortio): string {
+  const errors = f.DurationHistogram.Count - (f.RetCodes['200'] ?? 0);
+  const codes = Object.entries(f.RetCodes).filter(([code]) => code !== '200');
+  return codes.length
+    ? `${errors} (${codes.map(([c, n]) => `${c}×${n}`).join(', ')})`
+    : `${errors}`;
+}
+
 function printHttp2(h2: { direct: Fortio; pair: Fortio }): void {
   const h2pct = percentileMs;
   process.stdout.write('\nHTTP/2, 1000 rps, 16 connections, 10s (ms)\n');
@@ -315,7 +324,7 @@ function printHttp2(h2: { direct: Fortio; pair: Fortio }): void {
       h2pct(f, 50),
       h2pct(f, 90),
       h2pct(f, 99),
-      f.DurationHistogram.Count - (f.RetCodes['200'] ?? 0),
+      errorsOf(f),
     ]),
   );
 }
@@ -404,7 +413,13 @@ async function main(): Promise<void> {
       http1: m.results,
       againstWeft: v.against,
       ...(m.h2
-        ? { http2: { direct: m.h2.direct.DurationHistogram, pair: m.h2.pair.DurationHistogram } }
+        ? {
+            http2: {
+              direct: m.h2.direct.DurationHistogram,
+              pair: m.h2.pair.DurationHistogram,
+              retCodes: { direct: m.h2.direct.RetCodes, pair: m.h2.pair.RetCodes },
+            },
+          }
         : {}),
       targets: Object.fromEntries(v.list),
     });
