@@ -10,6 +10,7 @@ import type { Endpoint } from '../src/mesh/config.js';
 import type { Plan } from '../src/routes/index.js';
 import type { Target } from '../src/mesh/mesh-index.js';
 import type { Peers } from './istio-metrics.js';
+import type { ReplayableBody } from './replayable-body.js';
 import type { ServiceTraffic } from './traffic-state.js';
 
 export type Direction = 'outbound' | 'inbound';
@@ -58,9 +59,10 @@ export interface Exchange {
   plan?: ForwardPlan | undefined;
   /**
    * The request body as a layer read it, sent instead of req's: whole (a Buffer, so
-   * a retry or a mirror can replay it), or the part read and then the rest.
+   * a retry or a mirror can replay it), the part read and then the rest, or streamed
+   * with a bounded copy kept for retries (a ReplayableBody: each try reads it anew).
    */
-  body?: Buffer | AsyncIterable<Buffer> | undefined;
+  body?: Buffer | AsyncIterable<Buffer> | ReplayableBody | undefined;
   /** The called (backend) Service's TrafficPolicy state (outbound, set by the policy layer). */
   traffic?: ServiceTraffic | undefined;
   /** What the routes layers ask of the current try upstream; the forwarders honour it. */

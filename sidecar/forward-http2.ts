@@ -14,9 +14,13 @@ import { mergeFlags } from '../src/traffic/index.js';
 import type { Exchange } from './exchange.js';
 import { resetReply } from './exchange.js';
 import { asSent, forwardHeaders } from './http-headers.js';
+import { bodyForTry } from './replayable-body.js';
 import { upstreamFailure } from './upstream-errors.js';
 
-/** A body the routes layer read: whole (a retry replays it), or its start and the rest. */
+/**
+ * A body the request-body layer holds: whole (a retry replays it), its start and the
+ * rest, or a replayable body's read for this try (which ends once the try does).
+ */
 function sendBody(
   up: http2.ClientHttp2Stream,
   body: Buffer | AsyncIterable<Buffer>,
@@ -27,6 +31,7 @@ function sendBody(
   const rest = Readable.from(body);
   rest.once('error', cancel);
   rest.pipe(up);
+  up.once('close', () => rest.destroy());
 }
 
 /**
@@ -148,7 +153,8 @@ export function forwardHttp2(
     };
     if (t?.signal?.aborted) stop();
     else t?.signal?.addEventListener('abort', stop, { once: true });
-    if (ex.body) sendBody(up, ex.body, cancel);
+    const body = bodyForTry(ex);
+    if (body) sendBody(up, body, cancel);
     else streamBody(req, up, ex, cancel);
   });
 }

@@ -10,6 +10,7 @@ import { mergeFlags } from '../src/traffic/index.js';
 import type { Exchange } from './exchange.js';
 import { onReplyEnd } from './exchange.js';
 import { forwardHeaders } from './http-headers.js';
+import { bodyForTry } from './replayable-body.js';
 import { upstreamFailure } from './upstream-errors.js';
 
 /** A request has a body when it says so (RFC 9112 §6.3); a bodiless one sends none. */
@@ -36,10 +37,11 @@ export function forwardPooled(
   const res = ex.res as http.ServerResponse;
   const headers = { ...forwardHeaders(req.headers), ...extraHeaders } as Record<string, string>;
   const t = ex.upstreamTry;
+  const held = bodyForTry(ex);
   // A body the routes layer holds is sent whole: undici states its length.
-  if (Buffer.isBuffer(ex.body)) delete headers['content-length'];
+  if (Buffer.isBuffer(held)) delete headers['content-length'];
   // undici writes async iterables as streamed bodies; its types list only Readable.
-  const body = (ex.body ?? (hasBody(req) ? counted(req, ex) : null)) as Readable | Buffer | null;
+  const body = (held ?? (hasBody(req) ? counted(req, ex) : null)) as Readable | Buffer | null;
   return new Promise((resolve, reject) => {
     let controller: Dispatcher.DispatchController | undefined;
     let gone = false;

@@ -18,7 +18,7 @@ import type { BackendRef } from '../src/routes/index.js';
 import type { Exchange } from './exchange.js';
 import { authorityOf, isHttp2Request } from './exchange.js';
 import { forwardHeaders } from './http-headers.js';
-import { replayable } from './layers/request-body.js';
+import { heldWhole } from './layers/request-body.js';
 import type { Upstream, UpstreamPool } from './upstream-pool.js';
 
 export interface MirrorOptions {
@@ -79,7 +79,7 @@ export class MirrorSender {
   /** Sends a copy of the exchange's request to each mirror; returns at once. */
   send(mesh: MeshIndex, ex: Exchange, mirrors: readonly BackendRef[]): void {
     for (const ref of mirrors) {
-      if (!replayable(ex)) {
+      if (!heldWhole(ex)) {
         this.count('dropped', 'request body over the replay bound', ref);
         continue;
       }

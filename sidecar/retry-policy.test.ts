@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCode, WeftError } from '../src/errors.js';
+import { DEFAULT_SETTINGS } from '../src/traffic/index.js';
+import type { TrafficSettings } from '../src/traffic/index.js';
 import type { ForwardPlan } from './exchange.js';
-import { backoffDelay, retriableFailure, retryPolicy } from './retry-policy.js';
+import { backoffDelay, policyRetries, retriableFailure, retryPolicy } from './retry-policy.js';
 
 const plan = (retry: ForwardPlan['retry'], timeouts: ForwardPlan['timeouts'] = {}): ForwardPlan =>
   ({ retry, timeouts }) as ForwardPlan;
@@ -41,5 +43,18 @@ describe('retry arithmetic', () => {
     assert.equal(retriableFailure(timeout, without), false);
     assert.equal(retriableFailure(reset, with504), false);
     assert.equal(retriableFailure(new Error('x'), with504), false);
+  });
+
+  it("tells when the policy's retries run: not under a route retry, a fault, or attempts 0", () => {
+    const none: TrafficSettings = {
+      ...DEFAULT_SETTINGS,
+      retries: { ...DEFAULT_SETTINGS.retries, attempts: 0 },
+    };
+    const faulty = { ...DEFAULT_SETTINGS, fault: {} } as unknown as TrafficSettings;
+    assert.equal(policyRetries(undefined, DEFAULT_SETTINGS), true);
+    assert.equal(policyRetries(plan(undefined), DEFAULT_SETTINGS), true);
+    assert.equal(policyRetries(plan({ codes: [503] }), DEFAULT_SETTINGS), false);
+    assert.equal(policyRetries(undefined, none), false);
+    assert.equal(policyRetries(undefined, faulty), false);
   });
 });

@@ -82,6 +82,14 @@ export function trafficRetryPolicy(
   };
 }
 
+/**
+ * Will the TrafficPolicy's retries (not a route's) run for this request, should its
+ * tries fail? What trafficRetryPolicy decides, without building the policy.
+ */
+export function policyRetries(plan: ForwardPlan | undefined, settings: TrafficSettings): boolean {
+  return !settings.fault && !plan?.retry && settings.retries.attempts > 0;
+}
+
 const grpcStatusOf = (headers: Record<string, unknown>): number | undefined => {
   const v = headers['grpc-status'];
   return typeof v === 'string' && /^[0-9]{1,2}$/.test(v) ? Number(v) : undefined;

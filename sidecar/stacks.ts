@@ -10,7 +10,8 @@
 //         → trafficPolicy (the backend Service's TrafficPolicy, or weft's defaults:
 //           its state hangs on the exchange for the layers below)
 //         → fault (a delay, or an abort answered here: before any copy or try)
-//         → requestBody (holds a small body whole when the rule retries or mirrors)
+//         → requestBody (holds a small body whole when the rule retries or mirrors;
+//           else, when the policy retries, keeps a copy as the body streams)
 //         → mirror (copies on the side, never awaited)
 //         → timeout (the rule's request timeout: every try and wait below it)
 //         → retry (the rule's retries, else the policy's; the Service's budget caps

@@ -5,9 +5,11 @@
 // Each try goes through balance again, so it may land on another endpoint. A try
 // is repeated only while nothing of it reached the client: an answer with a listed
 // status is dropped at its head (the forwarder cancels it), a connection that never
-// opened, or a per-try timeout when 504 is listed. Only a request whose body is held
-// whole (request-body.ts) or that has none is ever retried: anything else cannot be
-// sent twice. The request timeout (timeout.ts) bounds the waits too; a try's limit
+// opened, or a per-try timeout when 504 is listed. Only a request that has no body,
+// or whose body is held (request-body.ts) whole or, streamed, every byte so far, is
+// ever retried: anything else cannot be sent twice. Whether a streamed body is still
+// held is asked when a try fails, as the first try may have outgrown the bound: then
+// the failure (or the listed answer) goes to the client. The request timeout (timeout.ts) bounds the waits too; a try's limit
 // shares its Deadline (../deadline.ts): one timer and, when the try's limit ends
 // first, one controller per try.
 import type { Random } from '../../src/random.js';
@@ -63,7 +65,9 @@ function afterFailure(
   at: { readonly last: boolean; readonly stopped: boolean },
 ): 'again' | undefined {
   if (at.stopped || !retriableFailure(err, p)) return undefined;
-  if (!at.last && !ex.res.headersSent) return budgetAllows(ex, p) ? 'again' : undefined;
+  if (!at.last && !ex.res.headersSent && replayable(ex)) {
+    return budgetAllows(ex, p) ? 'again' : undefined;
+  }
   if (at.last && p.tries > 1) ex.flags = mergeFlags(ex.flags, 'URX');
   return undefined;
 }
@@ -82,7 +86,7 @@ async function attempt(
     signal: deadline ? deadline.startTry(p.perTryMs) : outer.signal,
     head: (status, headers) => {
       if (retriableAnswer(p, status, headers)) {
-        if (!last && budgetAllows(ex, p)) {
+        if (!last && replayable(ex) && budgetAllows(ex, p)) {
           dropped = true;
           return undefined;
         }

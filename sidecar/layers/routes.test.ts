@@ -13,6 +13,7 @@ import type { Random } from '../../src/random.js';
 import type { ConnectionInfo, Exchange, Layer, ProxyRequest, ProxyResponse } from '../exchange.js';
 import { newExchange } from '../exchange.js';
 import { MirrorSender } from '../mirror-sender.js';
+import { bodyForTry } from '../replayable-body.js';
 import { compose } from '../stacks.js';
 import type { UpstreamPool } from '../upstream-pool.js';
 import { mirror } from './mirror.js';
@@ -149,7 +150,8 @@ interface Seen {
 }
 
 /** The body as the forwarder would send it: held whole, or the part read and the rest. */
-async function bodyOf(body: Exchange['body']): Promise<string | undefined> {
+async function bodyOf(ex: Exchange): Promise<string | undefined> {
+  const body = bodyForTry(ex);
   if (body === undefined || Buffer.isBuffer(body)) return body?.toString();
   let all = '';
   for await (const chunk of body) all += chunk.toString();
@@ -164,7 +166,7 @@ function upstream(answers: Answer[]): { layer: Layer; seen: Seen[] } {
       service: ex.target!.service.name,
       url: ex.req.url ?? '',
       headers: { ...ex.req.headers },
-      body: await bodyOf(ex.body),
+      body: await bodyOf(ex),
     });
     const a = answers.shift() ?? { status: 200 };
     if (a === 'connect-fail') throw new WeftError(ErrorCode.UpstreamConnectFailed, 'refused');
