@@ -15,7 +15,7 @@ import type { Exchange } from './exchange.js';
 import { resetReply } from './exchange.js';
 import { asSent, forwardHeaders } from './http-headers.js';
 import { bodyForTry } from './replayable-body.js';
-import { upstreamFailure } from './upstream-errors.js';
+import { upstreamFailure, upstreamReset } from './upstream-errors.js';
 
 /**
  * A body the request-body layer holds: whole (a retry replays it), its start and the
@@ -133,7 +133,7 @@ export function forwardHttp2(
       if (cancelled) return;
       // Reset by the peer without an answer.
       if (!res.headersSent && up.rstCode) {
-        reject(new WeftError(ErrorCode.UpstreamReset, `upstream reset (${up.rstCode})`));
+        reject(upstreamReset(up.rstCode));
       }
       // Torn down with part of the answer still unread: no 'end' follows.
       if (res.headersSent && !up.readableEnded) cut('UR');

@@ -315,8 +315,8 @@ for (const kind of ['http1', 'http2'] as const) {
       assert.equal(first.got.bodies[0]?.length, total(chunks));
       assert.deepEqual(second.got.bodies, []);
       assert.equal(p.exchanges[0]?.requestBytes, total(chunks));
-      // A reset before the head: UR over HTTP/1.1; the h2 forwarder reports it as UF.
-      assert.match(p.exchanges[0]?.flags ?? '', /^U[RF]$/);
+      // A reset before the head, on either protocol: UR, never a failed connect.
+      assert.equal(p.exchanges[0]?.flags, 'UR');
     });
 
     it('cuts the upstream body when the client leaves mid-body, never ends it as whole', async () => {
@@ -373,5 +373,42 @@ describe('policy retries of a gRPC call', { timeout: 10_000 }, () => {
     assert.deepEqual(bodies, [message.toString('hex'), message.toString('hex')]);
     assert.equal(p.exchanges[0]?.requestBytes, message.length);
     assert.equal(p.exchanges[0]?.grpcStatus, '0');
+  });
+});
+
+describe('HTTP/2 resets under the default policy retries', { timeout: 10_000 }, () => {
+  // Istio's default retries a failed connect and a refused stream, never a reset: a
+  // reset request may have been acted on. REFUSED_STREAM says it was not.
+  async function resetting(code: number): Promise<{ port: number; got: string[] }> {
+    const got: string[] = [];
+    const port = await listen('http2', (req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        got.push(body);
+        (res as http2.Http2ServerResponse).stream.close(code);
+      });
+    });
+    return { port, got };
+  }
+
+  it('does not replay a request whose stream the upstream reset', async () => {
+    const first = await resetting(http2.constants.NGHTTP2_INTERNAL_ERROR);
+    const second = await app('http2', 'echo');
+    const p = await proxy('http2', meshWith(), [first.port, second.port]);
+    const reply = await send('http2', p.port, [bytes('order=1')]);
+    assert.equal(reply.status, 503);
+    assert.deepEqual(first.got, ['order=1']);
+    assert.deepEqual(second.got.bodies, []);
+    assert.equal(p.exchanges[0]?.flags, 'UR');
+  });
+
+  it('tries again a request whose stream the upstream refused, its body whole', async () => {
+    const first = await resetting(http2.constants.NGHTTP2_REFUSED_STREAM);
+    const second = await app('http2', 'echo');
+    const p = await proxy('http2', meshWith(), [first.port, second.port]);
+    const reply = await send('http2', p.port, [bytes('order=2')]);
+    assert.equal(reply.status, 200);
+    assert.deepEqual(second.got.bodies, ['order=2']);
   });
 });

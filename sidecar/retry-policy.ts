@@ -7,6 +7,7 @@ import type { Random } from '../src/random.js';
 import { shouldRetry } from '../src/traffic/index.js';
 import type { RetryBudget, RetryOn, TrafficSettings, TryOutcome } from '../src/traffic/index.js';
 import type { ForwardPlan } from './exchange.js';
+import { isRefusedStream } from './upstream-errors.js';
 
 /** Istio's defaults where the route leaves them out: 2 retries, 25 ms apart (Envoy's base). */
 export const DEFAULT_ATTEMPTS = 2;
@@ -113,7 +114,8 @@ export function retriableAnswer(
 function outcomeOf(err: unknown): TryOutcome | undefined {
   const code = asWeftError(err).code;
   if (code === ErrorCode.UpstreamConnectFailed) return { type: 'connect-failure' };
-  if (code === ErrorCode.UpstreamReset) return { type: 'reset', sent: true };
+  if (code === ErrorCode.UpstreamReset)
+    return isRefusedStream(err) ? { type: 'refused-stream' } : { type: 'reset', sent: true };
   if (code === ErrorCode.UpstreamTimeout) return { type: 'timeout' };
   return undefined;
 }
