@@ -203,6 +203,9 @@ export function createProxy(d: ProxyDeps): Proxy {
     ...common,
     http: outboundHttp,
     refused: refused('outbound'),
+    // Opaque TCP meets the same per-Service pool counts as the HTTP stack above.
+    traffic,
+    accessLog: d.accessLog,
   });
   const inbound = createInboundListener({
     ...common,
