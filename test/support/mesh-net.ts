@@ -98,7 +98,11 @@ export function meshNet(): MeshNet {
             env: { ...process.env, ...opts.env },
           };
           const child = spawn('ip', ['netns', 'exec', ns, ...as, ...cmd], options);
-          process.once('exit', () => child.kill('SIGKILL'));
+          // Killed if this process exits first; forgotten once it exits itself, or
+          // a long bench spawning fortio per block piles up exit listeners.
+          const kill = (): void => void child.kill('SIGKILL');
+          process.once('exit', kill);
+          child.once('exit', () => process.off('exit', kill));
           return child;
         },
         setHosts(entries) {

@@ -35,7 +35,9 @@ export function watchProcess(child: ChildProcess): WeftProcess {
   const exited = new Promise<number | string>((resolve) => {
     child.once('exit', (code, sig) => resolve(code ?? sig ?? 'unknown'));
   });
-  process.once('exit', () => child.kill('SIGKILL'));
+  const kill = (): void => void child.kill('SIGKILL');
+  process.once('exit', kill);
+  void exited.then(() => process.off('exit', kill));
   return {
     child,
     output,
