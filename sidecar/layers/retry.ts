@@ -9,9 +9,10 @@
 // or whose body is held (request-body.ts) whole or, streamed, every byte so far, is
 // ever retried: anything else cannot be sent twice. Whether a streamed body is still
 // held is asked when a try fails, as the first try may have outgrown the bound: then
-// the failure (or the listed answer) goes to the client. The request timeout (timeout.ts) bounds the waits too; a try's limit
-// shares its Deadline (../deadline.ts): one timer and, when the try's limit ends
-// first, one controller per try.
+// the failure (or the listed answer) goes to the client. The request timeout
+// (timeout.ts) bounds the waits too; a try's limit shares its Deadline
+// (../deadline.ts): one timer and, when the try's limit ends first, one controller
+// per try.
 import type { Random } from '../../src/random.js';
 import { secureRandom } from '../../src/random.js';
 import { Deadline } from '../deadline.js';
