@@ -29,15 +29,15 @@ export function connectionRequest(conn: ConnectionInfo): AuthzRequest {
 }
 
 export function requestOf(ex: Exchange): AuthzRequest {
-  return {
-    ...connectionRequest(ex.conn),
-    http: {
-      method: ex.req.method ?? '',
-      path: ex.req.url ?? '',
-      host: authorityOf(ex.req),
-      headers: ex.req.headers,
-    },
+  // Not `{ ...connectionRequest(), http }`: a spread followed by more properties is
+  // ~40x slower to build on Node 20's V8 (src/routes/plan.ts), on every request.
+  const http = {
+    method: ex.req.method ?? '',
+    path: ex.req.url ?? '',
+    host: authorityOf(ex.req),
+    headers: ex.req.headers,
   };
+  return Object.assign(connectionRequest(ex.conn), { http });
 }
 
 /**
