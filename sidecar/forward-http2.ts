@@ -71,6 +71,10 @@ export function forwardHttp2(
   // The client's stream already closed (it reset while a body was read or a retry
   // waited): 'close' will not fire again, so a try started now would never settle.
   if (res.stream.destroyed || res.stream.closed) return Promise.resolve();
+  // Whether a body follows is the client's to say (its HEADERS ended the stream),
+  // never the method's: Node ends a GET or HEAD at once unless told, and a body
+  // sent with one was then written after that end, lost.
+  const endStream = ex.body === undefined && req.stream.endAfterHeaders;
   return new Promise((resolve, reject) => {
     let up: http2.ClientHttp2Stream;
     // The routes layer refused this answer (a retry follows): nothing of it is sent.
@@ -80,7 +84,7 @@ export function forwardHttp2(
     let cancelled = false;
     const abort = new AbortController();
     try {
-      up = session.request(headers, { signal: abort.signal });
+      up = session.request(headers, { endStream, signal: abort.signal });
     } catch (cause) {
       reject(new WeftError(ErrorCode.UpstreamConnectFailed, 'upstream session closed', { cause }));
       return;
