@@ -110,7 +110,10 @@ describe('forwardHttp2 forwards a body whatever the method', () => {
       stream.on('end', () => {
         stream.respond({ ':status': 200 }, { waitForTrailers: true });
         stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-        stream.end(`${headers[':method']} ${Buffer.concat(chunks).toString()}`);
+        const body = `${headers[':method']} ${Buffer.concat(chunks).toString()}`;
+        // /big: an answer far over the stream's flow-control window, so the
+        // forwarder's writes towards the client meet backpressure.
+        stream.end(headers[':path'] === '/big' ? body.repeat(50_000) : body);
       });
     });
     upstream = http2.connect(await listen(app));
@@ -134,11 +137,12 @@ describe('forwardHttp2 forwards a body whatever the method', () => {
   const call = async (
     method: string,
     body: string | undefined,
+    path = '/b',
   ): Promise<{ status: number; body: string; grpc: unknown }> => {
     const client = http2.connect(proxyUrl);
     try {
       const stream = client.request(
-        { ':method': method, ':path': '/b' },
+        { ':method': method, ':path': path },
         { endStream: body === undefined },
       );
       if (body !== undefined) stream.end(body);
@@ -168,5 +172,11 @@ describe('forwardHttp2 forwards a body whatever the method', () => {
     const big = 'x'.repeat(200_000);
     const r = await call('POST', big);
     assert.equal(r.body, `POST ${big}`);
+  });
+
+  it('an answer of several windows crosses whole, its trailers after it', async () => {
+    const r = await call('GET', undefined, '/big');
+    assert.equal(r.body, 'GET '.repeat(50_000));
+    assert.equal(r.grpc, '0');
   });
 });
