@@ -51,7 +51,7 @@ function streamBody(
   const resume = (): void => void req.resume();
   req.on('data', (chunk: Buffer) => {
     ex.requestBytes += chunk.length;
-    // Cancelled: the rest is read and dropped, so the client's window stays open.
+    // Cancelled: what still arrives is dropped (a pipe would have unpiped).
     if (!up.destroyed && !up.write(chunk)) {
       req.pause();
       up.once('drain', resume);
