@@ -44,6 +44,8 @@ const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
 interface Seen {
   body: string;
   complete: boolean;
+  /** HTTP/2: the code of the RST_STREAM that ended the request's stream. */
+  rstCode?: number;
 }
 
 /**
@@ -87,7 +89,11 @@ function app(kind: 'http1' | 'http2', cut: 'reset' | 'drop') {
     req.on('aborted', () => (complete ??= false));
     req.on('error', () => (complete ??= false));
     // 'close' comes last on both kinds; a late 'end' of the compatibility request does not count.
-    req.on('close', () => setImmediate(() => seen({ body, complete: complete ?? false })));
+    const rst = (): number | undefined =>
+      kind === 'http2' ? (req as http2.Http2ServerRequest).stream.rstCode : undefined;
+    req.on('close', () =>
+      setImmediate(() => seen({ body, complete: complete ?? false, rstCode: rst() })),
+    );
   };
   const server: Server =
     kind === 'http1' ? http.createServer(handler) : http2.createServer(handler);
@@ -162,6 +168,8 @@ describe('a client that leaves mid-body: the app never sees the body as complete
         const seen = await within(a.upload, 2000, 'the app to see the request end');
         client.destroy();
         assert.equal(seen.complete, false, JSON.stringify(seen));
+        // Cancelled, not failed: RST_STREAM CANCEL, as Envoy resets an abandoned request.
+        assert.equal(seen.rstCode, http2.constants.NGHTTP2_CANCEL, JSON.stringify(seen));
       });
     }
   }

@@ -93,3 +93,90 @@ describe('forwardHttp2 keeps repeated fields as sent', () => {
     }
   });
 });
+
+// Whether the request has a body is the client's to say (END_STREAM on its HEADERS),
+// not the method's: Node's `session.request()` ends a GET or HEAD at once unless told
+// otherwise, and the body a client sent with one was then written after that end.
+describe('forwardHttp2 forwards a body whatever the method', () => {
+  const app = http2.createServer();
+  const proxy = http2.createServer();
+  let upstream: http2.ClientHttp2Session;
+  let proxyUrl = '';
+
+  before(async () => {
+    app.on('stream', (stream, headers) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        stream.respond({ ':status': 200 }, { waitForTrailers: true });
+        stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+        const body = `${headers[':method']} ${Buffer.concat(chunks).toString()}`;
+        // /big: an answer far over the stream's flow-control window, so the
+        // forwarder's writes towards the client meet backpressure.
+        stream.end(headers[':path'] === '/big' ? body.repeat(50_000) : body);
+      });
+    });
+    upstream = http2.connect(await listen(app));
+    proxy.on('request', (req, res) => {
+      const conn = {
+        direction: 'inbound' as const,
+        destination: { address: '127.0.0.1', port: 0 },
+        remoteAddress: '127.0.0.1',
+        mtls: false,
+      };
+      void forwardHttp2(newExchange(req, res, conn), upstream, {});
+    });
+    proxyUrl = await listen(proxy);
+  });
+  after(() => {
+    upstream.close();
+    app.close();
+    proxy.close();
+  });
+
+  const call = async (
+    method: string,
+    body: string | undefined,
+    path = '/b',
+  ): Promise<{ status: number; body: string; grpc: unknown }> => {
+    const client = http2.connect(proxyUrl);
+    try {
+      const stream = client.request(
+        { ':method': method, ':path': path },
+        { endStream: body === undefined },
+      );
+      if (body !== undefined) stream.end(body);
+      return await new Promise((resolve, reject) => {
+        let status = 0;
+        let text = '';
+        stream.on('response', (h) => (status = Number(h[':status'])));
+        stream.on('data', (c: Buffer) => (text += c.toString()));
+        stream.on('trailers', (t) => resolve({ status, body: text, grpc: t['grpc-status'] }));
+        stream.on('error', reject);
+      });
+    } finally {
+      client.close();
+    }
+  };
+
+  it('a GET with a body reaches the app with its body', async () => {
+    assert.deepEqual(await call('GET', 'hello'), { status: 200, body: 'GET hello', grpc: '0' });
+  });
+
+  it('a POST without a body, and a GET without one, reach the app empty', async () => {
+    assert.deepEqual(await call('POST', undefined), { status: 200, body: 'POST ', grpc: '0' });
+    assert.deepEqual(await call('GET', undefined), { status: 200, body: 'GET ', grpc: '0' });
+  });
+
+  it('a POST with a body of several chunks crosses whole', async () => {
+    const big = 'x'.repeat(200_000);
+    const r = await call('POST', big);
+    assert.equal(r.body, `POST ${big}`);
+  });
+
+  it('an answer of several windows crosses whole, its trailers after it', async () => {
+    const r = await call('GET', undefined, '/big');
+    assert.equal(r.body, 'GET '.repeat(50_000));
+    assert.equal(r.grpc, '0');
+  });
+});

@@ -51,6 +51,18 @@ function joined(name: string, values: readonly string[]): string | readonly stri
 }
 
 /**
+ * Whether a name occurs twice in Node's flat name/value list. Exact comparison:
+ * HTTP/2 field names arrive lowercase (RFC 9113 §8.2.1; nghttp2 refuses others).
+ */
+function repeats(raw: readonly string[]): boolean {
+  for (let i = 2; i < raw.length; i += 2) {
+    const name = raw[i];
+    for (let j = 0; j < i; j += 2) if (raw[j] === name) return true;
+  }
+  return false;
+}
+
+/**
  * The forwarded fields with each repeated field split back into the fields the
  * peer sent (`raw`: Node's flat name/value list). Node joins repeats with ", ",
  * and a join with an empty value ends in white space, which HTTP/2 forbids, so
@@ -61,6 +73,9 @@ export function asSent(
   forwarded: http.OutgoingHttpHeaders,
   raw: readonly string[],
 ): http.OutgoingHttpHeaders {
+  // Runs two or three times per HTTP/2 request, and fields are rarely repeated:
+  // without a repeat the forwarded object is the answer as it is, not a copy.
+  if (!repeats(raw)) return forwarded;
   const repeated = new Map<string, string[]>();
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();

@@ -128,13 +128,17 @@ export class MirrorSender {
 
   private copyHttp2(session: http2.ClientHttp2Session, c: MirrorCopy): Promise<void> {
     return new Promise((resolve, reject) => {
-      const stream = session.request({
-        ...c.headers,
-        ':method': c.method,
-        ':path': c.path,
-        ':authority': c.authority,
-        ':scheme': 'http',
-      });
+      const stream = session.request(
+        {
+          ...c.headers,
+          ':method': c.method,
+          ':path': c.path,
+          ':authority': c.authority,
+          ':scheme': 'http',
+        },
+        // Not the method's default (a GET ends at once): a GET's body would be lost.
+        { endStream: c.body === undefined },
+      );
       stream.setTimeout(this.timeoutMs, () => stream.close(0x8));
       stream.on('error', reject);
       stream.on('close', () =>
