@@ -24,7 +24,7 @@ const plan = {
 /** What forward-pooled.ts does with the try (its listener is never removed: the signal dies with the try). */
 const forwarder: Handler = (ex) => {
   const t = ex.upstreamTry;
-  if (t?.signal?.aborted) return Promise.reject(t.signal.reason as Error);
+  if (t?.signal?.aborted) return Promise.reject(t.signal.reason);
   t?.signal?.addEventListener('abort', () => undefined, { once: true });
   t?.head?.(200, {});
   return Promise.resolve();

@@ -8,6 +8,7 @@
 // after the load. Variants alternate round by round (A B A B), so the machine's
 // drift lands on each alike: on a shared machine compare within one run.
 //   WEFT_VARIANTS='[{"name":"main","bin":"/tmp/base/dist/cli/weft.js"},{"name":"branch"}]'
+//   (a variant may also set nodeOptions, or nodeArgs for V8 flags NODE_OPTIONS refuses)
 //   WEFT_ROUNDS (2), WEFT_BENCH_SECONDS (15), WEFT_PATHS (h1; h1,h2), WEFT_DIRECT=1 (the
 //   direct paths once per round, for reference), WEFT_QPS (1000), WEFT_SYSCALLS=1
 //   (syscalls per request of each sidecar, counted by strace in a separate 5 s window)
@@ -101,6 +102,7 @@ async function restart(mesh: MeshFixture, v: Variant): Promise<void> {
   };
   set('WEFT_SIDECAR_BIN', v.bin);
   set('WEFT_SIDECAR_NODE_OPTIONS', v.nodeOptions);
+  set('WEFT_SIDECAR_NODE_ARGS', v.nodeArgs);
   await Promise.all([mesh.client, mesh.servers[0]!].map((p) => p.restartSidecar()));
 }
 

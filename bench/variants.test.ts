@@ -11,10 +11,12 @@ describe('bench:variants WEFT_VARIANTS', () => {
     const text = JSON.stringify([
       { name: 'main', bin: '/tmp/base/dist/cli/weft.js' },
       { name: 'semi1', nodeOptions: '--max-semi-space-size=1' },
+      { name: 'stgc', nodeArgs: '--single-threaded-gc' },
     ]);
     assert.deepEqual(parseVariants(text), [
       { name: 'main', bin: '/tmp/base/dist/cli/weft.js' },
       { name: 'semi1', nodeOptions: '--max-semi-space-size=1' },
+      { name: 'stgc', nodeArgs: '--single-threaded-gc' },
     ]);
   });
 

@@ -11,6 +11,11 @@ const VariantSchema = z
     bin: z.string().min(1).optional(),
     /** NODE_OPTIONS for the sidecar (default: what the injector sets, SIDECAR_NODE_OPTIONS). */
     nodeOptions: z.string().optional(),
+    /**
+     * Arguments to node itself, before weft.js: V8 flags that NODE_OPTIONS refuses
+     * (`--single-threaded-gc`), which a container would pass in its command.
+     */
+    nodeArgs: z.string().optional(),
   })
   .strict();
 export type Variant = z.infer<typeof VariantSchema>;

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
 import { Deadline } from './deadline.js';
+import type { TrySignal } from './try-signal.js';
 
 const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const reasonOf = (s: AbortSignal): string => (s.reason as Error).message;
+const reasonOf = (s: TrySignal): string => s.reason.message;
 
 describe('a request deadline and its tries on one timer', () => {
   it('aborts the request at its limit with a 504 reason', async () => {

@@ -3,12 +3,14 @@
 // A Deadline stands in ex.upstreamTry: an UpstreamTry whose signal aborts when the
 // request's time is up. A try gets a signal of its own only when its limit ends
 // before the request's does; otherwise it uses the request's and no second timer
-// or controller exists. What costs per request is AbortControllers and their
-// listeners (nodejs/node#55311), so the request's controller is made only when
-// something asks for its signal, and the try's signal is aborted directly at the
-// request's deadline, not through a listener on the request's.
+// or signal exists. What costs per request is signals and their listeners, so the
+// signals are weft's light ones (try-signal.ts), the request's is made only when
+// something asks for it, and the try's is aborted directly at the request's
+// deadline, not through a listener on the request's.
 import { ErrorCode, WeftError } from '../src/errors.js';
 import type { UpstreamTry } from './exchange.js';
+import { TryAbort } from './try-signal.js';
+import type { TrySignal } from './try-signal.js';
 
 export type Clock = () => number;
 const monotonic: Clock = () => performance.now();
@@ -22,10 +24,10 @@ export class Deadline implements UpstreamTry {
   readonly head: UpstreamTry['head'];
   /** When the request's time is up (clock ms); Infinity: only tries have limits. */
   private readonly at: number;
-  private controller: AbortController | undefined;
+  private controller: TryAbort | undefined;
   /** Set when the request's time is up. */
   private reason: Error | undefined;
-  private tryController: AbortController | undefined;
+  private tryController: TryAbort | undefined;
   private tryAt = Infinity;
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** What the timer is set for (clock ms); Infinity: not set. */
@@ -45,13 +47,13 @@ export class Deadline implements UpstreamTry {
   }
 
   /** Aborted when the request's time is up, with a 504 `upstream request timeout`. */
-  get signal(): AbortSignal {
+  get signal(): TrySignal {
     if (!this.controller) {
-      this.controller = new AbortController();
+      this.controller = new TryAbort();
       if (this.reason) this.controller.abort(this.reason);
       else this.arm();
     }
-    return this.controller.signal;
+    return this.controller;
   }
 
   get expired(): boolean {
@@ -62,15 +64,15 @@ export class Deadline implements UpstreamTry {
    * The signal for a try limited to `ms`: its own, aborted when that limit or the
    * request's passes, or the request's when the try's limit would not come first.
    */
-  startTry(ms: number | undefined): AbortSignal {
+  startTry(ms: number | undefined): TrySignal {
     this.tryController = undefined;
     this.tryAt = Infinity;
     const tryAt = ms ? this.clock() + ms : Infinity;
     if (this.reason || tryAt >= this.at) return this.signal;
-    this.tryController = new AbortController();
+    this.tryController = new TryAbort();
     this.tryAt = tryAt;
     this.arm();
-    return this.tryController.signal;
+    return this.tryController;
   }
 
   /** The try is over: its limit no longer applies (the timer, if set for it, is left to lapse). */

@@ -12,6 +12,7 @@ import type { Target } from '../src/mesh/mesh-index.js';
 import type { Peers } from './istio-metrics.js';
 import type { ReplayableBody } from './replayable-body.js';
 import type { ServiceTraffic } from './traffic-state.js';
+import type { TrySignal } from './try-signal.js';
 
 export type Direction = 'outbound' | 'inbound';
 
@@ -87,7 +88,7 @@ export interface UpstreamTry {
    * Aborted to stop the try (a timeout), its reason a WeftError: before the answer's
    * head the forwarder rejects with it; after, the reply is reset with flag UT.
    */
-  readonly signal?: AbortSignal | undefined;
+  readonly signal?: TrySignal | undefined;
   /**
    * The answer's head before the client sees it: the headers to send, or undefined
    * to drop this answer (the forwarder cancels it and resolves; the layer retries).

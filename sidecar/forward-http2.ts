@@ -188,7 +188,7 @@ export function forwardHttp2(
     const stop = (): void => {
       cancel();
       if (dropped) return;
-      if (!res.headersSent) return reject(t!.signal!.reason as Error);
+      if (!res.headersSent) return reject(t!.signal!.reason);
       cut('UT');
     };
     if (t?.signal?.aborted) stop();

@@ -75,7 +75,7 @@ export function forwardPooled(
       onRequestStart(c) {
         controller = c;
         if (gone) c.abort(new Error('client went away'));
-        else if (t?.signal?.aborted) c.abort(t.signal.reason as Error);
+        else if (t?.signal?.aborted) c.abort(t.signal.reason);
       },
       onResponseStart(c, statusCode, answer) {
         if (statusCode < 200) return; // informational (103): the final answer follows
@@ -113,9 +113,9 @@ export function forwardPooled(
       'abort',
       () => {
         // Marked before the abort, which may report the error at once.
-        cancel(t.signal!.reason as Error);
+        cancel(t.signal!.reason);
         if (dropped) return;
-        if (!res.headersSent) return reject(t.signal!.reason as Error);
+        if (!res.headersSent) return reject(t.signal!.reason);
         cut('UT');
       },
       { once: true },

@@ -8,6 +8,7 @@
 import { ErrorCode, WeftError } from '../src/errors.js';
 import type { PoolLimit } from '../src/traffic/index.js';
 import type { ServiceTraffic } from './traffic-state.js';
+import type { TrySignal } from './try-signal.js';
 
 const overflow = (t: ServiceTraffic, limit: PoolLimit): WeftError =>
   new WeftError(ErrorCode.UpstreamOverflow, `${t.service}: connection pool full (${limit})`);
@@ -19,7 +20,7 @@ function wake(t: ServiceTraffic): void {
   }
 }
 
-function waitTurn(t: ServiceTraffic, signal: AbortSignal | undefined): Promise<void> {
+function waitTurn(t: ServiceTraffic, signal: TrySignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     const go = (): void => {
       signal?.removeEventListener('abort', stop);
@@ -28,9 +29,9 @@ function waitTurn(t: ServiceTraffic, signal: AbortSignal | undefined): Promise<v
     const stop = (): void => {
       const i = t.waiters.indexOf(go);
       if (i >= 0) t.waiters.splice(i, 1);
-      reject(signal!.reason as Error);
+      reject(signal!.reason);
     };
-    if (signal?.aborted) return reject(signal.reason as Error);
+    if (signal?.aborted) return reject(signal.reason);
     signal?.addEventListener('abort', stop, { once: true });
     t.waiters.push(go);
   });
@@ -40,7 +41,7 @@ function waitTurn(t: ServiceTraffic, signal: AbortSignal | undefined): Promise<v
 export async function admit(
   t: ServiceTraffic,
   multiplexed: boolean,
-  signal: AbortSignal | undefined,
+  signal: TrySignal | undefined,
 ): Promise<() => void> {
   const { gate } = t;
   const ready = multiplexed || gate.counts().active < t.settings.connectionPool.maxConnections;

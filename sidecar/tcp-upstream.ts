@@ -12,6 +12,7 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import type { ServiceTraffic } from './traffic-state.js';
 import { CONNECT_TIMEOUT_MS } from './upstream-pool.js';
+import type { TrySignal } from './try-signal.js';
 
 /** Starts connecting (net.connect or tls.connect); may throw (no certificate yet). */
 export type Dial = () => net.Socket;
@@ -36,7 +37,7 @@ const failed = (flag: Failed['flag'], reason: string): Failed => ({ ok: false, f
 export function connectWithin(
   dial: Dial,
   timeoutMs: number,
-  signal?: AbortSignal,
+  signal?: TrySignal,
 ): Promise<TcpUpstream> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve(failed('-', 'client closed'));
@@ -79,7 +80,7 @@ export function connectWithin(
 export async function openTcpUpstream(
   traffic: ServiceTraffic | undefined,
   dial: Dial,
-  signal?: AbortSignal,
+  signal?: TrySignal,
 ): Promise<TcpUpstream> {
   if (traffic && !traffic.gate.connect().admitted) {
     return failed('UO', `${traffic.service}: connection pool full (maxConnections)`);

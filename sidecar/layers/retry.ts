@@ -28,16 +28,17 @@ import {
 } from '../retry-policy.js';
 import type { RetryPolicy } from '../retry-policy.js';
 import { replayable } from './request-body.js';
+import type { TrySignal } from '../try-signal.js';
 
-export type Sleep = (ms: number, signal: AbortSignal | undefined) => Promise<void>;
+export type Sleep = (ms: number, signal: TrySignal | undefined) => Promise<void>;
 
 /** A timer that the request timeout cuts short (rejecting with its reason). */
 export const sleep: Sleep = (ms, signal) =>
   new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error);
+    if (signal?.aborted) return reject(signal.reason);
     const stop = (): void => {
       clearTimeout(timer);
-      reject(signal!.reason as Error);
+      reject(signal!.reason);
     };
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', stop);

@@ -176,7 +176,7 @@ function upstream(answers: Answer[]): { layer: Layer; seen: Seen[] } {
         const timer = setTimeout(resolve, a.delayMs);
         t?.signal?.addEventListener('abort', () => {
           clearTimeout(timer);
-          reject(t.signal!.reason as Error);
+          reject(t.signal!.reason);
         });
       });
     }

@@ -346,7 +346,7 @@ describe('TrafficPolicy in the outbound stack', () => {
         const t = setTimeout(resolve, 2000);
         signal?.addEventListener('abort', () => {
           clearTimeout(t);
-          reject(signal.reason as Error);
+          reject(signal.reason);
         });
       });
       ex.res.writeHead(200, {});
