@@ -44,6 +44,7 @@ export const STAGES = {
   rescue: 'layer rescue',
   trace: 'layer trace',
   route: 'layer route',
+  routing: 'layers routes, timeout, retry (+ route-decision, src/routes, deadline, retry policy)',
   balance: 'layer balance (+ load-balancers)',
   forward: 'layer forward (+ forward-pooled, upstream-pool, header hygiene)',
   authorize: 'layer authorize (+ sidecar/authz, src/authz, path normalisation)',
@@ -64,6 +65,10 @@ const BY_FILE: readonly (readonly [RegExp, Stage])[] = [
   [/\/sidecar\/layers\/rescue\.js$/, 'rescue'],
   [/\/sidecar\/layers\/trace\.js$/, 'trace'],
   [/\/sidecar\/layers\/route\.js$/, 'route'],
+  [
+    /\/sidecar\/(layers\/(routes|timeout|retry|request-body)|route-decision|deadline|try-signal|retry-policy|replayable-body)\.js$|\/src\/routes\//,
+    'routing',
+  ],
   [/\/sidecar\/(layers\/balance|load-balancers)\.js$/, 'balance'],
   [
     /\/sidecar\/(layers\/forward|forward-[a-z0-9]+|upstream-pool|upstream-errors|http-headers)\.js$/,

@@ -6,6 +6,8 @@
 // sidecar's threads spent in the window according to /proc. With
 // WEFT_PROFILE_AUTHZ=1 a second window follows in the same processes with the 100
 // AuthorizationPolicy rules of the weft-authz row, so the two compare in one run.
+// WEFT_PROFILE_ROUTES=1 adds two windows on the client sidecar: with the
+// weft-routes row's 100 route rules, then with the weft-retry row's retries.
 // Prints markdown (bench/PROFILE.md holds a run) and writes bench-results/profile.json.
 // Needs root and fortio, like bench:sidecar; run it under flock /tmp/weft-integration.lock.
 import { chmodSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
@@ -14,6 +16,7 @@ import path from 'node:path';
 import { startMesh } from '../test/support/mesh-fixture.js';
 import type { MeshConfigInput } from '../test/support/mesh-fixture.js';
 import { benchPolicies } from './bench-policies.js';
+import { Setups } from './sidecar-setups.js';
 import { CONNECTIONS, QPS, fortio, percentileMs } from './fortio.js';
 import { cpuSeconds, threadCpuSeconds } from './proc-stats.js';
 import type { CpuProfile, Measured } from './profile-stages.js';
@@ -23,6 +26,7 @@ import { fmt, printTable, writeJson } from './stats.js';
 
 const SECONDS = Number(process.env.WEFT_BENCH_SECONDS ?? 20);
 const WITH_AUTHZ = process.env.WEFT_PROFILE_AUTHZ === '1';
+const WITH_ROUTES = process.env.WEFT_PROFILE_ROUTES === '1';
 // WEFT_PROFILE_H2=1: the HTTP/2 path of bench:sidecar's h2 row (h2c from the app,
 // h2 between the sidecars) instead of HTTP/1.1.
 const H2 = process.env.WEFT_PROFILE_H2 === '1';
@@ -178,16 +182,32 @@ async function profileRun(dir: string): Promise<void> {
   try {
     windows.push(await measureWindow(mesh, 'no policy', [client, server]));
     if (WITH_AUTHZ) windows.push(await withPolicies(mesh, [client, server]));
+    if (WITH_ROUTES) {
+      const setups = new Setups(mesh);
+      for (const [setup, name] of [
+        ['routes', '100 route rules'],
+        ['retry', 'retries set'],
+      ] as const) {
+        await setups.use(setup);
+        windows.push(await measureWindow(mesh, name, [client, server]));
+      }
+    }
   } finally {
     // The sidecars write their profiles as they exit.
     await mesh.stop();
   }
-  const [plain, authz] = windows;
+  const plain = windows[0]!;
   const cols: Column[] = [
-    { label: 'client (outbound)', profile: readProfile(dir, client), window: plain!, pid: client },
-    { label: 'server (inbound)', profile: readProfile(dir, server), window: plain!, pid: server },
+    { label: 'client (outbound)', profile: readProfile(dir, client), window: plain, pid: client },
+    { label: 'server (inbound)', profile: readProfile(dir, server), window: plain, pid: server },
   ];
+  const named = (name: string): Window | undefined => windows.find((w) => w.name === name);
+  const authz = named('100 authz rules');
   if (authz) cols.push({ ...cols[1]!, label: 'server, 100 authz rules', window: authz });
+  const routes = named('100 route rules');
+  if (routes) cols.push({ ...cols[0]!, label: 'client, 100 route rules', window: routes });
+  const retry = named('retries set');
+  if (retry) cols.push({ ...cols[0]!, label: 'client, retries set', window: retry });
   printWindows(windows);
   const stages = printStages(cols);
   for (const c of cols) printTop(c);

@@ -94,6 +94,8 @@ export function compileMesh(
   const hosts = new Map<string, Service>();
   const byName = new Map<string, Service>();
   const identities = new Map<Service, ReadonlySet<string>>();
+  // One Target per Service port, made here: byHost and service() run per request.
+  const portTargets = new Map<ServicePort, Target>();
   for (const service of config.services) {
     // Only endpoints that take mTLS vouch for an identity: a plaintext endpoint's
     // (a pod without a sidecar, a hand-made slice) is never presented.
@@ -105,8 +107,10 @@ export function compileMesh(
     }
     for (const port of service.ports) {
       const protocol = protocolOf(port);
+      const serviceTarget = { service, port, protocol };
+      portTargets.set(port, serviceTarget);
       for (const address of service.addresses) {
-        destinations.set(key(address, port.port), { service, port, protocol });
+        destinations.set(key(address, port.port), serviceTarget);
       }
       for (const endpoint of service.endpoints) {
         const target = { service, port, protocol, endpoint };
@@ -134,9 +138,7 @@ export function compileMesh(
       const { name, port: hostPort } = splitHost(host);
       const service = hosts.get(name);
       const servicePort = service && portFor(service, hostPort ?? port);
-      return service && servicePort
-        ? { service, port: servicePort, protocol: protocolOf(servicePort) }
-        : undefined;
+      return servicePort && portTargets.get(servicePort);
     },
     inbound(port) {
       const p = inbound.get(port);
@@ -156,9 +158,7 @@ export function compileMesh(
     service(namespace, name, port) {
       const service = byName.get(`${namespace}/${name}`);
       const servicePort = service?.ports.find((p) => p.port === port);
-      return service && servicePort
-        ? { service, port: servicePort, protocol: protocolOf(servicePort) }
-        : undefined;
+      return servicePort && portTargets.get(servicePort);
     },
     routes: compileRoutes(config.routes, selfNamespace, previous?.routes),
     traffic: compileTraffic(config.trafficPolicies, previous?.traffic),

@@ -1,6 +1,9 @@
 // A request against the selected routes: every match of every rule, in the spec's
 // precedence (precedence.ts), the first that holds wins. Built once per change of
-// routes (buildTable), run per request (matchRequest).
+// routes (buildTable), run per request (matchRequest). Exact paths are indexed: a
+// request tries only the Exact matches of its own path, with every other match,
+// still in precedence order (a hundred Exact rules cost one lookup, not a hundred
+// tests: the bench:sidecar route row's 98 misses were 3 % of the client's samples).
 import { compareEntries } from './precedence.js';
 import type { Entry } from './precedence.js';
 import { pathOf, queryOf } from './path-match.js';
@@ -8,7 +11,12 @@ import { headerValue } from './string-match.js';
 import type { CompiledMatch, CompiledRoute, RouteMatch, RouteRequest } from './types.js';
 
 export interface RouteTable {
+  /** Every match, in precedence order. */
   readonly entries: readonly Entry[];
+  /** Positions in `entries` of the Exact path matches, by path. */
+  readonly exact: ReadonlyMap<string, readonly number[]>;
+  /** Positions in `entries` of every other match, ascending. */
+  readonly others: readonly number[];
 }
 
 export function buildTable(routes: readonly CompiledRoute[]): RouteTable {
@@ -18,7 +26,16 @@ export function buildTable(routes: readonly CompiledRoute[]): RouteTable {
     for (const rule of route.rules)
       for (const match of rule.matches) entries.push({ route, rule, match });
   }
-  return { entries: entries.sort(compareEntries) };
+  entries.sort(compareEntries);
+  const exact = new Map<string, number[]>();
+  const others: number[] = [];
+  entries.forEach((e, i) => {
+    const path = e.match.path;
+    if (path?.type !== 'Exact') others.push(i);
+    else if (exact.has(path.value)) exact.get(path.value)!.push(i);
+    else exact.set(path.value, [i]);
+  });
+  return { entries, exact, others };
 }
 
 /** What a match looks at, taken from the request once. */
@@ -65,9 +82,20 @@ function holds(m: CompiledMatch, p: Prepared): boolean {
   return grpcHolds(m, p);
 }
 
+const NONE: readonly number[] = [];
+
 /** The winning route, rule and match; undefined: no rule matches (the spec's 404). */
 export function matchRequest(table: RouteTable, req: RouteRequest): RouteMatch | undefined {
   const p = new Prepared(req);
-  for (const e of table.entries) if (holds(e.match, p)) return e;
+  const { entries, others } = table;
+  const exact = table.exact.get(p.path) ?? NONE;
+  // The two ascending lists merged: the candidates in precedence order.
+  let i = 0;
+  let j = 0;
+  while (i < exact.length || j < others.length) {
+    const at = j >= others.length || (i < exact.length && exact[i]! < others[j]!);
+    const e = entries[at ? exact[i++]! : others[j++]!]!;
+    if (holds(e.match, p)) return e;
+  }
   return undefined;
 }
