@@ -7,7 +7,8 @@
 // WEFT_PROFILE_AUTHZ=1 a second window follows in the same processes with the 100
 // AuthorizationPolicy rules of the weft-authz row, so the two compare in one run.
 // WEFT_PROFILE_ROUTES=1 adds two windows on the client sidecar: with the
-// weft-routes row's 100 route rules, then with the weft-retry row's retries.
+// weft-routes row's 100 route rules, then with the weft-retry row's retries (with
+// WEFT_PROFILE_AUTHZ=1 too, the server keeps its rules then: those columns are the client's).
 // Prints markdown (bench/PROFILE.md holds a run) and writes bench-results/profile.json.
 // Needs root and fortio, like bench:sidecar; run it under flock /tmp/weft-integration.lock.
 import { chmodSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
@@ -178,10 +179,15 @@ async function profileRun(dir: string): Promise<void> {
   const mesh = await startMesh({ servers: 1 });
   const client = mesh.client.sidecar.child.pid!;
   const server = mesh.servers[0]!.sidecar.child.pid!;
-  const windows: Window[] = [];
+  let plain: Window | undefined;
+  /** The windows after the first, each with the sidecar it profiles: a column each. */
+  const more: { window: Window; label: string; side: 'client' | 'server' }[] = [];
   try {
-    windows.push(await measureWindow(mesh, 'no policy', [client, server]));
-    if (WITH_AUTHZ) windows.push(await withPolicies(mesh, [client, server]));
+    plain = await measureWindow(mesh, 'no policy', [client, server]);
+    if (WITH_AUTHZ) {
+      const window = await withPolicies(mesh, [client, server]);
+      more.push({ window, label: `server, ${window.name}`, side: 'server' });
+    }
     if (WITH_ROUTES) {
       const setups = new Setups(mesh);
       for (const [setup, name] of [
@@ -189,25 +195,34 @@ async function profileRun(dir: string): Promise<void> {
         ['retry', 'retries set'],
       ] as const) {
         await setups.use(setup);
-        windows.push(await measureWindow(mesh, name, [client, server]));
+        const window = await measureWindow(mesh, name, [client, server]);
+        more.push({ window, label: `client, ${name}`, side: 'client' });
       }
     }
   } finally {
     // The sidecars write their profiles as they exit.
     await mesh.stop();
   }
-  const plain = windows[0]!;
+  const windows = [plain, ...more.map((m) => m.window)];
+  const base = {
+    client: {
+      label: 'client (outbound)',
+      profile: readProfile(dir, client),
+      window: plain,
+      pid: client,
+    },
+    server: {
+      label: 'server (inbound)',
+      profile: readProfile(dir, server),
+      window: plain,
+      pid: server,
+    },
+  };
   const cols: Column[] = [
-    { label: 'client (outbound)', profile: readProfile(dir, client), window: plain, pid: client },
-    { label: 'server (inbound)', profile: readProfile(dir, server), window: plain, pid: server },
+    base.client,
+    base.server,
+    ...more.map((m) => ({ ...base[m.side], label: m.label, window: m.window })),
   ];
-  const named = (name: string): Window | undefined => windows.find((w) => w.name === name);
-  const authz = named('100 authz rules');
-  if (authz) cols.push({ ...cols[1]!, label: 'server, 100 authz rules', window: authz });
-  const routes = named('100 route rules');
-  if (routes) cols.push({ ...cols[0]!, label: 'client, 100 route rules', window: routes });
-  const retry = named('retries set');
-  if (retry) cols.push({ ...cols[0]!, label: 'client, retries set', window: retry });
   printWindows(windows);
   const stages = printStages(cols);
   for (const c of cols) printTop(c);

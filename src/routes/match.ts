@@ -31,8 +31,9 @@ export function buildTable(routes: readonly CompiledRoute[]): RouteTable {
   const others: number[] = [];
   entries.forEach((e, i) => {
     const path = e.match.path;
-    if (path?.type !== 'Exact') others.push(i);
-    else if (exact.has(path.value)) exact.get(path.value)!.push(i);
+    if (path?.type !== 'Exact') return void others.push(i);
+    const list = exact.get(path.value);
+    if (list) list.push(i);
     else exact.set(path.value, [i]);
   });
   return { entries, exact, others };
